@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* org.cnd.Connector1.Manager on /org/cnd/Connector1: properties, methods and signals. */
+
+#include <grp.h>
+#include <pwd.h>
+#include <stddef.h>
+
+#include "manager.h"
+
+#define CND_ERROR_INVALID_CONFIG "org.cnd.Connector1.Error.InvalidConfig"
+#define CND_ERROR_KERNEL "org.cnd.Connector1.Error.KernelError"
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface,
+                                const char *property, sd_bus_message *reply, void *userdata,
+                                sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int property_get_groups(sd_bus *bus, const char *path, const char *interface,
+                               const char *property, sd_bus_message *reply, void *userdata,
+                               sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "u");
+        if (r < 0)
+                return r;
+        for (uint32_t g = 1; g <= CND_GROUP_MAX; g++)
+                if (m->groups & GROUP_BIT(g)) {
+                        r = sd_bus_message_append(reply, "u", g);
+                        if (r < 0)
+                                return r;
+                }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_ids(sd_bus *bus, const char *path, const char *interface,
+                            const char *property, sd_bus_message *reply, void *userdata,
+                            sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(uus)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->ids.n; i++) {
+                const CnId *id = m->ids.ids[i];
+
+                if (!id->registered)
+                        continue;
+                r = sd_bus_message_append(reply, "(uus)", id->idx, id->val, id->name);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_kernel_dropped(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply,
+                                       void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        /* Fresh from the socket: drops happen without any event that would tell us. */
+        manager_update_kernel_drops(m);
+        return sd_bus_message_append(reply, "t", m->kernel_dropped);
+}
+
+int bus_check_admin(Manager *m, sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const gid_t *gids = NULL;
+        uid_t uid;
+        int r, n;
+
+        /* No SD_BUS_CREDS_AUGMENT: only what the bus itself vouches for, never /proc, whose
+         * contents the caller could have changed since it connected. */
+        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "The bus did not tell who the caller is.");
+        if (uid == 0)
+                return 0;
+
+        if (m->config.admin_group) {
+                n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+                if (n >= 0) {
+                        for (int i = 0; i < n; i++)
+                                if (gids[i] == m->config.admin_gid)
+                                        return 0;
+                } else {
+                        /* The bus gave no groups (dbus-daemon before 1.14 does not): ask the
+                         * group database about the bus-vouched uid. */
+                        struct passwd *pw = getpwuid(uid);
+                        gid_t list[256];
+                        int count = ELEMENTSOF(list);
+
+                        if (pw && getgrouplist(pw->pw_name, pw->pw_gid, list, &count) >= 0)
+                                for (int i = 0; i < count; i++)
+                                        if (list[i] == m->config.admin_gid)
+                                                return 0;
+                }
+        }
+
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                 "Only root%s%s may call %s.",
+                                 m->config.admin_group ? " and members of group " : "",
+                                 strempty(m->config.admin_group), sd_bus_message_get_member(call));
+}
+
+static int method_not_yet(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = bus_check_admin(m, call, error);
+        if (r < 0)
+                return r;
+        return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s is not implemented yet.",
+                                 sd_bus_message_get_member(call));
+}
+
+static int method_change_group(sd_bus_message *call, void *userdata, sd_bus_error *error, bool join) {
+        Manager *m = userdata;
+        uint32_t group;
+        int r;
+
+        r = bus_check_admin(m, call, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(call, "u", &group);
+        if (r < 0)
+                return r;
+        if (group < 1 || group > CND_GROUP_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Group %" PRIu32 " is out of range 1..%u.", group, CND_GROUP_MAX);
+
+        r = join ? manager_join_group(m, group) : manager_leave_group(m, group);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The kernel rejected group %" PRIu32 ".", group);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to %s group %" PRIu32 ": %m",
+                                               join ? "join" : "leave", group);
+        return sd_bus_reply_method_return(call, NULL);
+}
+
+static int method_join_group(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return method_change_group(call, userdata, error, true);
+}
+
+static int method_leave_group(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        return method_change_group(call, userdata, error, false);
+}
+
+static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *text = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = bus_check_admin(m, call, error);
+        if (r < 0)
+                return r;
+        r = manager_reload(m, &text);
+        if (r < 0)
+                return sd_bus_error_set(error, CND_ERROR_INVALID_CONFIG, text ?: strerror(-r));
+        return sd_bus_reply_method_return(call, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Groups", "au", property_get_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Ids", "a(uus)", property_get_ids, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ReceivedMessages", "t", NULL, offsetof(Manager, received), 0),
+        SD_BUS_PROPERTY("RejectedMessages", "t", NULL, offsetof(Manager, rejected), 0),
+        SD_BUS_PROPERTY("KernelDroppedMessages", "t", property_get_kernel_dropped, 0, 0),
+        SD_BUS_PROPERTY("BusDroppedMessages", "t", NULL, offsetof(Manager, bus_dropped), 0),
+        SD_BUS_PROPERTY("Overruns", "t", NULL, offsetof(Manager, overruns), 0),
+
+        SD_BUS_METHOD_WITH_ARGS("Send",
+                                SD_BUS_ARGS("u", idx, "u", val, "ay", data),
+                                SD_BUS_RESULT("u", seq, "u", ack),
+                                method_not_yet, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Request",
+                                SD_BUS_ARGS("u", idx, "u", val, "ay", data, "u", timeout_msec),
+                                SD_BUS_RESULT("u", seq, "u", ack, "ay", data),
+                                method_not_yet, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("JoinGroup",
+                                SD_BUS_ARGS("u", group),
+                                SD_BUS_NO_RESULT,
+                                method_join_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("LeaveGroup",
+                                SD_BUS_ARGS("u", group),
+                                SD_BUS_NO_RESULT,
+                                method_leave_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_NO_RESULT,
+                                method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+
+        SD_BUS_SIGNAL_WITH_ARGS("IdAdded", SD_BUS_ARGS("u", idx, "u", val, "s", name), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("IdRemoved", SD_BUS_ARGS("u", idx, "u", val, "s", name), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Overrun", SD_BUS_ARGS("t", kernel_dropped, "t", bus_dropped), 0),
+
+        SD_BUS_VTABLE_END
+};
+
+int bus_manager_setup(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, CND_MANAGER_PATH, CND_MANAGER_IFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the Manager object: %m");
+        r = sd_bus_add_object_manager(m->bus, NULL, CND_MANAGER_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the object manager: %m");
+        return 0;
+}
+
+static int emit_id_signal(Manager *m, const char *member, const CnId *id) {
+        if (!m->bus)
+                return 0;
+        return sd_bus_emit_signal(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, member, "uus",
+                                  id->idx, id->val, id->name);
+}
+
+int bus_manager_emit_id_added(Manager *m, const CnId *id) {
+        return emit_id_signal(m, "IdAdded", id);
+}
+
+int bus_manager_emit_id_removed(Manager *m, const CnId *id) {
+        return emit_id_signal(m, "IdRemoved", id);
+}
+
+int bus_manager_emit_ids_changed(Manager *m) {
+        if (!m->bus)
+                return 0;
+        return sd_bus_emit_properties_changed(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, "Ids", NULL);
+}
+
+int bus_manager_emit_groups_changed(Manager *m) {
+        if (!m->bus)
+                return 0;
+        return sd_bus_emit_properties_changed(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, "Groups", NULL);
+}
+
+int bus_manager_emit_overrun(Manager *m) {
+        if (!m->bus)
+                return 0;
+        return sd_bus_emit_signal(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, "Overrun", "tt",
+                                  m->kernel_dropped, m->bus_dropped);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* cnd's configuration: /etc/cnd/cnd.conf (or --config=FILE), then drop-ins. The parser is a pure
+ * function of text (config_parse_text) so that it can be unit-tested and fuzzed; file and
+ * directory handling sits on top of it (config_load). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CND_CONFIG_FILE "/etc/cnd/cnd.conf"
+
+/* Lowest priority first: a drop-in in a later directory masks one of the same file name in an
+ * earlier directory, as systemd's *.conf.d do. */
+#define CND_DROPIN_DIRS                         \
+        ((const char *const[]) {                \
+                "/usr/lib/cnd/cnd.conf.d",      \
+                "/run/cnd/cnd.conf.d",          \
+                "/etc/cnd/cnd.conf.d",          \
+                NULL,                           \
+        })
+
+/* Kinds of cn_proc events, as bits of Config.proc_events, in the order of SPEC §2.3. */
+typedef enum ProcKind {
+        PROC_KIND_FORK,
+        PROC_KIND_EXEC,
+        PROC_KIND_UID,
+        PROC_KIND_GID,
+        PROC_KIND_SID,
+        PROC_KIND_PTRACE,
+        PROC_KIND_COMM,
+        PROC_KIND_COREDUMP,
+        PROC_KIND_EXIT,
+        _PROC_KIND_MAX,
+} ProcKind;
+
+#define PROC_KINDS_ALL ((UINT32_C(1) << _PROC_KIND_MAX) - 1)
+
+/* "fork", "exec", ... — the lower-case D-Bus signal names. NULL out of range. */
+const char *proc_kind_to_string(ProcKind k);
+int proc_kind_from_string(const char *s);
+
+typedef struct Config {
+        /* [Connector] */
+        uint32_t groups;                  /* Groups=, bit g-1 for group g; default group 1 */
+        bool accept_userspace_senders;    /* AcceptUserspaceSenders=, default no */
+        uint64_t scan_interval_usec;      /* ScanIntervalSec=, default 5 s; 0 = start/on demand */
+        uint32_t batch_groups;            /* BatchGroups=, default none */
+        uint64_t receive_buffer_bytes;    /* ReceiveBufferSize=, default 8M */
+        unsigned max_unregistered_ids;    /* MaxUnregisteredIds=, default 1024 */
+
+        /* [Notify] */
+        uint32_t notify_group;            /* Group=, 0 = off */
+
+        /* [Proc] */
+        uint32_t proc_events;             /* Events=, bits of ProcKind, default all */
+        bool proc_raw_messages;           /* RawMessages=, raw Message for id 1:1, default no */
+
+        /* [Bus] */
+        char *admin_group;                /* AdminGroup=, NULL = root only */
+        gid_t admin_gid;                  /* resolved from admin_group when it is set */
+        unsigned max_queued_signals;      /* MaxQueuedSignals=, default 8192 */
+} Config;
+
+void config_init(Config *c);
+void config_done(Config *c);
+
+/* Applies the assignments in text (size bytes, not necessarily NUL-terminated) on top of *c.
+ * On error returns a negative errno and sets *error to "FILE:LINE: problem" (caller frees);
+ * *c may then be partially modified, so callers parse into a scratch copy. */
+int config_parse_text(Config *c, const char *filename, const char *text, size_t size, char **error);
+
+/* Resets *c to the defaults, then reads main_file and the drop-ins. main_file may be missing
+ * when it is the default path (the embedded defaults then apply) but not when the user named it
+ * (must_exist). dropin_dirs may be NULL for none. */
+int config_load(Config *c, const char *main_file, bool must_exist, const char *const *dropin_dirs,
+                char **error);
+
+/* Writes the effective configuration in the file's own syntax (for --check-config --dump). */
+int config_dump(const Config *c, char **ret);

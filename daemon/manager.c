@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <fcntl.h>
+#include <linux/cn_proc.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include "cnmsg.h"
+#include "manager.h"
+
+/* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn. */
+#define NETLINK_READS_PER_WAKEUP 4
+
+/* A message from an unknown id asks for a rescan, but not more often than this. */
+#define RESCAN_MIN_INTERVAL_USEC (250 * USEC_PER_MSEC)
+
+#define OVERRUN_SIGNAL_INTERVAL_USEC USEC_PER_SEC
+
+#define CONNECTOR_LIST_PATH "/proc/net/connector"
+#define CONNECTOR_LIST_MAX (1024 * 1024)
+
+static uint64_t now_usec(Manager *m) {
+        uint64_t t;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+/* Id table events: every change to the table becomes its D-Bus signals here. */
+
+static void on_id_created(CnId *id, void *userdata) {
+        (void) bus_id_emit_added(userdata, id);
+}
+
+static void on_id_destroyed(CnId *id, void *userdata) {
+        (void) bus_id_emit_removed(userdata, id);
+}
+
+static void on_id_registered(CnId *id, void *userdata) {
+        Manager *m = userdata;
+
+        log_debug("Connector id %u:%u (%s) registered.", id->idx, id->val, id->name);
+        (void) bus_manager_emit_id_added(m, id);
+        (void) bus_id_emit_registration_changed(m, id);
+}
+
+static void on_id_unregistered(CnId *id, void *userdata) {
+        Manager *m = userdata;
+
+        log_debug("Connector id %u:%u (%s) unregistered.", id->idx, id->val, id->name);
+        (void) bus_manager_emit_id_removed(m, id);
+        (void) bus_id_emit_registration_changed(m, id);
+}
+
+static const IdTableEvents id_events = {
+        .created = on_id_created,
+        .destroyed = on_id_destroyed,
+        .registered = on_id_registered,
+        .unregistered = on_id_unregistered,
+};
+
+/* Scanning /proc/net/connector. */
+
+static int read_connector_list(char **ret, size_t *ret_size) {
+        _cleanup_(freep) char *buf = NULL;
+        _cleanup_(closep) int fd = -1;
+        size_t size = 0, allocated = 4096;
+
+        fd = open(CONNECTOR_LIST_PATH, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        buf = malloc(allocated);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                if (size == allocated) {
+                        char *b;
+
+                        if (allocated >= CONNECTOR_LIST_MAX)
+                                return -EFBIG;
+                        b = realloc(buf, allocated * 2);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        allocated *= 2;
+                }
+                n = read(fd, buf + size, allocated - size);
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+int manager_scan_ids(Manager *m) {
+        _cleanup_(freep) ConnectorEntry *entries = NULL;
+        _cleanup_(freep) char *text = NULL;
+        size_t size = 0, n = 0;
+        unsigned n_bad = 0;
+        int r;
+
+        m->last_scan_usec = now_usec(m);
+
+        r = read_connector_list(&text, &size);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to read " CONNECTOR_LIST_PATH ": %m");
+
+        r = connector_list_parse(text, size, &entries, &n, &n_bad);
+        if (r < 0)
+                return log_oom();
+        if (n_bad > 0)
+                log_ratelimited(&m->log_netlink_error, LOG_WARNING,
+                                "Ignored %u unparsable line(s) in " CONNECTOR_LIST_PATH ".", n_bad);
+
+        r = idtable_apply_scan(&m->ids, entries, n);
+        if (r > 0)
+                (void) bus_manager_emit_ids_changed(m);
+        return r < 0 ? log_oom() : 0;
+}
+
+static int on_scan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) manager_scan_ids(m);
+        return sd_event_source_set_time(s, usec + m->config.scan_interval_usec);
+}
+
+static int on_rescan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return manager_scan_ids(userdata);
+}
+
+static void request_rescan(Manager *m) {
+        int enabled = SD_EVENT_OFF;
+
+        (void) sd_event_source_get_enabled(m->rescan_timer, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        (void) sd_event_source_set_time(m->rescan_timer,
+                                        MAX(now_usec(m), m->last_scan_usec + RESCAN_MIN_INTERVAL_USEC));
+        (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_ONESHOT);
+}
+
+static int setup_scan_timer(Manager *m) {
+        if (m->config.scan_interval_usec == 0)
+                return sd_event_source_set_enabled(m->scan_timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_time(m->scan_timer, now_usec(m) + m->config.scan_interval_usec);
+        return sd_event_source_set_enabled(m->scan_timer, SD_EVENT_ON);
+}
+
+/* Loss accounting and the Overrun signal. */
+
+void manager_update_kernel_drops(Manager *m) {
+        uint64_t raw;
+
+        if (!m->netlink || netlink_get_drops(m->netlink, &raw) < 0)
+                return;
+        /* The kernel's counter is 32 bits wide; add what it moved by since the last look. */
+        m->kernel_dropped += (uint32_t) ((uint32_t) raw - m->kernel_drops_raw);
+        m->kernel_drops_raw = (uint32_t) raw;
+}
+
+static bool loss_since_last_signal(Manager *m) {
+        return m->kernel_dropped != m->signalled_kernel_dropped ||
+               m->bus_dropped != m->signalled_bus_dropped;
+}
+
+static void signal_overrun(Manager *m) {
+        m->signalled_kernel_dropped = m->kernel_dropped;
+        m->signalled_bus_dropped = m->bus_dropped;
+        m->overrun_signalled_usec = now_usec(m);
+        (void) bus_manager_emit_overrun(m);
+        /* Look again in a second: either loss went on (another signal) or it stopped, and the
+         * signal then carries the final totals. */
+        (void) sd_event_source_set_time(m->overrun_timer, m->overrun_signalled_usec + OVERRUN_SIGNAL_INTERVAL_USEC);
+        (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_overrun_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        manager_update_kernel_drops(m);
+        if (loss_since_last_signal(m))
+                signal_overrun(m);
+        return 0;
+}
+
+/* Called whenever a counter of lost messages may have moved. */
+static void note_loss(Manager *m) {
+        int enabled = SD_EVENT_OFF;
+
+        manager_update_kernel_drops(m);
+        if (!loss_since_last_signal(m))
+                return;
+        (void) sd_event_source_get_enabled(m->overrun_timer, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return; /* the timer will report it */
+        if (m->overrun_signalled_usec == 0 ||
+            now_usec(m) >= m->overrun_signalled_usec + OVERRUN_SIGNAL_INTERVAL_USEC)
+                signal_overrun(m);
+        else {
+                (void) sd_event_source_set_time(m->overrun_timer, m->overrun_signalled_usec + OVERRUN_SIGNAL_INTERVAL_USEC);
+                (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+/* The relay: datagram -> frames -> signals. */
+
+static bool bus_can_take_signal(Manager *m) {
+        uint64_t queued = 0;
+
+        if (sd_bus_get_n_queued_write(m->bus, &queued) < 0)
+                return true;
+        if (m->bus_congested && queued <= m->config.max_queued_signals / 4) {
+                m->bus_congested = false;
+                log_info("Bus write queue drained to %" PRIu64 " signals; relaying again.", queued);
+        } else if (!m->bus_congested && queued >= m->config.max_queued_signals) {
+                m->bus_congested = true;
+                log_ratelimited(&m->log_bus_dropped, LOG_WARNING,
+                                "Bus write queue holds %" PRIu64 " signals; dropping until it drains.", queued);
+        }
+        return !m->bus_congested;
+}
+
+static void relay_message(Manager *m, const struct cn_msg *msg) {
+        bool created;
+        CnId *id;
+
+        id = idtable_get_for_message(&m->ids, msg->id.idx, msg->id.val, &created);
+        if (!id) {
+                /* Accepted but not publishable: account for it as a loss on our side. */
+                m->received++;
+                m->bus_dropped++;
+                log_oom();
+                return;
+        }
+        m->received++;
+        id->received++;
+        if (!id->registered)
+                request_rescan(m);
+
+        /* cn_proc's raw stream is off by default; its decoded signals come from proc-event. */
+        if (msg->id.idx == CN_IDX_PROC && msg->id.val == CN_VAL_PROC && !m->config.proc_raw_messages)
+                return;
+
+        if (!bus_can_take_signal(m)) {
+                m->bus_dropped++;
+                return;
+        }
+        if (bus_id_emit_message(m, id, msg) < 0)
+                m->bus_dropped++;
+}
+
+static void reject(Manager *m, const NetlinkDatagram *d, unsigned n, const char *reason) {
+        m->rejected += n;
+        log_ratelimited(&m->log_rejected, LOG_WARNING,
+                        "Rejected %u frame(s) from port %" PRIu32 " (group %" PRIu32 "): %s.",
+                        n, d->sender, d->group, reason);
+}
+
+static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
+        CnDatagram dg;
+
+        cn_datagram_init(&dg, d->data, d->size);
+
+        if (d->truncated)
+                return reject(m, d, 1, "datagram larger than a connector message");
+        if (d->sender != 0 && !m->config.accept_userspace_senders)
+                return reject(m, d, MAX(cn_datagram_count(dg), 1U), "sender is not the kernel");
+
+        for (;;) {
+                CnFrame f = cn_datagram_next(&dg);
+
+                switch (f.kind) {
+                case CN_FRAME_END:
+                        return;
+                case CN_FRAME_MESSAGE:
+                        relay_message(m, f.msg);
+                        break;
+                case CN_FRAME_MALFORMED:
+                        reject(m, d, 1, f.reason);
+                        break;
+                case CN_FRAME_ERROR:
+                        log_ratelimited(&m->log_netlink_error, LOG_NOTICE,
+                                        "Netlink error message from port %" PRIu32 ": %s",
+                                        d->sender, strerror(abs(f.error)));
+                        break;
+                case CN_FRAME_OVERRUN:
+                        m->overruns++;
+                        break;
+                case CN_FRAME_NOOP:
+                        break;
+                }
+        }
+}
+
+static int on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+
+        for (unsigned round = 0; round < NETLINK_READS_PER_WAKEUP; round++) {
+                const NetlinkDatagram *d;
+                int n = netlink_read(m->netlink, &d);
+
+                if (n == -ENOBUFS) {
+                        m->overruns++;
+                        continue;
+                }
+                if (n < 0) {
+                        log_error_errno(n, "Failed to read from the connector socket: %m");
+                        return sd_event_exit(m->event, EXIT_FAILURE);
+                }
+                for (int i = 0; i < n; i++)
+                        handle_datagram(m, &d[i]);
+                if (n < NETLINK_BATCH)
+                        break;
+        }
+
+        note_loss(m);
+        return 0;
+}
+
+/* Groups and cn_proc subscription. */
+
+static int send_proc_mcast_op(Manager *m, enum proc_cn_mcast_op op) {
+        uint32_t data = op;
+        int r;
+
+        r = netlink_send(m->netlink, CN_IDX_PROC, CN_VAL_PROC, m->send_seq++, 0, 0, &data, sizeof(data));
+        if (r < 0)
+                return log_warning_errno(r, "Failed to send %s to cn_proc: %m",
+                                         op == PROC_CN_MCAST_LISTEN ? "PROC_CN_MCAST_LISTEN" : "PROC_CN_MCAST_IGNORE");
+        return 0;
+}
+
+int manager_join_group(Manager *m, unsigned group) {
+        int r;
+
+        if (group < 1 || group > CND_GROUP_MAX)
+                return -EINVAL;
+        if (m->groups & GROUP_BIT(group))
+                return 0;
+
+        r = netlink_join_group(m->netlink, group);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to join connector group %u: %m", group);
+        m->groups |= GROUP_BIT(group);
+        log_info("Joined connector group %u.", group);
+
+        if (group == CN_IDX_PROC)
+                (void) send_proc_mcast_op(m, PROC_CN_MCAST_LISTEN);
+
+        (void) bus_manager_emit_groups_changed(m);
+        return 1;
+}
+
+int manager_leave_group(Manager *m, unsigned group) {
+        int r;
+
+        if (group < 1 || group > CND_GROUP_MAX)
+                return -EINVAL;
+        if (!(m->groups & GROUP_BIT(group)))
+                return 0;
+
+        /* Before leaving, while the socket still counts as a cn_proc listener. */
+        if (group == CN_IDX_PROC)
+                (void) send_proc_mcast_op(m, PROC_CN_MCAST_IGNORE);
+
+        r = netlink_leave_group(m->netlink, group);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to leave connector group %u: %m", group);
+        m->groups &= ~GROUP_BIT(group);
+        log_info("Left connector group %u.", group);
+
+        (void) bus_manager_emit_groups_changed(m);
+        return 1;
+}
+
+static void apply_groups(Manager *m, uint32_t wanted) {
+        for (unsigned g = 1; g <= CND_GROUP_MAX; g++) {
+                if ((wanted & GROUP_BIT(g)) && !(m->groups & GROUP_BIT(g)))
+                        (void) manager_join_group(m, g);
+                else if (!(wanted & GROUP_BIT(g)) && (m->groups & GROUP_BIT(g)))
+                        (void) manager_leave_group(m, g);
+        }
+}
+
+/* Status, reload and shutdown. */
+
+static void notify_status(Manager *m, const char *prefix) {
+        unsigned n_groups = (unsigned) __builtin_popcount(m->groups);
+
+        (void) sd_notifyf(false, "%sSTATUS=Relaying %u connector group(s), %zu id(s) known.",
+                          strempty(prefix), n_groups, m->ids.n);
+}
+
+int manager_reload(Manager *m, char **error) {
+        Config new;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration...");
+
+        r = config_load(&new, m->config_file, m->config_must_exist,
+                        m->use_dropins ? CND_DROPIN_DIRS : NULL, error);
+        if (r < 0) {
+                log_error("Keeping the old configuration, the new one is invalid: %s", *error);
+                notify_status(m, "READY=1\n");
+                return r;
+        }
+
+        config_done(&m->config);
+        m->config = new;
+
+        m->ids.max_unregistered = MAX(m->config.max_unregistered_ids, 1U);
+        (void) netlink_set_receive_buffer(m->netlink, m->config.receive_buffer_bytes);
+        apply_groups(m, m->config.groups);
+        (void) setup_scan_timer(m);
+
+        log_info("Configuration reloaded.");
+        notify_status(m, "READY=1\n");
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_(freep) char *error = NULL;
+
+        (void) manager_reload(userdata, &error);
+        return 0;
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down...");
+        log_info("Received SIG%s, shutting down.", si->ssi_signo == SIGINT ? "INT" : "TERM");
+        return sd_event_exit(m->event, EXIT_SUCCESS);
+}
+
+/* Lifecycle. */
+
+int manager_new(Manager **ret, const char *config_file, bool config_must_exist, bool use_dropins,
+                Config *config) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+
+        m->config = *config;
+        *config = (Config) {};
+        m->config_must_exist = config_must_exist;
+        m->use_dropins = use_dropins;
+        if (config_file) {
+                m->config_file = strdup(config_file);
+                if (!m->config_file)
+                        return -ENOMEM;
+        }
+
+        m->log_rejected = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
+        m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
+        m->log_bus_dropped = RATELIMIT_INIT(10 * USEC_PER_SEC, 1);
+        m->send_seq = (uint32_t) getpid() << 16; /* distinct from a previous instance's */
+        idtable_init(&m->ids, m->config.max_unregistered_ids, &id_events, m);
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        (void) sd_event_set_watchdog(m->event, true);
+
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return r;
+
+        r = sd_event_add_time(m->event, &m->scan_timer, CLOCK_MONOTONIC, 0, 0, on_scan_timer, m);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time(m->event, &m->rescan_timer, CLOCK_MONOTONIC, 0, 0, on_rescan_timer, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_OFF);
+        r = sd_event_add_time(m->event, &m->overrun_timer, CLOCK_MONOTONIC, 0, 0, on_overrun_timer, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_OFF);
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int connect_bus(Manager *m) {
+        int r;
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        /* Losing the bus ends the event loop with a failure, so the service manager restarts
+         * us instead of leaving a daemon nobody can reach. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set exit on disconnect: %m");
+
+        r = bus_manager_setup(m);
+        if (r < 0)
+                return r;
+        return bus_id_setup(m);
+}
+
+static int open_netlink(Manager *m) {
+        int r;
+
+        r = netlink_open(&m->netlink, m->config.receive_buffer_bytes);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the connector socket: %m");
+        manager_update_kernel_drops(m);
+        m->kernel_dropped = 0;
+
+        /* Below the bus (normal priority): under a flood, method calls are still served. */
+        r = sd_event_add_io(m->event, &m->netlink_source, netlink_get_fd(m->netlink), EPOLLIN,
+                            on_netlink_io, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the connector socket: %m");
+        return sd_event_source_set_priority(m->netlink_source, SD_EVENT_PRIORITY_NORMAL + 10);
+}
+
+int manager_startup(Manager *m) {
+        int r;
+
+        r = connect_bus(m);
+        if (r < 0)
+                return r;
+        r = open_netlink(m);
+        if (r < 0)
+                return r;
+
+        apply_groups(m, m->config.groups);
+        (void) manager_scan_ids(m);
+        (void) setup_scan_timer(m);
+
+        /* Last: whoever sees the name appear finds everything in place. */
+        r = sd_bus_request_name(m->bus, CND_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire bus name " CND_BUS_NAME ": %m");
+
+        log_info("cnd " PACKAGE_VERSION " running.");
+        notify_status(m, "READY=1\n");
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        return sd_event_loop(m->event);
+}
+
+/* Leaves every group (so cn_proc gets its IGNORE) and flushes what the bus still has queued. */
+static void manager_stop(Manager *m) {
+        if (m->netlink)
+                apply_groups(m, 0);
+        if (m->bus)
+                (void) sd_bus_flush(m->bus);
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        manager_stop(m);
+
+        sd_event_source_disable_unref(m->netlink_source);
+        sd_event_source_disable_unref(m->scan_timer);
+        sd_event_source_disable_unref(m->rescan_timer);
+        sd_event_source_disable_unref(m->overrun_timer);
+
+        /* The table goes quietly: no signals for objects of a daemon that is leaving. */
+        idtable_done(&m->ids);
+        netlink_free(m->netlink);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+
+        config_done(&m->config);
+        free(m->config_file);
+        return mfree(m);
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The Manager owns the event loop, the bus connection, the connector socket, the id table and
+ * the configuration, and wires them: socket -> cnmsg -> bus. */
+
+#include <linux/connector.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "idtable.h"
+#include "log.h"
+#include "netlink.h"
+
+#define CND_BUS_NAME "org.cnd.Connector1"
+#define CND_MANAGER_PATH "/org/cnd/Connector1"
+#define CND_MANAGER_IFACE "org.cnd.Connector1.Manager"
+#define CND_ID_IFACE "org.cnd.Connector1.Id"
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        Netlink *netlink;
+
+        sd_event_source *netlink_source;
+        sd_event_source *scan_timer;            /* every ScanIntervalSec */
+        sd_event_source *rescan_timer;          /* soon, after a message from an unknown id */
+        sd_event_source *overrun_timer;         /* paces the Overrun signal */
+
+        /* Where the configuration comes from, for reloads. */
+        char *config_file;
+        bool config_must_exist;
+        bool use_dropins;
+        Config config;
+
+        IdTable ids;
+        uint32_t groups;                        /* groups joined now, bit g-1 for group g */
+        uint64_t last_scan_usec;
+
+        /* Counters of SPEC §2.1; kernel drops are read from the socket on demand. */
+        uint64_t received;
+        uint64_t rejected;
+        uint64_t bus_dropped;
+        uint64_t overruns;
+        uint64_t kernel_dropped;
+        uint32_t kernel_drops_raw;              /* last SO_MEMINFO value, which wraps */
+
+        /* Hysteresis on sd-bus's write queue: above MaxQueuedSignals cnd drops (and counts)
+         * until the queue is back under a quarter of it. */
+        bool bus_congested;
+
+        /* Totals carried by the last Overrun signal, and when it went out. */
+        uint64_t overrun_signalled_usec;
+        uint64_t signalled_kernel_dropped;
+        uint64_t signalled_bus_dropped;
+
+        uint32_t send_seq;                      /* seq of the next message cnd sends */
+
+        RateLimit log_rejected;
+        RateLimit log_netlink_error;
+        RateLimit log_bus_dropped;
+} Manager;
+
+int manager_new(Manager **ret, const char *config_file, bool config_must_exist, bool use_dropins,
+                Config *config);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+int manager_startup(Manager *m);
+int manager_run(Manager *m);
+
+/* Re-reads the configuration and applies it; on a parse error keeps the old one and returns
+ * the error text in *error. */
+int manager_reload(Manager *m, char **error);
+
+/* Group membership; both are no-ops if nothing changes. Group 1 also (un)subscribes cn_proc. */
+int manager_join_group(Manager *m, unsigned group);
+int manager_leave_group(Manager *m, unsigned group);
+
+/* Reads /proc/net/connector now and applies the difference. */
+int manager_scan_ids(Manager *m);
+
+/* Folds the socket's drop counter into m->kernel_dropped. */
+void manager_update_kernel_drops(Manager *m);
+
+/* bus-manager.c */
+/* Returns 0 if the caller may use admin methods (root or [Bus] AdminGroup=), judged from the
+ * bus's own credentials; otherwise sets AccessDenied in *error and returns -EACCES. */
+int bus_check_admin(Manager *m, sd_bus_message *call, sd_bus_error *error);
+int bus_manager_setup(Manager *m);
+int bus_manager_emit_id_added(Manager *m, const CnId *id);
+int bus_manager_emit_id_removed(Manager *m, const CnId *id);
+int bus_manager_emit_ids_changed(Manager *m);
+int bus_manager_emit_groups_changed(Manager *m);
+int bus_manager_emit_overrun(Manager *m);
+
+/* bus-id.c */
+int bus_id_setup(Manager *m);
+int bus_id_emit_added(Manager *m, const CnId *id);
+int bus_id_emit_removed(Manager *m, const CnId *id);
+int bus_id_emit_registration_changed(Manager *m, const CnId *id);
+int bus_id_emit_message(Manager *m, const CnId *id, const struct cn_msg *msg);

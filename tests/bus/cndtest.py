@@ -1,0 +1,386 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Integration test harness: a private bus (dbus-daemon or dbus-broker) with the shipped
+policy, cnd started against it and the real kernel connector, D-Bus clients, and a netlink
+injector that multicasts hand-made cn_msg into connector groups as root (SPEC §5)."""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+import gi
+
+gi.require_version('Gio', '2.0')
+from gi.repository import Gio, GLib  # noqa: E402
+
+BUILD_DIR = os.environ.get('CND_BUILD_DIR', os.path.join(os.path.dirname(__file__), '../../build'))
+SOURCE_DIR = os.environ.get('CND_SOURCE_DIR', os.path.join(os.path.dirname(__file__), '../..'))
+CND = os.path.join(BUILD_DIR, 'daemon', 'cnd')
+POLICY = os.path.join(BUILD_DIR, 'dbus-policy', 'org.cnd.Connector1.conf')
+
+BUS_NAME = 'org.cnd.Connector1'
+MANAGER_PATH = '/org/cnd/Connector1'
+MANAGER_IFACE = 'org.cnd.Connector1.Manager'
+ID_IFACE = 'org.cnd.Connector1.Id'
+
+NETLINK_CONNECTOR = 11
+NLMSG_DONE = 3
+CN_MSG = struct.Struct('=IIIIHH')         # idx, val, seq, ack, len, flags
+NLMSGHDR = struct.Struct('=IHHII')        # len, type, flags, seq, pid
+
+# The system bus's default policy (dbus's system.conf), so the shipped policy is judged as it
+# would be on a real system.
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  {listen}
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus" send_member="UpdateActivationEnvironment"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Debug.Stats"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.systemd1.Activator"/>
+  </policy>
+  <limit name="max_incoming_bytes">133169152</limit>
+  <limit name="max_outgoing_bytes">133169152</limit>
+  <include>{policy}</include>
+  {extra}
+</busconfig>
+"""
+
+
+def wait_for(predicate, timeout=20.0, interval=0.02, what='condition'):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f'timed out after {timeout}s waiting for {what}')
+
+
+class PrivateBus:
+    """A system-type bus of its own, on a socket in a temporary directory."""
+
+    def __init__(self, kind='dbus-daemon', extra_policy=''):
+        self.kind = kind
+        self.extra_policy = extra_policy
+        self.dir = tempfile.mkdtemp(prefix='cnd-bus-')
+        os.chmod(self.dir, 0o755)
+        self.socket = os.path.join(self.dir, 'bus.sock')
+        self.address = 'unix:path=' + self.socket
+        self.procs = []
+
+    def _write_conf(self, listen):
+        conf = os.path.join(self.dir, 'bus.conf')
+        with open(conf, 'w') as f:
+            f.write(BUS_CONF.format(listen=listen, policy=POLICY, extra=self.extra_policy))
+        return conf
+
+    def start(self):
+        if self.kind == 'dbus-daemon':
+            conf = self._write_conf(f'<listen>{self.address}</listen>')
+            self.procs.append(subprocess.Popen(['dbus-daemon', '--nofork', '--config-file=' + conf],
+                                               stdout=subprocess.DEVNULL, stderr=self._log()))
+        else:
+            conf = self._write_conf('')
+            self._start_journal_sink()
+            self.procs.append(subprocess.Popen(
+                ['systemd-socket-activate', '-l', self.socket,
+                 '-E', 'DBUS_SYSTEM_BUS_ADDRESS=' + self.address,
+                 'dbus-broker-launch', '--scope', 'system', '--config-file=' + conf],
+                stdout=subprocess.DEVNULL, stderr=self._log()))
+        wait_for(lambda: os.path.exists(self.socket), what='bus socket')
+        os.chmod(self.socket, 0o666)
+        # The broker is only launched on the first connection; make sure it answers.
+        wait_for(self._answers, what=f'{self.kind} to answer')
+        return self
+
+    def _log(self):
+        self.log = open(os.path.join(self.dir, 'bus.log'), 'w')
+        return self.log
+
+    def _start_journal_sink(self):
+        # dbus-broker logs to the journal socket; give it something that takes datagrams.
+        path = '/run/systemd/journal/socket'
+        if os.path.exists(path):
+            return
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.journal.bind(path)
+        self.journal.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.journal_path = path
+
+    def _answers(self):
+        try:
+            c = Client(self.address)
+            c.close()
+            return True
+        except GLib.Error:
+            return False
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.procs = []
+        if getattr(self, 'log', None):
+            self.log.close()
+        if getattr(self, 'journal_path', None):
+            self.journal.close()
+            os.unlink(self.journal_path)
+            self.journal_path = None
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Daemon:
+    """cnd itself, with a config file of the test's and a notify socket to watch it."""
+
+    def __init__(self, bus, config='', args=(), log_level='debug'):
+        self.bus = bus
+        self.dir = tempfile.mkdtemp(prefix='cnd-daemon-')
+        self.config_path = os.path.join(self.dir, 'cnd.conf')
+        self.write_config(config)
+        self.args = list(args)
+        self.log_level = log_level
+        self.proc = None
+        self.notify_path = os.path.join(self.dir, 'notify')
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        self.notify.setblocking(False)
+        self.notifications = []
+        self.log_path = os.path.join(self.dir, 'cnd.log')
+
+    def write_config(self, text):
+        with open(self.config_path, 'w') as f:
+            f.write(text)
+
+    def start(self, wait=True, env=None):
+        e = dict(os.environ)
+        e.update({'DBUS_SYSTEM_BUS_ADDRESS': self.bus.address, 'NOTIFY_SOCKET': self.notify_path})
+        e.update(env or {})
+        self.log = open(self.log_path, 'w')
+        self.proc = subprocess.Popen([CND, '--config=' + self.config_path, '--no-drop-ins',
+                                      '--log-level=' + self.log_level] + self.args,
+                                     env=e, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_notified('READY=1')
+        return self
+
+    def read_notifications(self):
+        while True:
+            try:
+                self.notifications.extend(self.notify.recv(4096).decode().split('\n'))
+            except BlockingIOError:
+                return self.notifications
+
+    def notify_mark(self):
+        """Where the notifications stand now, to wait for one that comes after."""
+        return len(self.read_notifications())
+
+    def wait_notified(self, line, timeout=20.0, start=0):
+        def seen():
+            if self.proc.poll() is not None:
+                raise AssertionError(f'cnd exited with {self.proc.returncode}:\n{self.log_text()}')
+            return line in self.read_notifications()[start:]
+        wait_for(seen, timeout, what=f'cnd to notify {line}')
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=20.0):
+        return self.proc.wait(timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        self.notify.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Client:
+    """A D-Bus client on the private bus, with signal collection."""
+
+    def __init__(self, address):
+        self.context = GLib.MainContext.new()
+        self.context.push_thread_default()
+        try:
+            self.conn = Gio.DBusConnection.new_for_address_sync(
+                address,
+                Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+                None, None)
+        finally:
+            self.context.pop_thread_default()
+        self.subscriptions = []
+
+    def close(self):
+        for s in self.subscriptions:
+            self.conn.signal_unsubscribe(s)
+        self.conn.close_sync(None)
+
+    def call(self, method, args=None, signature=None, path=MANAGER_PATH, iface=MANAGER_IFACE,
+             dest=BUS_NAME, timeout_ms=30000):
+        params = GLib.Variant(signature, args) if signature else None
+        reply = self.conn.call_sync(dest, path, iface, method, params, None,
+                                    Gio.DBusCallFlags.NONE, timeout_ms, None)
+        return reply.unpack() if reply else None
+
+    def get(self, prop, path=MANAGER_PATH, iface=MANAGER_IFACE):
+        return self.call('Get', (iface, prop), '(ss)', path=path, iface='org.freedesktop.DBus.Properties')[0]
+
+    def get_all(self, path=MANAGER_PATH, iface=MANAGER_IFACE):
+        return self.call('GetAll', (iface,), '(s)', path=path, iface='org.freedesktop.DBus.Properties')[0]
+
+    def managed_objects(self):
+        return self.call('GetManagedObjects', path=MANAGER_PATH, iface='org.freedesktop.DBus.ObjectManager')[0]
+
+    def introspect(self, path=MANAGER_PATH):
+        return self.call('Introspect', path=path, iface='org.freedesktop.DBus.Introspectable')[0]
+
+    def subscribe(self, member, iface=None, path=None, path_namespace=None, sender=BUS_NAME):
+        """Collects (path, member, args) of matching signals in the returned list. The match
+        rule is in place when this returns (GDBus would add it asynchronously)."""
+        got = []
+        rule = ["type='signal'"]
+        for key, value in (('sender', sender), ('interface', iface), ('member', member),
+                           ('path', path), ('path_namespace', path_namespace)):
+            if value:
+                rule.append(f"{key}='{value}'")
+        self.conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                            'AddMatch', GLib.Variant('(s)', (','.join(rule),)),
+                            None, Gio.DBusCallFlags.NONE, -1, None)
+
+        def on_signal(conn, sender_name, obj_path, interface, signal_name, params):
+            if path_namespace and not (obj_path == path_namespace or obj_path.startswith(path_namespace + '/')):
+                return
+            got.append((obj_path, signal_name, params.unpack()))
+
+        self.subscriptions.append(self.conn.signal_subscribe(
+            None, iface, member, path, None, Gio.DBusSignalFlags.NO_MATCH_RULE, on_signal))
+        return got
+
+    def pump(self, until=None, timeout=10.0):
+        """Dispatches incoming messages until until() holds (or just for a moment)."""
+        deadline = time.monotonic() + timeout
+        ctx = GLib.MainContext.default()
+        while True:
+            while ctx.iteration(False):
+                pass
+            if until is None or until():
+                return True
+            if time.monotonic() > deadline:
+                if until is None:
+                    return True
+                raise AssertionError(f'timed out after {timeout}s')
+            ctx.iteration(True) if ctx.pending() else time.sleep(0.005)
+
+    def settle(self, seconds=0.3):
+        """Gives in-flight signals time to arrive."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.pump()
+            time.sleep(0.01)
+
+
+class Injector:
+    """Multicasts hand-made connector frames as root (the kernel permits it for CAP_NET_ADMIN)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+        self.sock.bind((0, 0))
+
+    @staticmethod
+    def frame(idx, val, seq=0, ack=0, data=b'', flags=0, length=None, nl_type=NLMSG_DONE):
+        body = CN_MSG.pack(idx, val, seq, ack, len(data) if length is None else length, flags) + data
+        return NLMSGHDR.pack(NLMSGHDR.size + len(body), nl_type, 0, seq, 0) + body
+
+    def send_raw(self, group, datagram):
+        self.sock.sendto(datagram, (0, 1 << (group - 1)))
+
+    def send(self, group, idx, val, seq=0, ack=0, data=b'', flags=0):
+        self.send_raw(group, self.frame(idx, val, seq, ack, data, flags))
+
+    def close(self):
+        self.sock.close()
+
+
+def unprivileged_user():
+    return pwd.getpwnam('nobody')
+
+
+class CndTestCase(unittest.TestCase):
+    """Starts a bus and cnd per test; subclasses set CONFIG and BUS_KIND."""
+
+    CONFIG = ''
+    BUS_KIND = 'dbus-daemon'
+    EXTRA_POLICY = ''
+    START = True
+
+    def setUp(self):
+        self.bus = PrivateBus(self.BUS_KIND, self.EXTRA_POLICY).start()
+        self.addCleanup(self.bus.stop)
+        self.cnd = Daemon(self.bus, self.CONFIG)
+        self.addCleanup(self._stop_cnd)
+        if self.START:
+            self.cnd.start()
+        self.client = Client(self.bus.address)
+        self.addCleanup(self.client.close)
+        self.injector = Injector()
+        self.addCleanup(self.injector.close)
+
+    def _stop_cnd(self):
+        if self.cnd.proc and self.cnd.proc.poll() is None:
+            self.cnd.stop()
+        else:
+            self.cnd.stop()
+
+    def counters(self):
+        props = self.client.get_all()
+        return {k: props[k] for k in ('ReceivedMessages', 'RejectedMessages', 'KernelDroppedMessages',
+                                      'BusDroppedMessages', 'Overruns')}
+
+    def wait_counter(self, name, value, timeout=10.0):
+        wait_for(lambda: self.counters()[name] >= value, timeout, what=f'{name} >= {value}')
+
+    def run(self, result=None):
+        # On failure, cnd's log is what tells why.
+        outcome = super().run(result)
+        return outcome
+
+
+def main():
+    unittest.main(verbosity=2)
