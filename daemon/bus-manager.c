@@ -66,43 +66,106 @@ static int property_get_kernel_dropped(sd_bus *bus, const char *path, const char
         return sd_bus_message_append(reply, "t", m->kernel_dropped);
 }
 
-int bus_check_admin(Manager *m, sd_bus_message *call, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const gid_t *gids = NULL;
+/* What the bus itself vouches for about a peer: its uid and, where the bus knows them (both
+ * dbus-daemon >= 1.14 and dbus-broker take them from SO_PEERGROUPS), its groups. libsystemd
+ * 252's creds API does not read UnixGroupIDs, hence the direct call. */
+typedef struct CallerCredentials {
         uid_t uid;
-        int r, n;
+        bool have_uid;
+        gid_t gids[256];
+        size_t n_gids;
+        bool have_gids;
+} CallerCredentials;
 
-        /* No SD_BUS_CREDS_AUGMENT: only what the bus itself vouches for, never /proc, whose
-         * contents the caller could have changed since it connected. */
-        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &creds);
+static int read_group_ids(sd_bus_message *reply, CallerCredentials *c) {
+        uint32_t gid;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'v', "au");
         if (r < 0)
                 return r;
-        r = sd_bus_creds_get_euid(creds, &uid);
+        r = sd_bus_message_enter_container(reply, 'a', "u");
         if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "u", &gid)) > 0)
+                if (c->n_gids < ELEMENTSOF(c->gids))
+                        c->gids[c->n_gids++] = gid;
+        if (r < 0)
+                return r;
+        c->have_gids = true;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(reply);
+}
+
+static int get_caller_credentials(sd_bus *bus, const char *sender, CallerCredentials *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *key;
+        int r;
+
+        *c = (CallerCredentials) {};
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetConnectionCredentials", NULL, &reply, "s", sender);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "UnixUserID")) {
+                        uint32_t uid;
+
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        c->uid = uid;
+                        c->have_uid = true;
+                } else if (streq(key, "UnixGroupIDs"))
+                        r = read_group_ids(reply, c);
+                else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+static bool gid_in(gid_t gid, const gid_t *list, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == gid)
+                        return true;
+        return false;
+}
+
+/* For a bus that does not report groups (dbus-daemon before 1.14): the group database's
+ * answer for the uid the bus vouched for. Never /proc, whose contents the caller controls. */
+static bool user_in_group_db(uid_t uid, gid_t gid) {
+        struct passwd *pw = getpwuid(uid);
+        gid_t list[256];
+        int n = ELEMENTSOF(list);
+
+        return pw && getgrouplist(pw->pw_name, pw->pw_gid, list, &n) >= 0 && gid_in(gid, list, (size_t) n);
+}
+
+int bus_check_admin(Manager *m, sd_bus_message *call, sd_bus_error *error) {
+        CallerCredentials c;
+        int r;
+
+        r = get_caller_credentials(sd_bus_message_get_bus(call), sd_bus_message_get_sender(call), &c);
+        if (r < 0 || !c.have_uid)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "The bus did not tell who the caller is.");
-        if (uid == 0)
+        if (c.uid == 0)
                 return 0;
-
-        if (m->config.admin_group) {
-                n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-                if (n >= 0) {
-                        for (int i = 0; i < n; i++)
-                                if (gids[i] == m->config.admin_gid)
-                                        return 0;
-                } else {
-                        /* The bus gave no groups (dbus-daemon before 1.14 does not): ask the
-                         * group database about the bus-vouched uid. */
-                        struct passwd *pw = getpwuid(uid);
-                        gid_t list[256];
-                        int count = ELEMENTSOF(list);
-
-                        if (pw && getgrouplist(pw->pw_name, pw->pw_gid, list, &count) >= 0)
-                                for (int i = 0; i < count; i++)
-                                        if (list[i] == m->config.admin_gid)
-                                                return 0;
-                }
-        }
+        if (m->config.admin_group &&
+            (c.have_gids ? gid_in(m->config.admin_gid, c.gids, c.n_gids)
+                         : user_in_group_db(c.uid, m->config.admin_gid)))
+                return 0;
 
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "Only root%s%s may call %s.",

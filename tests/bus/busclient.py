@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A small D-Bus client for the tests to run as another user (setpriv): performs one action
+on cnd and prints the outcome as JSON: {"ok": value} or {"error": "org.Error.Name"}."""
+
+import json
+import sys
+
+from cndtest import Client, GLib
+
+
+def main():
+    address, action, *args = sys.argv[1:]
+    c = Client(address)
+    try:
+        if action == 'get':
+            result = c.get(args[0], path=args[1] if len(args) > 1 else '/org/cnd/Connector1',
+                           iface=args[2] if len(args) > 2 else 'org.cnd.Connector1.Manager')
+        elif action == 'introspect':
+            result = c.introspect(args[0] if args else '/org/cnd/Connector1')
+        elif action == 'call':
+            method, signature, values = args[0], args[1], json.loads(args[2])
+            result = c.call(method, tuple(values) if signature else None, signature or None)
+        elif action == 'listen':
+            # Prints "ready" once the match is in place, then waits for n Message signals.
+            n, namespace = int(args[0]), args[1]
+            got = c.subscribe('Message', iface='org.cnd.Connector1.Id', path_namespace=namespace)
+            print('ready', flush=True)
+            c.pump(lambda: len(got) >= n, timeout=float(args[2]) if len(args) > 2 else 10)
+            result = [list(g[2][:5]) + [bytes(g[2][5]).hex()] for g in got]
+        else:
+            raise SystemExit(f'unknown action {action}')
+        print(json.dumps({'ok': result}, default=str))
+    except GLib.Error as e:
+        print(json.dumps({'error': Gio_error_name(e), 'message': e.message}))
+    except AssertionError as e:
+        print(json.dumps({'error': 'timeout', 'message': str(e)}))
+
+
+def Gio_error_name(e):
+    from gi.repository import Gio
+    return Gio.DBusError.get_remote_error(e) or str(e)
+
+
+if __name__ == '__main__':
+    main()
