@@ -3,13 +3,14 @@
 /* org.cnd.Connector1.Manager on /org/cnd/Connector1: properties, methods and signals. */
 
 #include <grp.h>
+#include <linux/cn_proc.h>
 #include <pwd.h>
 #include <stddef.h>
 
 #include "manager.h"
 
-#define CND_ERROR_INVALID_CONFIG "org.cnd.Connector1.Error.InvalidConfig"
-#define CND_ERROR_KERNEL "org.cnd.Connector1.Error.KernelError"
+#define REQUEST_TIMEOUT_DEFAULT_MSEC 5000U
+#define REQUEST_TIMEOUT_MAX_MSEC 60000U
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
                                 const char *property, sd_bus_message *reply, void *userdata,
@@ -173,15 +174,96 @@ int bus_check_admin(Manager *m, sd_bus_message *call, sd_bus_error *error) {
                                  strempty(m->config.admin_group), sd_bus_message_get_member(call));
 }
 
-static int method_not_yet(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+/* Reads (idx, val, data) and checks what Send and Request have in common. */
+static int read_message_args(Manager *m, sd_bus_message *call, sd_bus_error *error,
+                             uint32_t *idx, uint32_t *val, const void **data, size_t *size) {
+        int r;
+
+        r = sd_bus_message_read(call, "uu", idx, val);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(call, 'y', data, size);
+        if (r < 0)
+                return r;
+        if (*size > CONNECTOR_MAX_MSG_SIZE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Data of %zu bytes is longer than the connector's maximum of %u.",
+                                         *size, CONNECTOR_MAX_MSG_SIZE);
+        return 0;
+}
+
+static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t val,
+                        const void *data, size_t size, uint32_t *seq, uint32_t *ack) {
+        int r;
+
+        /* The kernel silently drops messages to ids nobody registered: say so instead. */
+        if (!manager_id_registered(m, idx, val))
+                return sd_bus_error_setf(error, CND_ERROR_NO_SUCH_ID,
+                                         "Connector id %" PRIu32 ":%" PRIu32 " is not registered in the kernel.",
+                                         idx, val);
+        r = manager_send(m, idx, val, data, size, seq, ack);
+        if (r < 0)
+                return sd_bus_error_setf(error, CND_ERROR_KERNEL, "Failed to send to %" PRIu32 ":%" PRIu32 ": %s",
+                                         idx, val, strerror(-r));
+        if (idx == CN_IDX_PROC && val == CN_VAL_PROC)
+                manager_proc_resubscribe(m);
+        return 0;
+}
+
+static int method_send(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        uint32_t idx, val, seq, ack;
+        const void *data;
+        size_t size;
         int r;
 
         r = bus_check_admin(m, call, error);
         if (r < 0)
                 return r;
-        return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s is not implemented yet.",
-                                 sd_bus_message_get_member(call));
+        r = read_message_args(m, call, error, &idx, &val, &data, &size);
+        if (r < 0)
+                return r;
+        r = send_checked(m, error, idx, val, data, size, &seq, &ack);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(call, "uu", seq, ack);
+}
+
+static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint32_t idx, val, seq, ack, timeout_msec;
+        const void *data;
+        size_t size;
+        int r;
+
+        r = bus_check_admin(m, call, error);
+        if (r < 0)
+                return r;
+        r = read_message_args(m, call, error, &idx, &val, &data, &size);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(call, "u", &timeout_msec);
+        if (r < 0)
+                return r;
+        if (timeout_msec > REQUEST_TIMEOUT_MAX_MSEC)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Timeout of %" PRIu32 " ms is above the maximum of %u ms.",
+                                         timeout_msec, REQUEST_TIMEOUT_MAX_MSEC);
+        if (timeout_msec == 0)
+                timeout_msec = REQUEST_TIMEOUT_DEFAULT_MSEC;
+        if (request_table_full(&m->requests))
+                return sd_bus_error_setf(error, CND_ERROR_LIMITS_EXCEEDED,
+                                         "%u requests are outstanding already (MaxPendingRequests=).",
+                                         m->requests.n);
+
+        r = send_checked(m, error, idx, val, data, size, &seq, &ack);
+        if (r < 0)
+                return r;
+        /* The reply cannot overtake us: the socket is only read once we are back in the loop. */
+        r = request_table_add(&m->requests, call, idx, val, seq, ack, timeout_msec * USEC_PER_MSEC);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to wait for the reply: %m");
+        return 1;
 }
 
 static int method_change_group(sd_bus_message *call, void *userdata, sd_bus_error *error, bool join) {
@@ -200,6 +282,12 @@ static int method_change_group(sd_bus_message *call, void *userdata, sd_bus_erro
                                          "Group %" PRIu32 " is out of range 1..%u.", group, CND_GROUP_MAX);
 
         r = join ? manager_join_group(m, group) : manager_leave_group(m, group);
+        if (r >= 0) {
+                if (join)
+                        m->left_at_runtime &= ~GROUP_BIT(group);
+                else
+                        m->left_at_runtime |= GROUP_BIT(group);
+        }
         if (r == -EINVAL)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "The kernel rejected group %" PRIu32 ".", group);
@@ -246,11 +334,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Send",
                                 SD_BUS_ARGS("u", idx, "u", val, "ay", data),
                                 SD_BUS_RESULT("u", seq, "u", ack),
-                                method_not_yet, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_send, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Request",
                                 SD_BUS_ARGS("u", idx, "u", val, "ay", data, "u", timeout_msec),
                                 SD_BUS_RESULT("u", seq, "u", ack, "ay", data),
-                                method_not_yet, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_request, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("JoinGroup",
                                 SD_BUS_ARGS("u", group),
                                 SD_BUS_NO_RESULT,

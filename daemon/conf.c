@@ -76,6 +76,7 @@ void config_init(Config *c) {
                 .admin_group = NULL,
                 .admin_gid = 0,
                 .max_queued_signals = 8192,
+                .max_pending_requests = 256,
         };
 }
 
@@ -509,13 +510,15 @@ static const ConfigItem config_items[] = {
         ITEM(SECTION_CONNECTOR, "BatchGroups", config_parse_groups, batch_groups, 0, 0, true),
         ITEM(SECTION_CONNECTOR, "ReceiveBufferSize", config_parse_size, receive_buffer_bytes,
              RECEIVE_BUFFER_MIN, RECEIVE_BUFFER_MAX, false),
-        ITEM(SECTION_CONNECTOR, "MaxUnregisteredIds", config_parse_unsigned, max_unregistered_ids, 0,
+        ITEM(SECTION_CONNECTOR, "MaxUnregisteredIds", config_parse_unsigned, max_unregistered_ids, 1,
              65536, false),
         ITEM(SECTION_NOTIFY, "Group", config_parse_uint32, notify_group, 0, CND_GROUP_MAX, false),
         ITEM(SECTION_PROC, "Events", config_parse_proc_events, proc_events, 0, 0, true),
         ITEM(SECTION_PROC, "RawMessages", config_parse_bool, proc_raw_messages, 0, 0, false),
         ITEM(SECTION_BUS, "AdminGroup", config_parse_admin_group, admin_group, 0, 0, true),
-        ITEM(SECTION_BUS, "MaxQueuedSignals", config_parse_unsigned, max_queued_signals, 64, 1048576,
+        ITEM(SECTION_BUS, "MaxQueuedSignals", config_parse_unsigned, max_queued_signals, 64, 262144,
+             false),
+        ITEM(SECTION_BUS, "MaxPendingRequests", config_parse_unsigned, max_pending_requests, 1, 65536,
              false),
 };
 
@@ -552,6 +555,17 @@ static char *strip(char *s) {
                 e--;
         *e = 0;
         return s;
+}
+
+/* "Groups=1   # joined at start", as the contract's own example writes it: a '#' or ';' after
+ * white space starts a comment. No value cnd takes can contain one legitimately. */
+static char *cut_trailing_comment(char *value) {
+        for (char *p = value; *p; p++)
+                if ((*p == '#' || *p == ';') && (p == value || strchr(WHITESPACE, p[-1]))) {
+                        *p = 0;
+                        break;
+                }
+        return value;
 }
 
 static int parse_section_header(const ParseContext *ctx, char *l, Section *section) {
@@ -598,7 +612,7 @@ static int parse_line(const ParseContext *ctx, Config *c, Section *section, cons
                 return parse_error(ctx, -EBADMSG, "expected Key=Value, got '%s'", l);
         *eq = 0;
         key = strip(l);
-        value = strip(eq + 1);
+        value = strip(cut_trailing_comment(eq + 1));
         if (*key == 0)
                 return parse_error(ctx, -EBADMSG, "expected Key=Value, got an empty key");
 
@@ -937,6 +951,7 @@ int config_dump(const Config *c, char **ret) {
         fputs("\n[Bus]\n", f);
         fprintf(f, "AdminGroup=%s\n", strempty(c->admin_group));
         fprintf(f, "MaxQueuedSignals=%u\n", c->max_queued_signals);
+        fprintf(f, "MaxPendingRequests=%u\n", c->max_pending_requests);
 
         /* The buffer is only complete (and errors only known) once the stream is closed. */
         if (fclose(TAKE_PTR(f)) != 0)

@@ -49,7 +49,7 @@ typedef struct Config {
         uint64_t scan_interval_usec;      /* ScanIntervalSec=, default 5 s; 0 = start/on demand */
         uint32_t batch_groups;            /* BatchGroups=, default none */
         uint64_t receive_buffer_bytes;    /* ReceiveBufferSize=, default 8M */
-        unsigned max_unregistered_ids;    /* MaxUnregisteredIds=, default 1024 */
+        unsigned max_unregistered_ids;    /* MaxUnregisteredIds=, 1..65536, default 1024 */
 
         /* [Notify] */
         uint32_t notify_group;            /* Group=, 0 = off */
@@ -61,7 +61,9 @@ typedef struct Config {
         /* [Bus] */
         char *admin_group;                /* AdminGroup=, NULL = root only */
         gid_t admin_gid;                  /* resolved from admin_group when it is set */
-        unsigned max_queued_signals;      /* MaxQueuedSignals=, default 8192 */
+        unsigned max_queued_signals;      /* MaxQueuedSignals=, 64..262144 (below sd-bus's own
+                                           * write queue limit), default 8192 */
+        unsigned max_pending_requests;    /* MaxPendingRequests=, default 256 */
 } Config;
 
 void config_init(Config *c);
@@ -78,5 +80,5 @@ int config_parse_text(Config *c, const char *filename, const char *text, size_t 
 int config_load(Config *c, const char *main_file, bool must_exist, const char *const *dropin_dirs,
                 char **error);
 
-/* Writes the effective configuration in the file's own syntax (for --check-config --dump). */
+/* Writes the effective configuration in the file's own syntax (for --check-config). */
 int config_dump(const Config *c, char **ret);

@@ -161,6 +161,11 @@ static void enforce_bound(IdTable *t) {
                 evict_one_unregistered(t);
 }
 
+void idtable_set_max_unregistered(IdTable *t, unsigned max_unregistered) {
+        t->max_unregistered = MAX(max_unregistered, 1U);
+        enforce_bound(t);
+}
+
 CnId *idtable_get_for_message(IdTable *t, uint32_t idx, uint32_t val, bool *created) {
         CnId *id = idtable_find(t, idx, val);
 

@@ -51,6 +51,9 @@ typedef struct IdTable {
 } IdTable;
 
 void idtable_init(IdTable *t, unsigned max_unregistered, const IdTableEvents *events, void *userdata);
+/* Changes the bound, evicting at once what is over it. */
+void idtable_set_max_unregistered(IdTable *t, unsigned max_unregistered);
+
 /* Frees every entry, calling no events. */
 void idtable_done(IdTable *t);
 

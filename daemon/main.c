@@ -140,6 +140,5 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Event loop failed: %m");
                 return EXIT_FAILURE;
         }
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down...");
         return r;
 }

@@ -126,6 +126,14 @@ int manager_scan_ids(Manager *m) {
         return r < 0 ? log_oom() : 0;
 }
 
+bool manager_id_registered(Manager *m, uint32_t idx, uint32_t val) {
+        const CnId *id;
+
+        (void) manager_scan_ids(m);
+        id = idtable_find(&m->ids, idx, val);
+        return id && id->registered;
+}
+
 static int on_scan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -246,6 +254,10 @@ static void relay_message(Manager *m, const struct cn_msg *msg) {
         if (!id->registered)
                 request_rescan(m);
 
+        /* A reply to a Request is still an ordinary message for everyone else. */
+        if (m->requests.n > 0)
+                (void) request_table_offer(&m->requests, msg);
+
         /* cn_proc's raw stream is off by default; its decoded signals come from proc-event. */
         if (msg->id.idx == CN_IDX_PROC && msg->id.val == CN_VAL_PROC && !m->config.proc_raw_messages)
                 return;
@@ -328,15 +340,35 @@ static int on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *use
 
 /* Groups and cn_proc subscription. */
 
+int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_t size,
+                 uint32_t *ret_seq, uint32_t *ret_ack) {
+        uint32_t seq = m->send_seq++, ack = arc4random();
+        int r;
+
+        r = netlink_send(m->netlink, idx, val, seq, ack, 0, data, size);
+        if (r < 0)
+                return r;
+        if (ret_seq)
+                *ret_seq = seq;
+        if (ret_ack)
+                *ret_ack = ack;
+        return 0;
+}
+
 static int send_proc_mcast_op(Manager *m, enum proc_cn_mcast_op op) {
         uint32_t data = op;
         int r;
 
-        r = netlink_send(m->netlink, CN_IDX_PROC, CN_VAL_PROC, m->send_seq++, 0, 0, &data, sizeof(data));
+        r = manager_send(m, CN_IDX_PROC, CN_VAL_PROC, &data, sizeof(data), NULL, NULL);
         if (r < 0)
                 return log_warning_errno(r, "Failed to send %s to cn_proc: %m",
                                          op == PROC_CN_MCAST_LISTEN ? "PROC_CN_MCAST_LISTEN" : "PROC_CN_MCAST_IGNORE");
         return 0;
+}
+
+void manager_proc_resubscribe(Manager *m) {
+        if (m->groups & GROUP_BIT(CN_IDX_PROC))
+                (void) send_proc_mcast_op(m, PROC_CN_MCAST_LISTEN);
 }
 
 int manager_join_group(Manager *m, unsigned group) {
@@ -401,6 +433,7 @@ static void notify_status(Manager *m, const char *prefix) {
 }
 
 int manager_reload(Manager *m, char **error) {
+        uint32_t added, dropped, kept, wanted;
         Config new;
         int r;
 
@@ -414,12 +447,24 @@ int manager_reload(Manager *m, char **error) {
                 return r;
         }
 
+        /* Runtime JoinGroup/LeaveGroup and the configuration are one membership: a reload joins
+         * what the new configuration adds and leaves what it drops, and leaves alone groups
+         * whose configuration did not change, so runtime changes to those survive. */
+        added = new.groups & ~m->config.groups;
+        dropped = m->config.groups & ~new.groups;
+        kept = new.groups & m->config.groups;
+        /* Kept groups are joined unless an admin left them at run time: that also retries one
+         * that failed to join before. */
+        wanted = (m->groups & ~dropped) | added | (kept & ~m->left_at_runtime);
+        m->left_at_runtime &= kept;
+
         config_done(&m->config);
         m->config = new;
 
-        m->ids.max_unregistered = MAX(m->config.max_unregistered_ids, 1U);
+        idtable_set_max_unregistered(&m->ids, m->config.max_unregistered_ids);
+        m->requests.max = m->config.max_pending_requests;
         (void) netlink_set_receive_buffer(m->netlink, m->config.receive_buffer_bytes);
-        apply_groups(m, m->config.groups);
+        apply_groups(m, wanted);
         (void) setup_scan_timer(m);
 
         log_info("Configuration reloaded.");
@@ -473,6 +518,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         if (r < 0)
                 return r;
         (void) sd_event_set_watchdog(m->event, true);
+        request_table_init(&m->requests, m->event, m->config.max_pending_requests);
 
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m);
         if (r < 0)
@@ -585,6 +631,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->rescan_timer);
         sd_event_source_disable_unref(m->overrun_timer);
 
+        request_table_done(&m->requests);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         idtable_done(&m->ids);
         netlink_free(m->netlink);

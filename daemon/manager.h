@@ -12,11 +12,17 @@
 #include "idtable.h"
 #include "log.h"
 #include "netlink.h"
+#include "request.h"
 
 #define CND_BUS_NAME "org.cnd.Connector1"
 #define CND_MANAGER_PATH "/org/cnd/Connector1"
 #define CND_MANAGER_IFACE "org.cnd.Connector1.Manager"
 #define CND_ID_IFACE "org.cnd.Connector1.Id"
+
+#define CND_ERROR_NO_SUCH_ID "org.cnd.Connector1.Error.NoSuchId"
+#define CND_ERROR_LIMITS_EXCEEDED "org.cnd.Connector1.Error.LimitsExceeded"
+#define CND_ERROR_KERNEL "org.cnd.Connector1.Error.KernelError"
+#define CND_ERROR_INVALID_CONFIG "org.cnd.Connector1.Error.InvalidConfig"
 
 typedef struct Manager {
         sd_event *event;
@@ -35,7 +41,9 @@ typedef struct Manager {
         Config config;
 
         IdTable ids;
+        RequestTable requests;
         uint32_t groups;                        /* groups joined now, bit g-1 for group g */
+        uint32_t left_at_runtime;               /* configured groups an admin left by LeaveGroup */
         uint64_t last_scan_usec;
 
         /* Counters of SPEC §2.1; kernel drops are read from the socket on demand. */
@@ -78,8 +86,20 @@ int manager_reload(Manager *m, char **error);
 int manager_join_group(Manager *m, unsigned group);
 int manager_leave_group(Manager *m, unsigned group);
 
+/* cn_proc keeps one subscription per socket, and a client's Send/Request to 1:1 goes out on
+ * cnd's socket: afterwards cnd puts its own subscription back. */
+void manager_proc_resubscribe(Manager *m);
+
 /* Reads /proc/net/connector now and applies the difference. */
 int manager_scan_ids(Manager *m);
+
+/* Whether the kernel has the id registered now, from a fresh scan. */
+bool manager_id_registered(Manager *m, uint32_t idx, uint32_t val);
+
+/* Unicasts one cn_msg to the kernel with the next seq of cnd's and a random ack, as the
+ * connector protocol recommends; returns both. */
+int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_t size,
+                 uint32_t *ret_seq, uint32_t *ret_ack);
 
 /* Folds the socket's drop counter into m->kernel_dropped. */
 void manager_update_kernel_drops(Manager *m);

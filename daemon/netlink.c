@@ -185,17 +185,27 @@ int netlink_read(Netlink *nl, const NetlinkDatagram **ret) {
         return n;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_msg *, nlmsg_free);
+
 int netlink_send(Netlink *nl, uint32_t idx, uint32_t val, uint32_t seq, uint32_t ack,
                  uint16_t flags, const void *data, size_t size) {
-        _cleanup_(freep) struct cn_msg *msg = NULL;
+        _cleanup_(nlmsg_freep) struct nl_msg *m = NULL;
+        struct nlmsghdr *nlh;
+        struct cn_msg *msg;
         int r;
 
         if (size > CONNECTOR_MAX_MSG_SIZE)
                 return -EMSGSIZE;
 
-        msg = malloc(sizeof(struct cn_msg) + size);
-        if (!msg)
+        /* libnl's default message size is a page; a connector message may be four. */
+        m = nlmsg_alloc_size(NLMSG_SPACE(sizeof(struct cn_msg) + size));
+        if (!m)
                 return -ENOMEM;
+        nlh = nlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, NLMSG_DONE, (int) (sizeof(struct cn_msg) + size), 0);
+        if (!nlh)
+                return -ENOMEM;
+
+        msg = nlmsg_data(nlh);
         *msg = (struct cn_msg) {
                 .id = { .idx = idx, .val = val },
                 .seq = seq,
@@ -208,7 +218,7 @@ int netlink_send(Netlink *nl, uint32_t idx, uint32_t val, uint32_t seq, uint32_t
 
         /* libnl hides the send(2) errno behind its own codes; the caller wants the real text. */
         errno = 0;
-        r = nl_send_simple(nl->sock, NLMSG_DONE, 0, msg, (int) (sizeof(struct cn_msg) + size));
+        r = nl_send_auto(nl->sock, m);
         if (r < 0)
                 return errno > 0 ? -errno : nlerr_to_errno(r);
         return 0;

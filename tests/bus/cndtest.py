@@ -264,6 +264,30 @@ class Client:
                                     Gio.DBusCallFlags.NONE, timeout_ms, None)
         return reply.unpack() if reply else None
 
+    def call_async(self, method, args=None, signature=None, path=MANAGER_PATH, iface=MANAGER_IFACE,
+                   dest=BUS_NAME, timeout_ms=90000):
+        """Starts a call; the returned dict gets 'ok' (the unpacked reply) or 'error' (the D-Bus
+        error name) and 'message' once pump() has dispatched the reply."""
+        result = {}
+        params = GLib.Variant(signature, args) if signature else None
+
+        def done(conn, res):
+            try:
+                result['ok'] = conn.call_finish(res).unpack()
+            except GLib.Error as e:
+                result['error'] = Gio.DBusError.get_remote_error(e)
+                result['message'] = e.message
+        self.conn.call(dest, path, iface, method, params, None, Gio.DBusCallFlags.NONE, timeout_ms, None, done)
+        return result
+
+    def call_error(self, method, args=None, signature=None, **kw):
+        """Calls and returns the D-Bus error name and message; fails if the call succeeds."""
+        try:
+            self.call(method, args, signature, **kw)
+        except GLib.Error as e:
+            return Gio.DBusError.get_remote_error(e), e.message
+        raise AssertionError(f'{method} succeeded')
+
     def get(self, prop, path=MANAGER_PATH, iface=MANAGER_IFACE):
         return self.call('Get', (iface, prop), '(ss)', path=path, iface='org.freedesktop.DBus.Properties')[0]
 

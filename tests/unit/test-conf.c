@@ -28,6 +28,7 @@ static void check_defaults(const Config *c) {
         CHECK(!c->admin_group);
         CHECK_EQ_INT(c->admin_gid, 0);
         CHECK_EQ_INT(c->max_queued_signals, 8192);
+        CHECK_EQ_INT(c->max_pending_requests, 256);
 }
 
 static bool config_equal(const Config *a, const Config *b) {
@@ -43,7 +44,8 @@ static bool config_equal(const Config *a, const Config *b) {
                 streq(strempty(a->admin_group), strempty(b->admin_group)) &&
                 !a->admin_group == !b->admin_group &&
                 a->admin_gid == b->admin_gid &&
-                a->max_queued_signals == b->max_queued_signals;
+                a->max_queued_signals == b->max_queued_signals &&
+                a->max_pending_requests == b->max_pending_requests;
 }
 
 /* Parses text (NUL-terminated here) on top of the defaults into *c and requires success. */
@@ -192,8 +194,8 @@ static void test_groups(void) {
                 CHECK_BAD_VALUE("Connector", keys[i], "4294967297", "invalid group '4294967297'");
                 CHECK_BAD_VALUE("Connector", keys[i], "99999999999999999999999",
                                 "invalid group '99999999999999999999999'");
-                /* No inline comments: the '#' is a (bad) group. */
-                CHECK_BAD_VALUE("Connector", keys[i], "1 # first", "invalid group '#'");
+                /* A '#' glued to a value is part of it, and no group. */
+                CHECK_BAD_VALUE("Connector", keys[i], "1#first", "invalid group '1#first'");
 
                 _cleanup_(freep) char *t = one("Connector", keys[i], "0");
                 CHECK_PARSE_ERROR(t, 2, keys[i]);
@@ -237,7 +239,7 @@ static void test_booleans(void) {
                 parse_ok(&c, t);
                 CHECK(!*(bool *) ((uint8_t *) &c + keys[k].offset));
 
-                static const char *const bad[] = { "2", "y", "n", "yess", "enable", "-1", "yes no", "#" };
+                static const char *const bad[] = { "2", "y", "n", "yess", "enable", "-1", "yes no", "yes#" };
                 for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                         _cleanup_(freep) char *b = one(keys[k].section, keys[k].key, bad[i]);
                         _cleanup_(freep) char *quoted = NULL;
@@ -275,7 +277,7 @@ static void test_scan_interval(void) {
         static const char *const bad[] = {
                 "-1", "+1", "1.", ".5", "0.0000001", "1.1234567", "86400.000001", "86401",
                 "5 s", "5ms", "5S", "5sec", "1e3", "abc", "0x10", "1,5", "5ss", "s",
-                "99999999999999999999999", "18446744073709551616", "5 # five",
+                "99999999999999999999999", "18446744073709551616", "5#five",
         };
         Config c;
 
@@ -318,7 +320,7 @@ static void test_receive_buffer(void) {
         static const char *const bad[] = {
                 "4095", "3K", "0", "0K", "1073741825", "2G", "1025M", "1T", "8MB", "8MiB", "8 M",
                 "M", "-1", "+4096", "4.5M", "0x1000", "18446744073709551616",
-                "17179869184G", "99999999999999999999999K", "abc", "8M # eight",
+                "17179869184G", "99999999999999999999999K", "abc", "8M#eight",
         };
         Config c;
 
@@ -370,7 +372,7 @@ static void check_ranged(const char *section, const char *key, size_t offset, bo
         snprintf(below, sizeof(below), "%" PRIu64, min - 1);
         const char *bad[] = {
                 above, min > 0 ? below : "-1", "-1", "+1", "1.5", "abc", "1 2", "0x10", "1e3",
-                "4294967296", "18446744073709551616", "99999999999999999999999", "1 # one",
+                "4294967296", "18446744073709551616", "99999999999999999999999", "1#one",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(freep) char *b = NULL, *expect = NULL;
@@ -384,9 +386,11 @@ static void check_ranged(const char *section, const char *key, size_t offset, bo
 
 static void test_integers(void) {
         check_ranged("Connector", "MaxUnregisteredIds", offsetof(Config, max_unregistered_ids), false,
-                     0, 65536, 1024);
+                     1, 65536, 1024);
         check_ranged("Bus", "MaxQueuedSignals", offsetof(Config, max_queued_signals), false, 64,
-                     1048576, 8192);
+                     262144, 8192);
+        check_ranged("Bus", "MaxPendingRequests", offsetof(Config, max_pending_requests), false, 1,
+                     65536, 256);
         check_ranged("Notify", "Group", offsetof(Config, notify_group), true, 0, 32, 0);
 }
 
@@ -423,7 +427,7 @@ static void test_proc_events(void) {
         CHECK_BAD_VALUE("Proc", "Events", "ALL", "unknown event 'ALL' in Events=");
         CHECK_BAD_VALUE("Proc", "Events", "fork,exec", "unknown event 'fork,exec' in Events=");
         CHECK_BAD_VALUE("Proc", "Events", "none", "unknown event 'none' in Events=");
-        CHECK_BAD_VALUE("Proc", "Events", "fork # x", "unknown event '#' in Events=");
+        CHECK_BAD_VALUE("Proc", "Events", "fork#x", "unknown event 'fork#x' in Events=");
 }
 
 static void test_admin_group(void) {
@@ -453,7 +457,10 @@ static void test_admin_group(void) {
                         "unknown group 'cnd-test-no-such-group-7f3a'");
         CHECK_BAD_VALUE("Bus", "AdminGroup", "4294967295", "unknown group '4294967295'");
         CHECK_BAD_VALUE("Bus", "AdminGroup", "99999999999999999999", "unknown group");
-        CHECK_BAD_VALUE("Bus", "AdminGroup", "root # admins", "unknown group 'root # admins'");
+        CHECK_BAD_VALUE("Bus", "AdminGroup", "root#admins", "unknown group 'root#admins'");
+        parse_ok(&c, "[Bus]\nAdminGroup=root # admins\n");
+        CHECK_STREQ(c.admin_group, "root");
+        config_done(&c);
 
         /* A failing assignment leaves the earlier one alone and leaks nothing. */
         CHECK_PARSE_ERROR("[Bus]\nAdminGroup=root\nAdminGroup=cnd-test-no-such-group-7f3a\n", 3,
@@ -482,9 +489,15 @@ static void test_syntax(void) {
         CHECK(c.proc_raw_messages);
         CHECK_PARSE_ERROR("[Connector]\r\n\r\nGroups=1\r\nGroups=x\r\n", 4, "invalid group 'x'");
 
-        /* Comments only at the start of a line; a value may contain '#' where that is valid. */
+        /* Whole-line comments, and trailing ones after white space (as SPEC's example has). */
         parse_ok(&c, "#[Bogus]\n;[Bogus]\n[Connector]\n#Groups=x\n  ;Groups=x\nGroups=9\n");
         CHECK_EQ_INT(c.groups, GROUP_BIT(9));
+        parse_ok(&c, "[Connector]\nGroups=1 3   # groups joined at start\nScanIntervalSec=5\t; often\n"
+                     "AcceptUserspaceSenders=no # tests only\n[Notify]\nGroup=0 # off\n");
+        CHECK_EQ_INT(c.groups, GROUP_BIT(1) | GROUP_BIT(3));
+        CHECK_EQ_INT(c.scan_interval_usec, 5 * USEC_PER_SEC);
+        parse_ok(&c, "[Connector]\nBatchGroups=   # none\n");
+        CHECK_EQ_INT(c.batch_groups, 0);
 
         /* The text need not be NUL-terminated: only size bytes count. */
         {
@@ -861,7 +874,7 @@ static void check_round_trip(const Config *c) {
         parsed.proc_events = 0x5a;
         parsed.scan_interval_usec = 12345;
         parsed.receive_buffer_bytes = 12345;
-        parsed.max_unregistered_ids = parsed.max_queued_signals = 12345;
+        parsed.max_unregistered_ids = parsed.max_queued_signals = parsed.max_pending_requests = 12345;
         parsed.notify_group = 31;
         parsed.accept_userspace_senders = !c->accept_userspace_senders;
         parsed.proc_raw_messages = !c->proc_raw_messages;
@@ -899,15 +912,16 @@ static void test_dump(void) {
                     "RawMessages=no\n"
                     "\n[Bus]\n"
                     "AdminGroup=\n"
-                    "MaxQueuedSignals=8192\n");
+                    "MaxQueuedSignals=8192\n"
+                    "MaxPendingRequests=256\n");
         check_round_trip(&c);
 
         parse_ok(&c,
                  "[Connector]\nGroups=1 2 17 32\nAcceptUserspaceSenders=yes\nScanIntervalSec=0.25\n"
-                 "BatchGroups=32 5\nReceiveBufferSize=5000\nMaxUnregisteredIds=0\n"
+                 "BatchGroups=32 5\nReceiveBufferSize=5000\nMaxUnregisteredIds=1\n"
                  "[Notify]\nGroup=32\n"
                  "[Proc]\nEvents=exit comm\nRawMessages=on\n"
-                 "[Bus]\nAdminGroup=root\nMaxQueuedSignals=1048576\n");
+                 "[Bus]\nAdminGroup=root\nMaxQueuedSignals=262144\n");
         check_round_trip(&c);
         free(dump);
         CHECK_EQ_INT(config_dump(&c, &dump), 0);
@@ -940,7 +954,8 @@ static void test_dump(void) {
                         c.receive_buffer_bytes = (4 + NEXT() % 1021) << 10;
                 if (i % 4 == 1)
                         c.receive_buffer_bytes = (1 + NEXT() % 1024) << 20;
-                c.max_unregistered_ids = (unsigned) (NEXT() % 65537);
+                c.max_unregistered_ids = 1 + (unsigned) (NEXT() % 65536);
+                c.max_pending_requests = 1 + (unsigned) (NEXT() % 65536);
                 c.notify_group = (uint32_t) (NEXT() % 33);
                 c.proc_events = (uint32_t) NEXT() & PROC_KINDS_ALL;
                 c.proc_raw_messages = NEXT() & 1;
@@ -948,7 +963,7 @@ static void test_dump(void) {
                         c.admin_group = strdup(NEXT() & 1 ? "root" : "0");
                         CHECK(c.admin_group);
                 }
-                c.max_queued_signals = (unsigned) (64 + NEXT() % (1048576 - 64 + 1));
+                c.max_queued_signals = (unsigned) (64 + NEXT() % (262144 - 64 + 1));
 #undef NEXT
                 check_round_trip(&c);
                 config_done(&c);

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <linux/cn_proc.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "request.h"
+#include "util.h"
+
+struct Request {
+        RequestTable *table;
+        Request *prev, *next;
+
+        uint32_t idx, val, seq, ack;
+        sd_bus_message *call;
+        sd_bus_track *caller;           /* notices the caller leaving the bus */
+        sd_event_source *timer;
+};
+
+void request_table_init(RequestTable *t, sd_event *event, unsigned max) {
+        *t = (RequestTable) { .event = event, .max = max };
+}
+
+static void request_free(Request *r) {
+        RequestTable *t = r->table;
+
+        if (r->prev)
+                r->prev->next = r->next;
+        else
+                t->head = r->next;
+        if (r->next)
+                r->next->prev = r->prev;
+        else
+                t->tail = r->prev;
+        t->n--;
+
+        sd_event_source_disable_unref(r->timer);
+        sd_bus_track_unref(r->caller);
+        sd_bus_message_unref(r->call);
+        free(r);
+}
+
+void request_table_done(RequestTable *t) {
+        while (t->head) {
+                (void) sd_bus_reply_method_errorf(t->head->call, SD_BUS_ERROR_FAILED,
+                                                  "cnd is shutting down.");
+                request_free(t->head);
+        }
+}
+
+/* The connector protocol: a reply has the request's id and seq and ack + 1. cn_proc answers
+ * with a seq of its own (a per-CPU event counter), so for 1:1 only ack can tell. */
+static bool is_reply(const Request *r, const struct cn_msg *msg) {
+        if (msg->id.idx != r->idx || msg->id.val != r->val || msg->ack != r->ack + 1)
+                return false;
+        if (r->idx == CN_IDX_PROC && r->val == CN_VAL_PROC)
+                return true;
+        return msg->seq == r->seq;
+}
+
+static int reply_with_message(Request *r, const struct cn_msg *msg) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int e;
+
+        e = sd_bus_message_new_method_return(r->call, &reply);
+        if (e < 0)
+                return e;
+        e = sd_bus_message_append(reply, "uu", msg->seq, msg->ack);
+        if (e < 0)
+                return e;
+        e = sd_bus_message_append_array(reply, 'y', msg->data, msg->len);
+        if (e < 0)
+                return e;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+bool request_table_offer(RequestTable *t, const struct cn_msg *msg) {
+        for (Request *r = t->head; r; r = r->next)
+                if (is_reply(r, msg)) {
+                        int e = reply_with_message(r, msg);
+
+                        if (e < 0)
+                                log_warning_errno(e, "Failed to send the reply to a Request: %m");
+                        request_free(r);
+                        return true;
+                }
+        return false;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Request *r = userdata;
+
+        (void) sd_bus_reply_method_errorf(r->call, CND_ERROR_TIMEOUT,
+                                          "No reply from connector id %u:%u (seq %u, ack %u).",
+                                          r->idx, r->val, r->seq, r->ack);
+        request_free(r);
+        return 0;
+}
+
+static int on_caller_gone(sd_bus_track *track, void *userdata) {
+        Request *r = userdata;
+
+        log_debug("Caller of Request to %u:%u left the bus; dropping it.", r->idx, r->val);
+        request_free(r);
+        return 0;
+}
+
+int request_table_add(RequestTable *t, sd_bus_message *call, uint32_t idx, uint32_t val,
+                      uint32_t seq, uint32_t ack, uint64_t timeout_usec) {
+        Request *r;
+        int e;
+
+        if (request_table_full(t))
+                return -EBUSY;
+
+        r = calloc(1, sizeof(Request));
+        if (!r)
+                return -ENOMEM;
+        *r = (Request) {
+                .table = t,
+                .prev = t->tail,
+                .idx = idx, .val = val, .seq = seq, .ack = ack,
+                .call = sd_bus_message_ref(call),
+        };
+        if (t->tail)
+                t->tail->next = r;
+        else
+                t->head = r;
+        t->tail = r;
+        t->n++;
+
+        e = sd_event_add_time_relative(t->event, &r->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, r);
+        if (e >= 0)
+                e = sd_bus_track_new(sd_bus_message_get_bus(call), &r->caller, on_caller_gone, r);
+        if (e >= 0)
+                e = sd_bus_track_add_sender(r->caller, call);
+        if (e < 0) {
+                request_free(r);
+                return e;
+        }
+        return 0;
+}
