@@ -190,7 +190,8 @@ CnId *idtable_get_for_message(IdTable *t, uint32_t idx, uint32_t val, bool *crea
 static void mark_registered(IdTable *t, CnId *id, const char *name) {
         id->registered = true;
         t->n_unregistered--;
-        snprintf(id->name, sizeof(id->name), "%s", name);
+        if (name != id->name)
+                snprintf(id->name, sizeof(id->name), "%s", name);
         if (t->events && t->events->registered)
                 t->events->registered(id, t->userdata);
 }
@@ -254,6 +255,13 @@ int idtable_apply_scan(IdTable *t, const ConnectorEntry *entries, size_t n) {
                         if (!id->registered) {
                                 mark_registered(t, id, e->name);
                                 changes++;
+                        } else if (id->name[0] == '\0' && e->name[0] != '\0') {
+                                /* Registered by a notification, named now: the same
+                                 * registration, seen twice. */
+                                snprintf(id->name, sizeof(id->name), "%s", e->name);
+                                if (t->events && t->events->named)
+                                        t->events->named(id, t->userdata);
+                                changes++;
                         } else if (!streq(id->name, e->name)) {
                                 /* Another owner took the id between two scans: that was a
                                  * removal and an addition. The object stays. */
@@ -284,7 +292,8 @@ int idtable_set_registered(IdTable *t, uint32_t idx, uint32_t val, bool register
                         return add_registered(t, i, &e) < 0 ? -ENOMEM : 1;
                 if (id->registered)
                         return 0;
-                mark_registered(t, id, id->name);
+                /* Kept from an earlier registration: the new owner's name is not known yet. */
+                mark_registered(t, id, "");
                 return 1;
         }
 
@@ -345,7 +354,9 @@ static bool parse_line(const char *line, size_t len, ConnectorEntry *ret) {
                 name_len--;
         if (name_len >= CN_NAME_MAX || memchr(line, '\0', name_len))
                 return false;
-        memcpy(ret->name, line, name_len);
+        /* D-Bus strings must be UTF-8: anything but printable ASCII becomes '?'. */
+        for (size_t i = 0; i < name_len; i++)
+                ret->name[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
         ret->name[name_len] = '\0';
         return true;
 }
@@ -387,7 +398,7 @@ int connector_list_parse(const char *text, size_t size, ConnectorEntry **ret, si
                         entries[n++] = e;
                 }
                 first = false;
-                p += len + 1;
+                p = nl ? nl + 1 : end;
         }
 
         if (n > 0)

@@ -37,6 +37,7 @@ typedef struct IdTableEvents {
         void (*destroyed)(CnId *id, void *userdata);    /* object goes, right before free */
         void (*registered)(CnId *id, void *userdata);   /* kernel registration seen */
         void (*unregistered)(CnId *id, void *userdata); /* kernel registration gone */
+        void (*named)(CnId *id, void *userdata);        /* a registered id's name became known */
 } IdTableEvents;
 
 typedef struct IdTable {
@@ -68,8 +69,9 @@ CnId *idtable_get_for_message(IdTable *t, uint32_t idx, uint32_t val, bool *crea
  * registrations or names changed; -ENOMEM on allocation failure (the table stays consistent). */
 int idtable_apply_scan(IdTable *t, const ConnectorEntry *entries, size_t n);
 
-/* Marks one id registered/unregistered, as a notification says. Returns 1 if that changed
- * anything, 0 if not, -ENOMEM. */
+/* Marks one id registered/unregistered, as a notification says. A notification carries no
+ * name: the id's name is "" (unknown) until a scan names it, which is no new registration.
+ * Returns 1 if that changed anything, 0 if not, -ENOMEM. */
 int idtable_set_registered(IdTable *t, uint32_t idx, uint32_t val, bool registered);
 
 /* Parses /proc/net/connector ("Name ID" header, then "%-15s %u:%u" lines). Returns the

@@ -52,7 +52,12 @@ static void on_id_unregistered(CnId *id, void *userdata) {
         (void) bus_id_emit_registration_changed(m, id);
 }
 
+static void on_id_named(CnId *id, void *userdata) {
+        (void) bus_id_emit_registration_changed(userdata, id);
+}
+
 static const IdTableEvents id_events = {
+        .named = on_id_named,
         .created = on_id_created,
         .destroyed = on_id_destroyed,
         .registered = on_id_registered,
