@@ -297,8 +297,8 @@ static void test_parse_names(void) {
 
         /* Names go out as D-Bus strings, which must be UTF-8: only printable ASCII passes. */
         CHECK_PARSE(HEADER "a\x01" "b 5:5\n", "a?b=5:5", 0);
-        CHECK_PARSE(HEADER "caf\xc3\xa9 5:5\n", "caf??=5:5", 0);
-        CHECK_PARSE(HEADER "\xff\x7f 5:5\n", "??=5:5", 0);
+        CHECK_PARSE(HEADER "caf\xc3\xa9 5:5\n", "caf??" "=5:5", 0);
+        CHECK_PARSE(HEADER "\xff\x7f 5:5\n", "??" "=5:5", 0);
 }
 
 static void test_parse_bad_lines(void) {
