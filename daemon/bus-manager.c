@@ -206,7 +206,7 @@ static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t 
                 return sd_bus_error_setf(error, CND_ERROR_KERNEL, "Failed to send to %" PRIu32 ":%" PRIu32 ": %s",
                                          idx, val, strerror(-r));
         if (idx == CN_IDX_PROC && val == CN_VAL_PROC)
-                manager_proc_resubscribe(m);
+                proc_after_client_message(m, data, size);
         return 0;
 }
 

@@ -226,7 +226,7 @@ static void note_loss(Manager *m) {
 
 /* The relay: datagram -> frames -> signals. */
 
-static bool bus_can_take_signal(Manager *m) {
+bool manager_may_send_signal(Manager *m) {
         uint64_t queued = 0;
 
         if (sd_bus_get_n_queued_write(m->bus, &queued) < 0)
@@ -239,6 +239,8 @@ static bool bus_can_take_signal(Manager *m) {
                 log_ratelimited(&m->log_bus_dropped, LOG_WARNING,
                                 "Bus write queue holds %" PRIu64 " signals; dropping until it drains.", queued);
         }
+        if (m->bus_congested)
+                m->bus_dropped++;
         return !m->bus_congested;
 }
 
@@ -263,15 +265,14 @@ static void relay_message(Manager *m, const struct cn_msg *msg) {
         if (m->requests.n > 0)
                 (void) request_table_offer(&m->requests, msg);
 
-        /* cn_proc's raw stream is off by default; its decoded signals come from proc-event. */
-        if (msg->id.idx == CN_IDX_PROC && msg->id.val == CN_VAL_PROC && !m->config.proc_raw_messages)
-                return;
-
-        if (!bus_can_take_signal(m)) {
-                m->bus_dropped++;
-                return;
+        /* cn_proc's own signals; its raw stream is off by default. */
+        if (msg->id.idx == CN_IDX_PROC && msg->id.val == CN_VAL_PROC) {
+                proc_handle_message(m, msg);
+                if (!m->config.proc_raw_messages)
+                        return;
         }
-        if (bus_id_emit_message(m, id, msg) < 0)
+
+        if (manager_may_send_signal(m) && bus_id_emit_message(m, id, msg) < 0)
                 m->bus_dropped++;
 }
 
@@ -360,22 +361,6 @@ int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_
         return 0;
 }
 
-static int send_proc_mcast_op(Manager *m, enum proc_cn_mcast_op op) {
-        uint32_t data = op;
-        int r;
-
-        r = manager_send(m, CN_IDX_PROC, CN_VAL_PROC, &data, sizeof(data), NULL, NULL);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to send %s to cn_proc: %m",
-                                         op == PROC_CN_MCAST_LISTEN ? "PROC_CN_MCAST_LISTEN" : "PROC_CN_MCAST_IGNORE");
-        return 0;
-}
-
-void manager_proc_resubscribe(Manager *m) {
-        if (m->groups & GROUP_BIT(CN_IDX_PROC))
-                (void) send_proc_mcast_op(m, PROC_CN_MCAST_LISTEN);
-}
-
 int manager_join_group(Manager *m, unsigned group) {
         int r;
 
@@ -391,7 +376,7 @@ int manager_join_group(Manager *m, unsigned group) {
         log_info("Joined connector group %u.", group);
 
         if (group == CN_IDX_PROC)
-                (void) send_proc_mcast_op(m, PROC_CN_MCAST_LISTEN);
+                proc_listen(m);
 
         (void) bus_manager_emit_groups_changed(m);
         return 1;
@@ -407,7 +392,7 @@ int manager_leave_group(Manager *m, unsigned group) {
 
         /* Before leaving, while the socket still counts as a cn_proc listener. */
         if (group == CN_IDX_PROC)
-                (void) send_proc_mcast_op(m, PROC_CN_MCAST_IGNORE);
+                proc_ignore(m);
 
         r = netlink_leave_group(m->netlink, group);
         if (r < 0)
@@ -430,15 +415,19 @@ static void apply_groups(Manager *m, uint32_t wanted) {
 
 /* Status, reload and shutdown. */
 
-static void notify_status(Manager *m, const char *prefix) {
-        unsigned n_groups = (unsigned) __builtin_popcount(m->groups);
+void manager_notify_status(Manager *m) {
+        (void) sd_notifyf(false, "STATUS=Relaying %u connector group(s), %zu id(s) known.%s%s",
+                          (unsigned) __builtin_popcount(m->groups), m->ids.n,
+                          m->proc.error[0] ? " " : "", m->proc.error);
+}
 
-        (void) sd_notifyf(false, "%sSTATUS=Relaying %u connector group(s), %zu id(s) known.",
-                          strempty(prefix), n_groups, m->ids.n);
+static void notify_ready(Manager *m) {
+        (void) sd_notify(false, "READY=1");
+        manager_notify_status(m);
 }
 
 int manager_reload(Manager *m, char **error) {
-        uint32_t added, dropped, kept, wanted;
+        uint32_t added, dropped, kept, wanted, old_proc_events;
         Config new;
         int r;
 
@@ -448,7 +437,7 @@ int manager_reload(Manager *m, char **error) {
                         m->use_dropins ? CND_DROPIN_DIRS : NULL, error);
         if (r < 0) {
                 log_error("Keeping the old configuration, the new one is invalid: %s", *error);
-                notify_status(m, "READY=1\n");
+                notify_ready(m);
                 return r;
         }
 
@@ -463,6 +452,7 @@ int manager_reload(Manager *m, char **error) {
         wanted = (m->groups & ~dropped) | added | (kept & ~m->left_at_runtime);
         m->left_at_runtime &= kept;
 
+        old_proc_events = m->config.proc_events;
         config_done(&m->config);
         m->config = new;
 
@@ -472,8 +462,11 @@ int manager_reload(Manager *m, char **error) {
         apply_groups(m, wanted);
         (void) setup_scan_timer(m);
 
+        if (m->config.proc_events != old_proc_events)
+                proc_events_changed(m);
+
         log_info("Configuration reloaded.");
-        notify_status(m, "READY=1\n");
+        notify_ready(m);
         return 0;
 }
 
@@ -569,6 +562,9 @@ static int connect_bus(Manager *m) {
         r = bus_manager_setup(m);
         if (r < 0)
                 return r;
+        r = bus_proc_setup(m);
+        if (r < 0)
+                return r;
         return bus_id_setup(m);
 }
 
@@ -609,7 +605,7 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "Failed to acquire bus name " CND_BUS_NAME ": %m");
 
         log_info("cnd " PACKAGE_VERSION " running.");
-        notify_status(m, "READY=1\n");
+        notify_ready(m);
         return 0;
 }
 
@@ -637,6 +633,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->overrun_timer);
 
         request_table_done(&m->requests);
+        proc_state_done(&m->proc);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         idtable_done(&m->ids);
         netlink_free(m->netlink);

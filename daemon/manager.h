@@ -12,6 +12,7 @@
 #include "idtable.h"
 #include "log.h"
 #include "netlink.h"
+#include "proc.h"
 #include "request.h"
 
 #define CND_BUS_NAME "org.cnd.Connector1"
@@ -42,6 +43,7 @@ typedef struct Manager {
 
         IdTable ids;
         RequestTable requests;
+        ProcState proc;
         uint32_t groups;                        /* groups joined now, bit g-1 for group g */
         uint32_t left_at_runtime;               /* configured groups an admin left by LeaveGroup */
         uint64_t last_scan_usec;
@@ -86,9 +88,11 @@ int manager_reload(Manager *m, char **error);
 int manager_join_group(Manager *m, unsigned group);
 int manager_leave_group(Manager *m, unsigned group);
 
-/* cn_proc keeps one subscription per socket, and a client's Send/Request to 1:1 goes out on
- * cnd's socket: afterwards cnd puts its own subscription back. */
-void manager_proc_resubscribe(Manager *m);
+/* Whether a signal may go out now (see bus_congested); counts it in BusDroppedMessages if not. */
+bool manager_may_send_signal(Manager *m);
+
+/* Sends STATUS= with what cnd is doing and any cn_proc error. */
+void manager_notify_status(Manager *m);
 
 /* Reads /proc/net/connector now and applies the difference. */
 int manager_scan_ids(Manager *m);

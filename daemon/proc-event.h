@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* cn_proc (connector id 1:1): decoding struct proc_event, the subscription messages, and
+ * loss detection from the per-CPU sequence numbers. Pure: bytes in, values out. */
+
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/* The uapi headers of kernels before 6.6 (Debian 12's among them) lack these. */
+#ifndef PROC_EVENT_ALL
+#define PROC_EVENT_ALL_MASK UINT32_C(0xe00003c7)
+#else
+#define PROC_EVENT_ALL_MASK ((uint32_t) PROC_EVENT_ALL)
+#endif
+
+/* struct proc_input of 6.6+: a LISTEN that also sets the socket's event filter. */
+typedef struct ProcInput {
+        uint32_t mcast_op;
+        uint32_t event_type;
+} ProcInput;
+
+#define PROC_EVENT_HEADER_SIZE offsetof(struct proc_event, event_data)
+
+typedef enum ProcDecode {
+        PROC_DECODE_EVENT,      /* .kind and the fields are set */
+        PROC_DECODE_ACK,        /* PROC_EVENT_NONE: an answer to a LISTEN/IGNORE, .ack_err */
+        PROC_DECODE_UNKNOWN,    /* a what this cnd does not know */
+        PROC_DECODE_MALFORMED,  /* shorter than its kind needs */
+} ProcDecode;
+
+/* One decoded event. The fields are those of the D-Bus signal of its kind, in order;
+ * fields an older kernel does not send (exit's and coredump's parent) are 0. */
+typedef struct ProcEvent {
+        ProcKind kind;
+        uint32_t what;
+        uint32_t cpu;
+        uint64_t timestamp_ns;
+        uint32_t fields[6];
+        unsigned n_fields;
+        char comm[16 + 1];      /* Comm only, cut at the first NUL */
+        uint32_t ack_err;       /* acks only */
+} ProcEvent;
+
+ProcDecode proc_event_decode(const void *data, size_t size, ProcEvent *ret);
+
+/* Replaces every byte of comm that is not part of valid UTF-8 with '?', in place. */
+void proc_comm_make_utf8(char *comm);
+
+/* The kernel's event bit for a kind, and the kernel mask for a set of kinds. */
+uint32_t proc_kind_to_what(ProcKind kind);
+uint32_t proc_kinds_to_what_mask(uint32_t kinds);
+
+/* Counts events lost between those seen, from cn_proc's per-CPU sequence numbers. Every
+ * message cn_proc sends takes the next number of the sending CPU, acks included — but an
+ * ack names no CPU (cpu == -1), so each ack leaves a gap of one on some CPU that is not a
+ * loss: acks seen are kept as credit against the next gaps. Only valid while the kernel
+ * sends this socket every event (no 6.6+ event filter narrowing it). */
+#define PROC_SEQ_MAX_CPUS 8192
+
+typedef struct ProcSeqTracker {
+        uint64_t *next_seq;     /* per CPU; 0 = nothing seen yet, else last seq + 1 */
+        size_t n_cpus;
+        uint64_t ack_credit;
+        uint64_t lost;
+} ProcSeqTracker;
+
+void proc_seq_tracker_done(ProcSeqTracker *t);
+void proc_seq_tracker_reset(ProcSeqTracker *t);
+/* Returns how many events this message shows to have been lost (also added to t->lost), or
+ * -ENOMEM. */
+int proc_seq_tracker_see(ProcSeqTracker *t, uint32_t cpu, uint32_t seq, bool is_ack);

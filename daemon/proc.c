@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <string.h>
+
+#include "manager.h"
+#include "proc.h"
+
+/* How long an 8-byte LISTEN may go unanswered before we take the kernel for one that
+ * predates struct proc_input (they ignore that form entirely, no ack). */
+#define PROC_PROBE_TIMEOUT_USEC USEC_PER_SEC
+
+static int send_op(Manager *m, uint32_t op, const uint32_t *event_type, uint32_t *ret_ack) {
+        ProcInput in = { .mcast_op = op, .event_type = event_type ? *event_type : 0 };
+        int r;
+
+        r = manager_send(m, CN_IDX_PROC, CN_VAL_PROC, &in, event_type ? sizeof(in) : sizeof(in.mcast_op),
+                         NULL, ret_ack);
+        if (r < 0)
+                log_warning_errno(r, "Failed to send %s to cn_proc: %m",
+                                  op == PROC_CN_MCAST_LISTEN ? "PROC_CN_MCAST_LISTEN" : "PROC_CN_MCAST_IGNORE");
+        return r;
+}
+
+static uint32_t wanted_mask(Manager *m) {
+        return proc_kinds_to_what_mask(m->config.proc_events);
+}
+
+/* On a kernel that filters, ask for just what is configured. With every kind (or none, which
+ * the kernel would read as every kind) the ALL filter stays. */
+static void apply_kernel_filter(Manager *m) {
+        uint32_t mask = wanted_mask(m);
+
+        m->proc.kernel_narrows = mask != 0 && mask != proc_kinds_to_what_mask(PROC_KINDS_ALL);
+        if (!m->proc.kernel_narrows)
+                mask = PROC_EVENT_ALL_MASK;
+        /* With a narrower filter the kernel sends no ack (the filter applies to it too). */
+        (void) send_op(m, PROC_CN_MCAST_LISTEN, &mask, NULL);
+        proc_seq_tracker_reset(&m->proc.seq);
+}
+
+static int on_probe_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("cn_proc did not answer the 8-byte LISTEN: a kernel before 6.6, cnd filters events itself.");
+        m->proc.support = PROC_FILTER_LOCAL;
+        (void) send_op(m, PROC_CN_MCAST_LISTEN, NULL, &m->proc.listen_ack);
+        return 0;
+}
+
+void proc_listen(Manager *m) {
+        uint32_t all = PROC_EVENT_ALL_MASK;
+        int r;
+
+        m->proc.listening = true;
+        m->proc.kernel_narrows = false;
+        m->proc.error[0] = '\0';
+        proc_seq_tracker_reset(&m->proc.seq);
+
+        /* Which kernel this is shows in the answer: 6.6+ acks an 8-byte LISTEN for all events,
+         * older kernels ignore it. The version string would not tell for backports. */
+        m->proc.support = PROC_FILTER_UNKNOWN;
+        if (send_op(m, PROC_CN_MCAST_LISTEN, &all, &m->proc.probe_ack) < 0)
+                return;
+        if (!m->proc.probe_timer) {
+                r = sd_event_add_time_relative(m->event, &m->proc.probe_timer, CLOCK_MONOTONIC,
+                                               PROC_PROBE_TIMEOUT_USEC, 0, on_probe_timeout, m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to arm the cn_proc probe timer: %m");
+        } else {
+                (void) sd_event_source_set_time_relative(m->proc.probe_timer, PROC_PROBE_TIMEOUT_USEC);
+                (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+void proc_ignore(Manager *m) {
+        m->proc.listening = false;
+        (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_OFF);
+        /* The 4-byte form: every kernel takes it. Older kernels keep one global listener count,
+         * so an IGNORE missed here would leak it. */
+        (void) send_op(m, PROC_CN_MCAST_IGNORE, NULL, NULL);
+}
+
+void proc_events_changed(Manager *m) {
+        if (m->proc.listening && m->proc.support == PROC_FILTER_KERNEL)
+                apply_kernel_filter(m);
+}
+
+void proc_after_client_message(Manager *m, const void *data, size_t size) {
+        uint32_t op;
+
+        if (!m->proc.listening || (size != sizeof(uint32_t) && size != sizeof(ProcInput)))
+                return;
+        memcpy(&op, data, sizeof(op));
+
+        /* An IGNORE switched our socket off; a LISTEN on 6.6+ replaced our filter. Put ours
+         * back. A LISTEN on an older kernel changed nothing of ours (and another one from us
+         * would raise the global listener count once more). */
+        if (op == PROC_CN_MCAST_IGNORE)
+                proc_listen(m);
+        else if (op == PROC_CN_MCAST_LISTEN && m->proc.support == PROC_FILTER_KERNEL)
+                apply_kernel_filter(m);
+}
+
+static void note_ack_error(Manager *m, const char *what, uint32_t err) {
+        snprintf(m->proc.error, sizeof(m->proc.error), "cn_proc refused %s: %s", what, strerror((int) err));
+        log_error("%s", m->proc.error);
+        manager_notify_status(m);
+}
+
+static void handle_ack(Manager *m, const struct cn_msg *msg, const ProcEvent *ev) {
+        if (m->proc.support == PROC_FILTER_UNKNOWN && msg->ack == m->proc.probe_ack + 1) {
+                (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_OFF);
+                if (ev->ack_err != 0) {
+                        note_ack_error(m, "PROC_CN_MCAST_LISTEN", ev->ack_err);
+                        return;
+                }
+                log_debug("cn_proc takes struct proc_input: the kernel filters events.");
+                m->proc.support = PROC_FILTER_KERNEL;
+                if (wanted_mask(m) != proc_kinds_to_what_mask(PROC_KINDS_ALL))
+                        apply_kernel_filter(m);
+        } else if (m->proc.support == PROC_FILTER_LOCAL && msg->ack == m->proc.listen_ack + 1 &&
+                   ev->ack_err != 0)
+                note_ack_error(m, "PROC_CN_MCAST_LISTEN", ev->ack_err);
+}
+
+static void track_sequence(Manager *m, const struct cn_msg *msg, const ProcEvent *ev, bool is_ack) {
+        int lost;
+
+        if (m->proc.kernel_narrows)
+                return;
+        lost = proc_seq_tracker_see(&m->proc.seq, ev->cpu, msg->seq, is_ack);
+        if (lost > 0)
+                log_debug("cn_proc: %d event(s) lost on CPU %" PRIu32 ".", lost, ev->cpu);
+}
+
+void proc_handle_message(Manager *m, const struct cn_msg *msg) {
+        ProcEvent ev;
+
+        switch (proc_event_decode(msg->data, msg->len, &ev)) {
+        case PROC_DECODE_ACK:
+                track_sequence(m, msg, &ev, true);
+                handle_ack(m, msg, &ev);
+                return;
+        case PROC_DECODE_UNKNOWN:
+                track_sequence(m, msg, &ev, false);
+                m->proc.unknown++;
+                return;
+        case PROC_DECODE_MALFORMED:
+                m->proc.malformed++;
+                log_ratelimited(&m->log_rejected, LOG_WARNING,
+                                "cn_proc event of %u bytes is too short for its type.", msg->len);
+                return;
+        case PROC_DECODE_EVENT:
+                break;
+        }
+
+        track_sequence(m, msg, &ev, false);
+        /* Older kernels send every kind: the filter is ours to apply. */
+        if (!(m->config.proc_events & (UINT32_C(1) << ev.kind)))
+                return;
+        if (manager_may_send_signal(m) && bus_proc_emit_event(m, &ev) < 0)
+                m->bus_dropped++;
+}
+
+void proc_state_done(ProcState *p) {
+        sd_event_source_disable_unref(p->probe_timer);
+        p->probe_timer = NULL;
+        proc_seq_tracker_done(&p->seq);
+}

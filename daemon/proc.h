@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The Manager's cn_proc side: its subscription (LISTEN/IGNORE, the 6.6+ event filter found by
+ * its ack), and each 1:1 message turned into a typed signal on /org/cnd/Connector1/proc. */
+
+#include <linux/connector.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "proc-event.h"
+
+#define CND_PROC_PATH "/org/cnd/Connector1/proc"
+#define CND_PROC_IFACE "org.cnd.Connector1.Proc"
+
+typedef enum ProcFilterSupport {
+        PROC_FILTER_UNKNOWN,    /* probing: the 8-byte LISTEN went out, its ack has not come */
+        PROC_FILTER_KERNEL,     /* 6.6+: the kernel filters events for our socket */
+        PROC_FILTER_LOCAL,      /* older kernels ignore the 8-byte form: cnd filters */
+} ProcFilterSupport;
+
+typedef struct ProcState {
+        bool listening;
+        ProcFilterSupport support;
+        uint32_t probe_ack;             /* ack of the 8-byte LISTEN that probes for the filter */
+        uint32_t listen_ack;            /* ack of the 4-byte LISTEN on older kernels */
+        sd_event_source *probe_timer;
+        ProcSeqTracker seq;
+        bool kernel_narrows;            /* the kernel sends us a subset: gaps are no loss */
+        uint64_t unknown;               /* events of a what cnd does not know */
+        uint64_t malformed;             /* events too short for their what */
+        char error[128];                /* the last error ack, for STATUS; "" if none */
+} ProcState;
+
+typedef struct Manager Manager;
+
+/* Group 1 joined/about to be left. */
+void proc_listen(Manager *m);
+void proc_ignore(Manager *m);
+/* The configured Events= changed. */
+void proc_events_changed(Manager *m);
+/* A client sent data to 1:1 on cnd's socket: put cnd's own subscription back if needed. */
+void proc_after_client_message(Manager *m, const void *data, size_t size);
+/* An accepted 1:1 message. */
+void proc_handle_message(Manager *m, const struct cn_msg *msg);
+void proc_state_done(ProcState *p);
+
+/* bus-proc.c */
+int bus_proc_setup(Manager *m);
+int bus_proc_emit_event(Manager *m, const ProcEvent *ev);
