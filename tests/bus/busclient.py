@@ -28,6 +28,17 @@ def main():
             print('ready', flush=True)
             c.pump(lambda: len(got) >= n, timeout=float(args[2]) if len(args) > 2 else 10)
             result = [list(g[2][:5]) + [bytes(g[2][5]).hex()] for g in got]
+        elif action == 'proc-record':
+            # Records Fork and Exit signals until stdin closes, then prints them.
+            forks = c.subscribe('Fork', iface='org.cnd.Connector1.Proc', path='/org/cnd/Connector1/proc')
+            exits = c.subscribe('Exit', iface='org.cnd.Connector1.Proc', path='/org/cnd/Connector1/proc')
+            print('ready', flush=True)
+            import select
+            while not select.select([sys.stdin], [], [], 0.01)[0]:
+                c.pump()
+            sys.stdin.read()
+            c.settle(1.0)
+            result = {'forks': [[g[2][1], g[2][2]] for g in forks], 'exits': [g[2][0] for g in exits]}
         else:
             raise SystemExit(f'unknown action {action}')
         print(json.dumps({'ok': result}, default=str))

@@ -160,8 +160,9 @@ class PrivateBus:
 class Daemon:
     """cnd itself, with a config file of the test's and a notify socket to watch it."""
 
-    def __init__(self, bus, config='', args=(), log_level='debug'):
+    def __init__(self, bus, config='', args=(), log_level='debug', prefix=()):
         self.bus = bus
+        self.prefix = list(prefix)
         self.dir = tempfile.mkdtemp(prefix='cnd-daemon-')
         self.config_path = os.path.join(self.dir, 'cnd.conf')
         self.write_config(config)
@@ -184,7 +185,7 @@ class Daemon:
         e.update({'DBUS_SYSTEM_BUS_ADDRESS': self.bus.address, 'NOTIFY_SOCKET': self.notify_path})
         e.update(env or {})
         self.log = open(self.log_path, 'w')
-        self.proc = subprocess.Popen([CND, '--config=' + self.config_path, '--no-drop-ins',
+        self.proc = subprocess.Popen(self.prefix + [CND, '--config=' + self.config_path, '--no-drop-ins',
                                       '--log-level=' + self.log_level] + self.args,
                                      env=e, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
@@ -437,8 +438,8 @@ def spawn_as(user, address, *args, groups=()):
     cmd += [f'--groups={",".join(str(g) for g in groups)}'] if groups else ['--clear-groups']
     cmd += ['/usr/bin/python3', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'busclient.py'),
             address] + [str(a) for a in args]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__))))
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__))))
 
 
 def ensure_group(name):
@@ -449,3 +450,62 @@ def ensure_group(name):
     except KeyError:
         subprocess.run(['groupadd', '--system', name], check=True)
         return grp.getgrnam(name).gr_gid
+
+
+PROC_EVENT = struct.Struct('=IIQ')
+PROC_EVENT_NAMES = {1: 'Fork', 2: 'Exec', 4: 'Uid', 0x40: 'Gid', 0x80: 'Sid', 0x100: 'Ptrace',
+                    0x200: 'Comm', 0x40000000: 'Coredump', 0x80000000: 'Exit'}
+
+
+class ProcListener:
+    """A raw cn_proc listener of the test's own: the truth cnd's signals are checked against.
+    Records (kind, fields) for Fork and Exit in a background thread."""
+
+    def __init__(self, rcvbuf=256 << 20):
+        import threading
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+        self.sock.setsockopt(socket.SOL_SOCKET, 33, rcvbuf)      # SO_RCVBUFFORCE
+        self.sock.bind((0, 1))                                    # group 1: cn_proc
+        self.sock.settimeout(0.2)
+        self.forks = []      # (parent_tgid, child_pid)
+        self.exits = []      # pid
+        self.stopping = False
+        self._op(1)          # PROC_CN_MCAST_LISTEN
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _op(self, op):
+        self.sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', op)), (0, 0))
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                continue     # ENOBUFS: counted by drops()
+            off = 0
+            while off + 16 <= len(data):
+                nl_len = struct.unpack_from('=I', data, off)[0]
+                body = data[off + 16 + CN_MSG.size:off + nl_len]
+                if len(body) >= PROC_EVENT.size + 16:
+                    what = struct.unpack_from('=I', body)[0]
+                    f = struct.unpack_from('=IIII', body, PROC_EVENT.size)
+                    if what == 1:
+                        self.forks.append((f[1], f[2]))
+                    elif what == 0x80000000:
+                        self.exits.append(f[0])
+                off += (nl_len + 3) & ~3
+                if nl_len < 16:
+                    break
+
+    def drops(self):
+        meminfo = self.sock.getsockopt(socket.SOL_SOCKET, 55, 4 * 9)   # SO_MEMINFO
+        return struct.unpack('=9I', meminfo)[8]
+
+    def close(self):
+        self.stopping = True
+        self.thread.join()
+        self._op(2)          # PROC_CN_MCAST_IGNORE
+        self.sock.close()
