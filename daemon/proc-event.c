@@ -148,7 +148,6 @@ void proc_seq_tracker_done(ProcSeqTracker *t) {
 void proc_seq_tracker_reset(ProcSeqTracker *t) {
         if (t->next_seq)
                 memset(t->next_seq, 0, t->n_cpus * sizeof(uint64_t));
-        t->ack_credit = 0;
 }
 
 static int ensure_cpu(ProcSeqTracker *t, uint32_t cpu) {
@@ -167,34 +166,25 @@ static int ensure_cpu(ProcSeqTracker *t, uint32_t cpu) {
         return 0;
 }
 
-int proc_seq_tracker_see(ProcSeqTracker *t, uint32_t cpu, uint32_t seq, bool is_ack) {
+int proc_seq_tracker_see(ProcSeqTracker *t, uint32_t cpu, uint32_t seq) {
         uint64_t last_plus_one;
         uint32_t gap;
 
-        if (is_ack || cpu >= PROC_SEQ_MAX_CPUS) {
-                t->ack_credit++;
-                return 0;
-        }
+        if (cpu >= PROC_SEQ_MAX_CPUS)
+                return 0;       /* an old kernel's ack (cpu -1): it took no number */
         if (ensure_cpu(t, cpu) < 0)
                 return -ENOMEM;
 
         last_plus_one = t->next_seq[cpu];
         t->next_seq[cpu] = (uint64_t) seq + 1;
         if (last_plus_one == 0)
-                return 0;       /* first event of this CPU: nothing to compare */
+                return 0;       /* first message of this CPU: nothing to compare */
 
         gap = seq - (uint32_t) last_plus_one;
         /* A seq at or before the last one is a restart (a new cn_proc, a reordering we cannot
          * judge), not billions of losses. */
         if (gap == 0 || gap > INT32_MAX)
                 return 0;
-
-        if (t->ack_credit > 0) {
-                uint32_t absorbed = (uint32_t) MIN((uint64_t) gap, t->ack_credit);
-
-                t->ack_credit -= absorbed;
-                gap -= absorbed;
-        }
         t->lost += gap;
         return (int) gap;
 }

@@ -56,17 +56,15 @@ void proc_comm_make_utf8(char *comm);
 uint32_t proc_kind_to_what(ProcKind kind);
 uint32_t proc_kinds_to_what_mask(uint32_t kinds);
 
-/* Counts events lost between those seen, from cn_proc's per-CPU sequence numbers. Every
- * message cn_proc sends takes the next number of the sending CPU, acks included — but an
- * ack names no CPU (cpu == -1), so each ack leaves a gap of one on some CPU that is not a
- * loss: acks seen are kept as credit against the next gaps. Only valid while the kernel
- * sends this socket every event (no 6.6+ event filter narrowing it). */
+/* Counts events lost between those seen, from cn_proc's per-CPU sequence numbers: every
+ * message cn_proc sends takes the next number of the CPU it names, acks included (kernels
+ * whose acks name no CPU, cpu == -1, give them no number either: those are skipped). Only
+ * valid while the kernel sends this socket every event (no 6.6+ filter narrowing it). */
 #define PROC_SEQ_MAX_CPUS 8192
 
 typedef struct ProcSeqTracker {
         uint64_t *next_seq;     /* per CPU; 0 = nothing seen yet, else last seq + 1 */
         size_t n_cpus;
-        uint64_t ack_credit;
         uint64_t lost;
 } ProcSeqTracker;
 
@@ -74,4 +72,4 @@ void proc_seq_tracker_done(ProcSeqTracker *t);
 void proc_seq_tracker_reset(ProcSeqTracker *t);
 /* Returns how many events this message shows to have been lost (also added to t->lost), or
  * -ENOMEM. */
-int proc_seq_tracker_see(ProcSeqTracker *t, uint32_t cpu, uint32_t seq, bool is_ack);
+int proc_seq_tracker_see(ProcSeqTracker *t, uint32_t cpu, uint32_t seq);

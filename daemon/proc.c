@@ -123,12 +123,12 @@ static void handle_ack(Manager *m, const struct cn_msg *msg, const ProcEvent *ev
                 note_ack_error(m, "PROC_CN_MCAST_LISTEN", ev->ack_err);
 }
 
-static void track_sequence(Manager *m, const struct cn_msg *msg, const ProcEvent *ev, bool is_ack) {
+static void track_sequence(Manager *m, const struct cn_msg *msg, const ProcEvent *ev) {
         int lost;
 
         if (m->proc.kernel_narrows)
                 return;
-        lost = proc_seq_tracker_see(&m->proc.seq, ev->cpu, msg->seq, is_ack);
+        lost = proc_seq_tracker_see(&m->proc.seq, ev->cpu, msg->seq);
         if (lost > 0)
                 log_debug("cn_proc: %d event(s) lost on CPU %" PRIu32 ".", lost, ev->cpu);
 }
@@ -138,11 +138,11 @@ void proc_handle_message(Manager *m, const struct cn_msg *msg) {
 
         switch (proc_event_decode(msg->data, msg->len, &ev)) {
         case PROC_DECODE_ACK:
-                track_sequence(m, msg, &ev, true);
+                track_sequence(m, msg, &ev);
                 handle_ack(m, msg, &ev);
                 return;
         case PROC_DECODE_UNKNOWN:
-                track_sequence(m, msg, &ev, false);
+                track_sequence(m, msg, &ev);
                 m->proc.unknown++;
                 return;
         case PROC_DECODE_MALFORMED:
@@ -154,7 +154,7 @@ void proc_handle_message(Manager *m, const struct cn_msg *msg) {
                 break;
         }
 
-        track_sequence(m, msg, &ev, false);
+        track_sequence(m, msg, &ev);
         /* Older kernels send every kind: the filter is ours to apply. */
         if (!(m->config.proc_events & (UINT32_C(1) << ev.kind)))
                 return;

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* cn-inject: multicasts hand-made cn_msg into a connector group as fast as the kernel takes
+ * them, or at a given rate (root: the connector lets CAP_NET_ADMIN send to its groups).
+ * Each message's data starts with its seq (4 bytes, little endian) so receivers can check
+ * order and completeness.
+ *
+ *   cn-inject GROUP IDX VAL COUNT [SIZE [RATE [FIRST_SEQ]]]
+ *
+ * RATE 0 means as fast as possible. Prints "sent N in S s". */
+
+#include <errno.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 64
+
+static double now(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char *argv[]) {
+        struct sockaddr_nl dst = { .nl_family = AF_NETLINK }, src = { .nl_family = AF_NETLINK };
+        struct mmsghdr msgs[BATCH];
+        struct iovec iov[BATCH];
+        unsigned group, size = 4;
+        uint32_t idx, val, first = 0;
+        unsigned long count, sent = 0;
+        double rate = 0, start;
+        size_t frame;
+        uint8_t *buf;
+        int fd;
+
+        if (argc < 5) {
+                fprintf(stderr, "usage: cn-inject GROUP IDX VAL COUNT [SIZE [RATE [FIRST_SEQ]]]\n");
+                return 2;
+        }
+        group = (unsigned) strtoul(argv[1], NULL, 0);
+        idx = (uint32_t) strtoul(argv[2], NULL, 0);
+        val = (uint32_t) strtoul(argv[3], NULL, 0);
+        count = strtoul(argv[4], NULL, 0);
+        if (argc > 5)
+                size = (unsigned) strtoul(argv[5], NULL, 0);
+        if (argc > 6)
+                rate = strtod(argv[6], NULL);
+        if (argc > 7)
+                first = (uint32_t) strtoul(argv[7], NULL, 0);
+        if (group < 1 || group > 32 || size < 4 || size > CONNECTOR_MAX_MSG_SIZE) {
+                fprintf(stderr, "cn-inject: group 1..32, size 4..%d\n", CONNECTOR_MAX_MSG_SIZE);
+                return 2;
+        }
+
+        fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &src, sizeof(src)) < 0) {
+                perror("cn-inject: socket");
+                return 1;
+        }
+        dst.nl_groups = 1U << (group - 1);
+
+        frame = NLMSG_SPACE(sizeof(struct cn_msg) + size);
+        buf = calloc(BATCH, frame);
+        if (!buf)
+                return 1;
+        for (unsigned i = 0; i < BATCH; i++) {
+                struct nlmsghdr *nlh = (struct nlmsghdr *) (buf + i * frame);
+                struct cn_msg *msg = NLMSG_DATA(nlh);
+
+                nlh->nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + size);
+                nlh->nlmsg_type = NLMSG_DONE;
+                msg->id.idx = idx;
+                msg->id.val = val;
+                msg->len = (uint16_t) size;
+                iov[i] = (struct iovec) { .iov_base = nlh, .iov_len = nlh->nlmsg_len };
+                msgs[i].msg_hdr = (struct msghdr) {
+                        .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov[i], .msg_iovlen = 1,
+                };
+        }
+
+        start = now();
+        while (sent < count) {
+                unsigned n = (unsigned) (count - sent < BATCH ? count - sent : BATCH);
+                int r;
+
+                if (rate > 0) {
+                        /* One message per tick at a fixed rate: for latency, not throughput. */
+                        double due = start + (double) sent / rate, t = now();
+
+                        n = 1;
+                        if (due > t) {
+                                struct timespec ts = { (time_t) (due - t), (long) ((due - t - (double) (time_t) (due - t)) * 1e9) };
+                                nanosleep(&ts, NULL);
+                        }
+                }
+                for (unsigned i = 0; i < n; i++) {
+                        struct cn_msg *msg = NLMSG_DATA((struct nlmsghdr *) (buf + i * frame));
+                        uint32_t seq = first + (uint32_t) (sent + i);
+
+                        msg->seq = seq;
+                        memcpy(msg->data, &seq, sizeof(seq));
+                }
+                r = sendmmsg(fd, msgs, n, 0);
+                if (r < 0) {
+                        if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN)
+                                continue;
+                        perror("cn-inject: sendmmsg");
+                        return 1;
+                }
+                sent += (unsigned) r;
+        }
+        printf("sent %lu in %.6f s\n", sent, now() - start);
+        return 0;
+}
