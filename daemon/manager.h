@@ -41,6 +41,7 @@ typedef struct Manager {
         bool use_dropins;
         Config config;
 
+        const char *connector_list_path;        /* /proc/net/connector, or a test's file */
         IdTable ids;
         RequestTable requests;
         ProcState proc;

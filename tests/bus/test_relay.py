@@ -74,6 +74,22 @@ ScanIntervalSec=0
         self.assertEqual(bytes(got[0][2][5]), b'abc')
         self.assertIsNone(self.cnd.proc.poll())
 
+    def test_netlink_control_messages(self):
+        before = self.counters()
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        noop = struct.pack('=IHHII', 16, 1, 0, 0, 0)
+        error = struct.pack('=IHHII', 20, 2, 0, 0, 0) + struct.pack('=i', -1)
+        overrun = struct.pack('=IHHII', 16, 4, 0, 0, 0)
+        for frame in (noop, error, overrun):
+            self.injector.send_raw(GROUP, frame)
+        self.injector.send(GROUP, IDX, 1, seq=77)
+        self.client.pump(lambda: len(got) == 1)
+        after = self.counters()
+        self.assertEqual(after['RejectedMessages'], before['RejectedMessages'])   # none malformed
+        self.assertEqual(after['Overruns'] - before['Overruns'], 1)               # NLMSG_OVERRUN
+        self.assertEqual(after['ReceivedMessages'] - before['ReceivedMessages'], 1)
+        self.assertIn('Netlink error message', self.cnd.log_text())
+
     def test_two_messages_in_one_datagram(self):
         got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
         a = self.injector.frame(IDX, 3, seq=1, data=b'a')
