@@ -2,9 +2,7 @@
 
 /* org.cnd.Connector1.Manager on /org/cnd/Connector1: properties, methods and signals. */
 
-#include <grp.h>
 #include <linux/cn_proc.h>
-#include <pwd.h>
 #include <stddef.h>
 
 #include "manager.h"
@@ -67,113 +65,6 @@ static int property_get_kernel_dropped(sd_bus *bus, const char *path, const char
         return sd_bus_message_append(reply, "t", m->kernel_dropped);
 }
 
-/* What the bus itself vouches for about a peer: its uid and, where the bus knows them (both
- * dbus-daemon >= 1.14 and dbus-broker take them from SO_PEERGROUPS), its groups. libsystemd
- * 252's creds API does not read UnixGroupIDs, hence the direct call. */
-typedef struct CallerCredentials {
-        uid_t uid;
-        bool have_uid;
-        gid_t gids[256];
-        size_t n_gids;
-        bool have_gids;
-} CallerCredentials;
-
-static int read_group_ids(sd_bus_message *reply, CallerCredentials *c) {
-        uint32_t gid;
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'v', "au");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "u");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(reply, "u", &gid)) > 0)
-                if (c->n_gids < ELEMENTSOF(c->gids))
-                        c->gids[c->n_gids++] = gid;
-        if (r < 0)
-                return r;
-        c->have_gids = true;
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(reply);
-}
-
-static int get_caller_credentials(sd_bus *bus, const char *sender, CallerCredentials *c) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *key;
-        int r;
-
-        *c = (CallerCredentials) {};
-        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                               "GetConnectionCredentials", NULL, &reply, "s", sender);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "UnixUserID")) {
-                        uint32_t uid;
-
-                        r = sd_bus_message_read(reply, "v", "u", &uid);
-                        c->uid = uid;
-                        c->have_uid = true;
-                } else if (streq(key, "UnixGroupIDs"))
-                        r = read_group_ids(reply, c);
-                else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        return r;
-}
-
-static bool gid_in(gid_t gid, const gid_t *list, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (list[i] == gid)
-                        return true;
-        return false;
-}
-
-/* For a bus that does not report groups (dbus-daemon before 1.14): the group database's
- * answer for the uid the bus vouched for. Never /proc, whose contents the caller controls. */
-static bool user_in_group_db(uid_t uid, gid_t gid) {
-        struct passwd *pw = getpwuid(uid);
-        gid_t list[256];
-        int n = ELEMENTSOF(list);
-
-        return pw && getgrouplist(pw->pw_name, pw->pw_gid, list, &n) >= 0 && gid_in(gid, list, (size_t) n);
-}
-
-int bus_check_admin(Manager *m, sd_bus_message *call, sd_bus_error *error) {
-        CallerCredentials c;
-        int r;
-
-        r = get_caller_credentials(sd_bus_message_get_bus(call), sd_bus_message_get_sender(call), &c);
-        if (r < 0 || !c.have_uid)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "The bus did not tell who the caller is.");
-        if (c.uid == 0)
-                return 0;
-        if (m->config.admin_group &&
-            (c.have_gids ? gid_in(m->config.admin_gid, c.gids, c.n_gids)
-                         : user_in_group_db(c.uid, m->config.admin_gid)))
-                return 0;
-
-        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                 "Only root%s%s may call %s.",
-                                 m->config.admin_group ? " and members of group " : "",
-                                 strempty(m->config.admin_group), sd_bus_message_get_member(call));
-}
-
 /* Reads (idx, val, data) and checks what Send and Request have in common. */
 static int read_message_args(Manager *m, sd_bus_message *call, sd_bus_error *error,
                              uint32_t *idx, uint32_t *val, const void **data, size_t *size) {
@@ -217,9 +108,9 @@ static int method_send(sd_bus_message *call, void *userdata, sd_bus_error *error
         size_t size;
         int r;
 
-        r = bus_check_admin(m, call, error);
-        if (r < 0)
-                return r;
+        r = bus_verify_admin_async(m, call, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = read_message_args(m, call, error, &idx, &val, &data, &size);
         if (r < 0)
                 return r;
@@ -236,9 +127,9 @@ static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *er
         size_t size;
         int r;
 
-        r = bus_check_admin(m, call, error);
-        if (r < 0)
-                return r;
+        r = bus_verify_admin_async(m, call, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = read_message_args(m, call, error, &idx, &val, &data, &size);
         if (r < 0)
                 return r;
@@ -271,9 +162,9 @@ static int method_change_group(sd_bus_message *call, void *userdata, sd_bus_erro
         uint32_t group;
         int r;
 
-        r = bus_check_admin(m, call, error);
-        if (r < 0)
-                return r;
+        r = bus_verify_admin_async(m, call, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = sd_bus_message_read(call, "u", &group);
         if (r < 0)
                 return r;
@@ -310,9 +201,9 @@ static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *err
         Manager *m = userdata;
         int r;
 
-        r = bus_check_admin(m, call, error);
-        if (r < 0)
-                return r;
+        r = bus_verify_admin_async(m, call, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = manager_reload(m, &text);
         if (r < 0)
                 return sd_bus_error_set(error, CND_ERROR_INVALID_CONFIG, text ?: strerror(-r));

@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include "../kernel/cnfeed.h"
 #include "cnmsg.h"
 #include "manager.h"
+#include "notify.h"
 
 /* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn. */
 #define NETLINK_READS_PER_WAKEUP 4
@@ -42,6 +44,10 @@ static void on_id_registered(CnId *id, void *userdata) {
         log_debug("Connector id %u:%u (%s) registered.", id->idx, id->val, id->name);
         (void) bus_manager_emit_id_added(m, id);
         (void) bus_id_emit_registration_changed(m, id);
+
+        /* A notification service loaded after us never saw our request. */
+        if (id->idx == CNFEED_NOTIFY_IDX && id->val == CNFEED_NOTIFY_VAL)
+                notify_subscribe(m);
 }
 
 static void on_id_unregistered(CnId *id, void *userdata) {
@@ -239,13 +245,11 @@ bool manager_may_send_signal(Manager *m) {
                 log_ratelimited(&m->log_bus_dropped, LOG_WARNING,
                                 "Bus write queue holds %" PRIu64 " signals; dropping until it drains.", queued);
         }
-        if (m->bus_congested)
-                m->bus_dropped++;
         return !m->bus_congested;
 }
 
 static void relay_message(Manager *m, const struct cn_msg *msg) {
-        bool created;
+        bool created, may_signal, lost = false;
         CnId *id;
 
         id = idtable_get_for_message(&m->ids, msg->id.idx, msg->id.val, &created);
@@ -265,15 +269,19 @@ static void relay_message(Manager *m, const struct cn_msg *msg) {
         if (m->requests.n > 0)
                 (void) request_table_offer(&m->requests, msg);
 
-        /* cn_proc's own signals; its raw stream is off by default. */
+        /* One message, one verdict on the bus, one count if it is lost, however many signals
+         * it makes (cn_proc's typed one and, if enabled, the raw one). */
+        may_signal = manager_may_send_signal(m);
         if (msg->id.idx == CN_IDX_PROC && msg->id.val == CN_VAL_PROC) {
-                proc_handle_message(m, msg);
-                if (!m->config.proc_raw_messages)
+                lost = proc_handle_message(m, msg, may_signal) < 0;
+                if (!m->config.proc_raw_messages) {
+                        m->bus_dropped += lost;
                         return;
+                }
         }
-
-        if (manager_may_send_signal(m) && bus_id_emit_message(m, id, msg) < 0)
-                m->bus_dropped++;
+        if (!may_signal || bus_id_emit_message(m, id, msg) < 0)
+                lost = true;
+        m->bus_dropped += lost;
 }
 
 static void reject(Manager *m, const NetlinkDatagram *d, unsigned n, const char *reason) {
@@ -300,6 +308,9 @@ static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
                 case CN_FRAME_END:
                         return;
                 case CN_FRAME_MESSAGE:
+                        if (d->group != 0 && d->group == m->notify_group &&
+                            notify_handle_message(m, f.msg))
+                                break;
                         relay_message(m, f.msg);
                         break;
                 case CN_FRAME_MALFORMED:
@@ -413,6 +424,19 @@ static void apply_groups(Manager *m, uint32_t wanted) {
         }
 }
 
+/* The groups the configuration asks for: Groups= and the notification group. */
+static uint32_t configured_groups(const Config *c) {
+        return c->groups | (c->notify_group ? GROUP_BIT(c->notify_group) : 0);
+}
+
+static void apply_notify_group(Manager *m) {
+        if (m->notify_group == m->config.notify_group)
+                return;
+        notify_unsubscribe(m);
+        m->notify_group = m->config.notify_group;
+        notify_subscribe(m);
+}
+
 /* Status, reload and shutdown. */
 
 void manager_notify_status(Manager *m) {
@@ -444,9 +468,9 @@ int manager_reload(Manager *m, char **error) {
         /* Runtime JoinGroup/LeaveGroup and the configuration are one membership: a reload joins
          * what the new configuration adds and leaves what it drops, and leaves alone groups
          * whose configuration did not change, so runtime changes to those survive. */
-        added = new.groups & ~m->config.groups;
-        dropped = m->config.groups & ~new.groups;
-        kept = new.groups & m->config.groups;
+        added = configured_groups(&new) & ~configured_groups(&m->config);
+        dropped = configured_groups(&m->config) & ~configured_groups(&new);
+        kept = configured_groups(&new) & configured_groups(&m->config);
         /* Kept groups are joined unless an admin left them at run time: that also retries one
          * that failed to join before. */
         wanted = (m->groups & ~dropped) | added | (kept & ~m->left_at_runtime);
@@ -460,6 +484,7 @@ int manager_reload(Manager *m, char **error) {
         m->requests.max = m->config.max_pending_requests;
         (void) netlink_set_receive_buffer(m->netlink, m->config.receive_buffer_bytes);
         apply_groups(m, wanted);
+        apply_notify_group(m);
         (void) setup_scan_timer(m);
 
         if (m->config.proc_events != old_proc_events)
@@ -601,8 +626,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
 
-        apply_groups(m, m->config.groups);
+        apply_groups(m, configured_groups(&m->config));
         (void) manager_scan_ids(m);
+        apply_notify_group(m);
         (void) setup_scan_timer(m);
 
         /* Last: whoever sees the name appear finds everything in place. */
@@ -621,8 +647,10 @@ int manager_run(Manager *m) {
 
 /* Leaves every group (so cn_proc gets its IGNORE) and flushes what the bus still has queued. */
 static void manager_stop(Manager *m) {
-        if (m->netlink)
+        if (m->netlink) {
+                notify_unsubscribe(m);
                 apply_groups(m, 0);
+        }
         if (m->bus)
                 (void) sd_bus_flush(m->bus);
 }
@@ -639,6 +667,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->overrun_timer);
 
         request_table_done(&m->requests);
+        bus_access_done(m);
         proc_state_done(&m->proc);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         idtable_done(&m->ids);

@@ -25,6 +25,8 @@
 #define CND_ERROR_KERNEL "org.cnd.Connector1.Error.KernelError"
 #define CND_ERROR_INVALID_CONFIG "org.cnd.Connector1.Error.InvalidConfig"
 
+typedef struct AdminQuery AdminQuery;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -47,6 +49,7 @@ typedef struct Manager {
         ProcState proc;
         uint32_t groups;                        /* groups joined now, bit g-1 for group g */
         uint32_t left_at_runtime;               /* configured groups an admin left by LeaveGroup */
+        uint32_t notify_group;                  /* where id notifications come, 0 = none */
         uint64_t last_scan_usec;
 
         /* Counters of SPEC §2.1; kernel drops are read from the socket on demand. */
@@ -67,6 +70,9 @@ typedef struct Manager {
         uint64_t signalled_bus_dropped;
 
         uint32_t send_seq;                      /* seq of the next message cnd sends */
+
+        AdminQuery *admin_queries;              /* admin calls waiting for the bus's answer */
+        unsigned n_admin_queries;
 
         RateLimit log_rejected;
         RateLimit log_netlink_error;
@@ -89,7 +95,7 @@ int manager_reload(Manager *m, char **error);
 int manager_join_group(Manager *m, unsigned group);
 int manager_leave_group(Manager *m, unsigned group);
 
-/* Whether a signal may go out now (see bus_congested); counts it in BusDroppedMessages if not. */
+/* Whether signals may go out now (see bus_congested). */
 bool manager_may_send_signal(Manager *m);
 
 /* Sends STATUS= with what cnd is doing and any cn_proc error. */
@@ -109,10 +115,14 @@ int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_
 /* Folds the socket's drop counter into m->kernel_dropped. */
 void manager_update_kernel_drops(Manager *m);
 
+/* bus-access.c */
+/* 1: the caller may use admin methods (root or [Bus] AdminGroup=), go on. 0: the question went
+ * to the bus; the handler returns 1 and runs again with the same call when the answer is in.
+ * Negative: AccessDenied (or LimitsExceeded) is set in *error. */
+int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error);
+void bus_access_done(Manager *m);
+
 /* bus-manager.c */
-/* Returns 0 if the caller may use admin methods (root or [Bus] AdminGroup=), judged from the
- * bus's own credentials; otherwise sets AccessDenied in *error and returns -EACCES. */
-int bus_check_admin(Manager *m, sd_bus_message *call, sd_bus_error *error);
 int bus_manager_setup(Manager *m);
 int bus_manager_emit_id_added(Manager *m, const CnId *id);
 int bus_manager_emit_id_removed(Manager *m, const CnId *id);

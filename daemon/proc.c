@@ -83,6 +83,7 @@ void proc_ignore(Manager *m) {
 void proc_events_changed(Manager *m) {
         if (m->proc.listening && m->proc.support == PROC_FILTER_KERNEL)
                 apply_kernel_filter(m);
+        (void) sd_bus_emit_properties_changed(m->bus, CND_PROC_PATH, CND_PROC_IFACE, "Events", NULL);
 }
 
 void proc_after_client_message(Manager *m, const void *data, size_t size) {
@@ -91,13 +92,21 @@ void proc_after_client_message(Manager *m, const void *data, size_t size) {
         if (!m->proc.listening || (size != sizeof(uint32_t) && size != sizeof(ProcInput)))
                 return;
         memcpy(&op, data, sizeof(op));
+        if (op != PROC_CN_MCAST_LISTEN && op != PROC_CN_MCAST_IGNORE)
+                return;
 
-        /* An IGNORE switched our socket off; a LISTEN on 6.6+ replaced our filter. Put ours
-         * back. A LISTEN on an older kernel changed nothing of ours (and another one from us
-         * would raise the global listener count once more). */
-        if (op == PROC_CN_MCAST_IGNORE)
+        if (m->proc.support == PROC_FILTER_LOCAL) {
+                /* Before 6.6 a LISTEN or IGNORE only moves one machine-wide listener count:
+                 * undo the client's move, so that it neither leaks nor silences anyone. The
+                 * 8-byte form those kernels ignore moved nothing. */
+                if (size == sizeof(uint32_t))
+                        (void) send_op(m, op == PROC_CN_MCAST_LISTEN ? PROC_CN_MCAST_IGNORE : PROC_CN_MCAST_LISTEN,
+                                       NULL, NULL);
+        } else if (op == PROC_CN_MCAST_IGNORE)
+                /* 6.6+: an IGNORE switched our socket off. */
                 proc_listen(m);
-        else if (op == PROC_CN_MCAST_LISTEN && m->proc.support == PROC_FILTER_KERNEL)
+        else if (m->proc.support == PROC_FILTER_KERNEL)
+                /* 6.6+: a LISTEN replaced our socket's filter. */
                 apply_kernel_filter(m);
 }
 
@@ -133,23 +142,23 @@ static void track_sequence(Manager *m, const struct cn_msg *msg, const ProcEvent
                 log_debug("cn_proc: %d event(s) lost on CPU %" PRIu32 ".", lost, ev->cpu);
 }
 
-void proc_handle_message(Manager *m, const struct cn_msg *msg) {
+int proc_handle_message(Manager *m, const struct cn_msg *msg, bool may_signal) {
         ProcEvent ev;
 
         switch (proc_event_decode(msg->data, msg->len, &ev)) {
         case PROC_DECODE_ACK:
                 track_sequence(m, msg, &ev);
                 handle_ack(m, msg, &ev);
-                return;
+                return 0;
         case PROC_DECODE_UNKNOWN:
                 track_sequence(m, msg, &ev);
                 m->proc.unknown++;
-                return;
+                return 0;
         case PROC_DECODE_MALFORMED:
                 m->proc.malformed++;
                 log_ratelimited(&m->log_rejected, LOG_WARNING,
                                 "cn_proc event of %u bytes is too short for its type.", msg->len);
-                return;
+                return 0;
         case PROC_DECODE_EVENT:
                 break;
         }
@@ -157,9 +166,10 @@ void proc_handle_message(Manager *m, const struct cn_msg *msg) {
         track_sequence(m, msg, &ev);
         /* Older kernels send every kind: the filter is ours to apply. */
         if (!(m->config.proc_events & (UINT32_C(1) << ev.kind)))
-                return;
-        if (manager_may_send_signal(m) && bus_proc_emit_event(m, &ev) < 0)
-                m->bus_dropped++;
+                return 0;
+        if (!may_signal || bus_proc_emit_event(m, &ev) < 0)
+                return -ENOBUFS;
+        return 1;
 }
 
 void proc_state_done(ProcState *p) {

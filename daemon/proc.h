@@ -42,8 +42,9 @@ void proc_ignore(Manager *m);
 void proc_events_changed(Manager *m);
 /* A client sent data to 1:1 on cnd's socket: put cnd's own subscription back if needed. */
 void proc_after_client_message(Manager *m, const void *data, size_t size);
-/* An accepted 1:1 message. */
-void proc_handle_message(Manager *m, const struct cn_msg *msg);
+/* An accepted 1:1 message. may_signal says whether the bus takes signals now. Returns 1 if
+ * it became a signal, 0 if it was not to become one, negative if its signal was dropped. */
+int proc_handle_message(Manager *m, const struct cn_msg *msg, bool may_signal);
 void proc_state_done(ProcState *p);
 
 /* bus-proc.c */

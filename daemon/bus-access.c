@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Who may call the admin methods: root, or a member of [Bus] AdminGroup=, as the bus itself
+ * vouches (GetConnectionCredentials: the uid and, from SO_PEERGROUPS, the groups; never /proc,
+ * whose contents the caller controls). The question goes to the bus asynchronously, as
+ * systemd's polkit checks do: a stalled bus must not stall cnd's event loop. When the answer
+ * is in, the original call is queued again and its handler runs a second time. */
+
+#include <grp.h>
+#include <pwd.h>
+
+#include "manager.h"
+
+/* Admin calls waiting for the bus's answer at once. */
+#define ADMIN_QUERIES_MAX 1024
+
+struct AdminQuery {
+        Manager *manager;
+        AdminQuery *next;
+        sd_bus_message *call;
+        sd_bus_slot *slot;
+        bool answered;
+        bool allowed;
+};
+
+static void admin_query_free(AdminQuery *q) {
+        Manager *m = q->manager;
+
+        for (AdminQuery **p = &m->admin_queries; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        break;
+                }
+        m->n_admin_queries--;
+        sd_bus_slot_unref(q->slot);
+        sd_bus_message_unref(q->call);
+        free(q);
+}
+
+void bus_access_done(Manager *m) {
+        while (m->admin_queries)
+                admin_query_free(m->admin_queries);
+}
+
+static bool gid_in(gid_t gid, const gid_t *list, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == gid)
+                        return true;
+        return false;
+}
+
+/* For a bus that does not report groups (dbus-daemon before 1.14): the group database's
+ * answer for the uid the bus vouched for. */
+static bool user_in_group_db(uid_t uid, gid_t gid) {
+        struct passwd *pw = getpwuid(uid);
+        gid_t list[256];
+        int n = ELEMENTSOF(list);
+
+        return pw && getgrouplist(pw->pw_name, pw->pw_gid, list, &n) >= 0 && gid_in(gid, list, (size_t) n);
+}
+
+/* Reads the a{sv} of GetConnectionCredentials into a verdict. */
+static int judge_credentials(Manager *m, sd_bus_message *reply, bool *allowed) {
+        gid_t gids[1024];
+        size_t n_gids = 0;
+        bool have_uid = false, have_gids = false;
+        uint32_t uid = UINT32_MAX, v;
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "UnixUserID")) {
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        have_uid = r >= 0;
+                } else if (streq(key, "UnixGroupIDs")) {
+                        r = sd_bus_message_enter_container(reply, 'v', "au");
+                        if (r >= 0)
+                                r = sd_bus_message_enter_container(reply, 'a', "u");
+                        while (r >= 0 && (r = sd_bus_message_read(reply, "u", &v)) > 0)
+                                if (n_gids < ELEMENTSOF(gids))
+                                        gids[n_gids++] = v;
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                        have_gids = r >= 0;
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        *allowed = have_uid &&
+                (uid == 0 ||
+                 (m->config.admin_group &&
+                  (have_gids ? gid_in(m->config.admin_gid, gids, n_gids)
+                             : user_in_group_db(uid, m->config.admin_gid))));
+        return 0;
+}
+
+static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AdminQuery *q = userdata;
+        int r;
+
+        q->answered = true;
+        q->allowed = false;
+        if (!sd_bus_message_is_method_error(reply, NULL) &&
+            judge_credentials(q->manager, reply, &q->allowed) < 0)
+                q->allowed = false;
+
+        /* Run the call again: its handler finds this answer. */
+        r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(q->call), q->call);
+        if (r < 0) {
+                (void) sd_bus_reply_method_errno(q->call, r, NULL);
+                admin_query_free(q);
+        }
+        return 0;
+}
+
+static AdminQuery *find_query(Manager *m, sd_bus_message *call) {
+        for (AdminQuery *q = m->admin_queries; q; q = q->next)
+                if (q->call == call)
+                        return q;
+        return NULL;
+}
+
+int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error) {
+        AdminQuery *q = find_query(m, call);
+        int r;
+
+        if (q) {
+                bool allowed = q->allowed;
+
+                if (!q->answered)
+                        return 0;
+                admin_query_free(q);
+                if (allowed)
+                        return 1;
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Only root%s%s may call %s.",
+                                         m->config.admin_group ? " and members of group " : "",
+                                         strempty(m->config.admin_group), sd_bus_message_get_member(call));
+        }
+
+        if (m->n_admin_queries >= ADMIN_QUERIES_MAX)
+                return sd_bus_error_set(error, CND_ERROR_LIMITS_EXCEEDED,
+                                        "Too many admin calls are waiting for the bus.");
+
+        q = calloc(1, sizeof(AdminQuery));
+        if (!q)
+                return -ENOMEM;
+        *q = (AdminQuery) {
+                .manager = m,
+                .next = m->admin_queries,
+                .call = sd_bus_message_ref(call),
+        };
+        m->admin_queries = q;
+        m->n_admin_queries++;
+
+        r = sd_bus_call_method_async(sd_bus_message_get_bus(call), &q->slot, "org.freedesktop.DBus",
+                                     "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                     "GetConnectionCredentials", on_credentials, q, "s",
+                                     sd_bus_message_get_sender(call));
+        if (r < 0) {
+                admin_query_free(q);
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "The bus did not tell who the caller is.");
+        }
+        return 0;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""cnd's side of the id-notification protocol: notifications on [Notify] Group= become
+IdAdded/IdRemoved at once, and the scan that follows only names the id. The host has no
+notification service (that is kernel/cnfeed, tested in the guest); here the notifications are
+multicast by the test as the module would send them, accepted as AcceptUserspaceSenders=yes
+accepts any sender, and the scan reads the test hook's file."""
+
+import os
+import tempfile
+import time
+
+from cndtest import CndTestCase, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main
+
+HEADER = 'Name            ID\n'
+GROUP = 27
+NOTIFY = 28
+
+
+class Notifications(CndTestCase):
+    START = False
+
+    def setUp(self):
+        super().setUp()
+        fd, self.list_path = tempfile.mkstemp(prefix='cnd-connector-')
+        os.close(fd)
+        self.addCleanup(os.unlink, self.list_path)
+        self.write_ids([('cn_proc', 1, 1)])
+        self.cnd.write_config(f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\n'
+                              f'ScanIntervalSec=60\n[Notify]\nGroup={NOTIFY}\n')
+        self.cnd.start(env={'CND_TEST_CONNECTOR_LIST': self.list_path})
+        self.added = self.client.subscribe('IdAdded', iface=MANAGER_IFACE)
+        self.removed = self.client.subscribe('IdRemoved', iface=MANAGER_IFACE)
+        self.changed = self.client.subscribe('PropertiesChanged', iface='org.freedesktop.DBus.Properties')
+
+    def write_ids(self, ids):
+        tmp = self.list_path + '.new'
+        with open(tmp, 'w') as f:
+            f.write(HEADER + ''.join(f'{name:<15} {idx}:{val}\n' for name, idx, val in ids))
+        os.rename(tmp, self.list_path)
+
+    def notify(self, idx, val, removed):
+        self.injector.send(NOTIFY, idx, val, seq=0, ack=1 if removed else 0)
+
+    def test_notify_group_is_joined(self):
+        self.assertEqual(self.client.get('Groups'), [GROUP, NOTIFY])
+
+    def test_notifications_give_one_signal_each_at_once(self):
+        start = time.monotonic()
+        self.notify(55, 1, removed=False)
+        self.client.pump(lambda: self.added)
+        self.assertLess(time.monotonic() - start, 30)     # long before a 60 s scan
+        self.assertEqual([a[2] for a in self.added], [(55, 1, '')])
+        self.assertIn((55, 1, ''), self.client.get('Ids'))
+
+        # The scan that follows names the id: a PropertiesChanged, no second IdAdded.
+        self.write_ids([('cn_proc', 1, 1), ('cnfeed_data', 55, 1)])
+        self.injector.send(GROUP, 56, 9, seq=1)           # a message from an unknown id rescans
+        self.client.pump(lambda: any(a[0] == '/org/cnd/Connector1/id/55/1' and
+                                     a[2][1].get('Name') == 'cnfeed_data' for a in self.changed))
+        self.assertEqual(self.client.get('Name', path='/org/cnd/Connector1/id/55/1', iface=ID_IFACE),
+                         'cnfeed_data')
+        self.assertIn((55, 1, 'cnfeed_data'), self.client.get('Ids'))
+
+        self.notify(55, 1, removed=True)
+        self.client.pump(lambda: self.removed)
+        self.write_ids([('cn_proc', 1, 1)])
+        self.injector.send(GROUP, 57, 9, seq=1)
+        self.client.settle(1.0)
+        self.assertEqual([a[2] for a in self.added], [(55, 1, '')])
+        self.assertEqual([a[2] for a in self.removed], [(55, 1, 'cnfeed_data')])
+
+    def test_repeated_notification_is_no_change(self):
+        self.notify(58, 2, removed=False)
+        self.notify(58, 2, removed=False)
+        self.notify(59, 2, removed=True)                  # never added
+        self.client.pump(lambda: self.added)
+        self.client.settle(0.5)
+        self.assertEqual(len(self.added), 1)
+        self.assertEqual(self.removed, [])
+
+    def test_other_traffic_on_the_group_is_relayed(self):
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace='/org/cnd/Connector1/id/60')
+        self.injector.send(NOTIFY, 60, 1, seq=5, data=b'not a notification')
+        self.client.pump(lambda: got)
+        self.client.settle()
+        self.assertEqual(self.added, [])
+
+    def test_reload_moves_the_notify_group(self):
+        self.cnd.write_config(f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\n'
+                              f'ScanIntervalSec=60\n[Notify]\nGroup={NOTIFY + 1}\n')
+        self.client.call('Reload')
+        self.assertEqual(self.client.get('Groups'), [GROUP, NOTIFY + 1])
+        self.notify(61, 1, removed=False)                 # old group: no longer heard
+        self.injector.send(NOTIFY + 1, 62, 1, seq=0, ack=0)
+        self.client.pump(lambda: self.added)
+        self.client.settle()
+        self.assertEqual([a[2] for a in self.added], [(62, 1, '')])
+
+
+if __name__ == '__main__':
+    main()
