@@ -72,7 +72,7 @@ class Install(unittest.TestCase):
                 self.assertIn(wanted, names, sorted(files))
             self.assertTrue(any(f.endswith('dbus-1/system.d/org.cnd.Connector1.conf') for f in files))
             self.assertTrue(any(f.endswith('system/cnd.service') for f in files))
-            for page in ('man8/cnd.8', 'man5/cnd.conf.5'):
+            for page in ('man8/cnd.8', 'man5/cnd.conf.5', 'man5/org.cnd.Connector1.5'):
                 self.assertTrue(any(f.endswith(page) for f in files), sorted(files))
 
 
