@@ -381,8 +381,12 @@ int manager_join_group(Manager *m, unsigned group) {
                 return 0;
 
         r = netlink_join_group(m->netlink, group);
-        if (r < 0)
+        if (r < 0) {
+                m->failed_groups |= GROUP_BIT(group);
+                manager_notify_status(m);
                 return log_warning_errno(r, "Failed to join connector group %u: %m", group);
+        }
+        m->failed_groups &= ~GROUP_BIT(group);
         m->groups |= GROUP_BIT(group);
         log_info("Joined connector group %u.", group);
 
@@ -440,8 +444,18 @@ static void apply_notify_group(Manager *m) {
 /* Status, reload and shutdown. */
 
 void manager_notify_status(Manager *m) {
-        (void) sd_notifyf(false, "STATUS=Relaying %u connector group(s), %zu id(s) known.%s%s",
-                          (unsigned) __builtin_popcount(m->groups), m->ids.n,
+        char failed[CND_GROUP_MAX * 4 + 64] = "";
+        size_t n = 0;
+
+        for (unsigned g = 1; g <= CND_GROUP_MAX; g++)
+                if (m->failed_groups & GROUP_BIT(g))
+                        n += (size_t) snprintf(failed + n, sizeof(failed) - n, "%s%u",
+                                               n == 0 ? " Could not join group(s) " : " ", g);
+        if (n > 0)
+                snprintf(failed + n, sizeof(failed) - n, ".");
+
+        (void) sd_notifyf(false, "STATUS=Relaying %u connector group(s), %zu id(s) known.%s%s%s",
+                          (unsigned) __builtin_popcount(m->groups), m->ids.n, failed,
                           m->proc.error[0] ? " " : "", m->proc.error);
 }
 
@@ -536,6 +550,11 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         m->connector_list_path = secure_getenv("CND_TEST_CONNECTOR_LIST") ?: CONNECTOR_LIST_PATH;
         if (!streq(m->connector_list_path, CONNECTOR_LIST_PATH))
                 log_notice("Test hook: reading connector ids from %s.", m->connector_list_path);
+
+        /* Test hook: the kernel answers an unknown op with an error ack, the one way to see
+         * cnd handle one for real (a LISTEN without CAP_NET_ADMIN cannot even join group 1). */
+        if (secure_getenv("CND_TEST_PROC_LISTEN_OP"))
+                m->proc.test_listen_op = (uint32_t) strtoul(secure_getenv("CND_TEST_PROC_LISTEN_OP"), NULL, 0);
 
         m->log_rejected = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);

@@ -49,6 +49,7 @@ typedef struct Manager {
         ProcState proc;
         uint32_t groups;                        /* groups joined now, bit g-1 for group g */
         uint32_t left_at_runtime;               /* configured groups an admin left by LeaveGroup */
+        uint32_t failed_groups;                 /* groups the kernel would not let us join */
         uint32_t notify_group;                  /* where id notifications come, 0 = none */
         uint64_t last_scan_usec;
 

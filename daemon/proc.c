@@ -43,41 +43,55 @@ static int on_probe_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         log_info("cn_proc did not answer the 8-byte LISTEN: a kernel before 6.6, cnd filters events itself.");
         m->proc.support = PROC_FILTER_LOCAL;
-        (void) send_op(m, PROC_CN_MCAST_LISTEN, NULL, &m->proc.listen_ack);
         return 0;
+}
+
+static void arm_probe_timer(Manager *m) {
+        int r;
+
+        if (m->proc.probe_timer) {
+                (void) sd_event_source_set_time_relative(m->proc.probe_timer, PROC_PROBE_TIMEOUT_USEC);
+                (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_ONESHOT);
+                return;
+        }
+        r = sd_event_add_time_relative(m->event, &m->proc.probe_timer, CLOCK_MONOTONIC,
+                                       PROC_PROBE_TIMEOUT_USEC, 0, on_probe_timeout, m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the cn_proc probe timer: %m");
 }
 
 void proc_listen(Manager *m) {
         uint32_t all = PROC_EVENT_ALL_MASK;
-        int r;
 
         m->proc.listening = true;
+        m->proc.listen_counted = false;
         m->proc.kernel_narrows = false;
         m->proc.error[0] = '\0';
         proc_seq_tracker_reset(&m->proc.seq);
 
-        /* Which kernel this is shows in the answer: 6.6+ acks an 8-byte LISTEN for all events,
-         * older kernels ignore it. The version string would not tell for backports. */
+        /* The 4-byte LISTEN every kernel takes and acks: events flow at once. */
+        if (send_op(m, m->proc.test_listen_op ?: PROC_CN_MCAST_LISTEN, NULL, &m->proc.listen_ack) < 0)
+                return;
+
+        /* Then which kernel this is shows in an answer, not in a version string that would not
+         * tell for backports: 6.6+ acks an 8-byte LISTEN for all events (the same subscription,
+         * no second listener), older kernels ignore that form without an answer. */
         m->proc.support = PROC_FILTER_UNKNOWN;
         if (send_op(m, PROC_CN_MCAST_LISTEN, &all, &m->proc.probe_ack) < 0)
                 return;
-        if (!m->proc.probe_timer) {
-                r = sd_event_add_time_relative(m->event, &m->proc.probe_timer, CLOCK_MONOTONIC,
-                                               PROC_PROBE_TIMEOUT_USEC, 0, on_probe_timeout, m);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to arm the cn_proc probe timer: %m");
-        } else {
-                (void) sd_event_source_set_time_relative(m->proc.probe_timer, PROC_PROBE_TIMEOUT_USEC);
-                (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_ONESHOT);
-        }
+        arm_probe_timer(m);
 }
 
 void proc_ignore(Manager *m) {
         m->proc.listening = false;
         (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_OFF);
-        /* The 4-byte form: every kernel takes it. Older kernels keep one global listener count,
-         * so an IGNORE missed here would leak it. */
-        (void) send_op(m, PROC_CN_MCAST_IGNORE, NULL, NULL);
+        /* Older kernels keep one machine-wide listener count: an IGNORE missed here would leak
+         * it, and one for a LISTEN that did not count would take someone else's. Their ack
+         * tells (they send none for a LISTEN that leaves nobody listening). 6.6+ keeps the
+         * state per socket and takes an IGNORE either way. */
+        if (m->proc.listen_counted || m->proc.support == PROC_FILTER_KERNEL)
+                (void) send_op(m, PROC_CN_MCAST_IGNORE, NULL, NULL);
+        m->proc.listen_counted = false;
 }
 
 void proc_events_changed(Manager *m) {
@@ -117,19 +131,21 @@ static void note_ack_error(Manager *m, const char *what, uint32_t err) {
 }
 
 static void handle_ack(Manager *m, const struct cn_msg *msg, const ProcEvent *ev) {
-        if (m->proc.support == PROC_FILTER_UNKNOWN && msg->ack == m->proc.probe_ack + 1) {
+        if (msg->ack == m->proc.listen_ack + 1) {
+                m->proc.listen_counted = ev->ack_err == 0;
+                if (ev->ack_err != 0)
+                        note_ack_error(m, "PROC_CN_MCAST_LISTEN", ev->ack_err);
+        } else if (m->proc.support == PROC_FILTER_UNKNOWN && msg->ack == m->proc.probe_ack + 1) {
                 (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_OFF);
                 if (ev->ack_err != 0) {
-                        note_ack_error(m, "PROC_CN_MCAST_LISTEN", ev->ack_err);
+                        note_ack_error(m, "the 8-byte PROC_CN_MCAST_LISTEN", ev->ack_err);
                         return;
                 }
                 log_debug("cn_proc takes struct proc_input: the kernel filters events.");
                 m->proc.support = PROC_FILTER_KERNEL;
                 if (wanted_mask(m) != proc_kinds_to_what_mask(PROC_KINDS_ALL))
                         apply_kernel_filter(m);
-        } else if (m->proc.support == PROC_FILTER_LOCAL && msg->ack == m->proc.listen_ack + 1 &&
-                   ev->ack_err != 0)
-                note_ack_error(m, "PROC_CN_MCAST_LISTEN", ev->ack_err);
+        }
 }
 
 static void track_sequence(Manager *m, const struct cn_msg *msg, const ProcEvent *ev) {

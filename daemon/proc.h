@@ -22,6 +22,7 @@ typedef enum ProcFilterSupport {
 
 typedef struct ProcState {
         bool listening;
+        bool listen_counted;            /* our 4-byte LISTEN was acked without error */
         ProcFilterSupport support;
         uint32_t probe_ack;             /* ack of the 8-byte LISTEN that probes for the filter */
         uint32_t listen_ack;            /* ack of the 4-byte LISTEN on older kernels */
@@ -31,6 +32,7 @@ typedef struct ProcState {
         uint64_t unknown;               /* events of a what cnd does not know */
         uint64_t malformed;             /* events too short for their what */
         char error[128];                /* the last error ack, for STATUS; "" if none */
+        uint32_t test_listen_op;        /* test hook: the op of the 4-byte LISTEN, 0 = LISTEN */
 } ProcState;
 
 typedef struct Manager Manager;

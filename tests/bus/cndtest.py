@@ -10,6 +10,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -392,11 +393,15 @@ class CndTestCase(unittest.TestCase):
         self.injector = Injector()
         self.addCleanup(self.injector.close)
 
+    def _failed(self):
+        result = getattr(self._outcome, 'result', None)
+        return result is not None and any(t is self for t, _ in result.failures + result.errors)
+
     def _stop_cnd(self):
-        if self.cnd.proc and self.cnd.proc.poll() is None:
-            self.cnd.stop()
-        else:
-            self.cnd.stop()
+        # On failure, cnd's log is what tells why.
+        if self._failed() and self.cnd.proc and os.path.exists(self.cnd.log_path):
+            sys.stderr.write(f'--- cnd log of {self.id()} ---\n{self.cnd.log_text()[-6000:]}--- end ---\n')
+        self.cnd.stop()
 
     def counters(self):
         props = self.client.get_all()
@@ -405,11 +410,6 @@ class CndTestCase(unittest.TestCase):
 
     def wait_counter(self, name, value, timeout=10.0):
         wait_for(lambda: self.counters()[name] >= value, timeout, what=f'{name} >= {value}')
-
-    def run(self, result=None):
-        # On failure, cnd's log is what tells why.
-        outcome = super().run(result)
-        return outcome
 
 
 def main():
