@@ -54,11 +54,15 @@ MaxPendingRequests=150
         self.client.pump(lambda: len(got) >= 3, timeout=10)
 
     def test_send_returns_increasing_seq(self):
-        seq1, ack1 = self.client.call('Send', (1, 1, IGNORE), '(uuay)')
-        seq2, ack2 = self.client.call('Send', (1, 1, LISTEN), '(uuay)')
-        # Every message cnd sends takes the next seq; after a message to 1:1 cnd also sends its
-        # own subscription again, so the next Send is one or two further on.
-        self.assertIn((seq2 - seq1) & 0xffffffff, (1, 2))
+        # Empty data: cn_proc ignores it, and cnd has no subscription of its own to restore.
+        seq1, ack1 = self.client.call('Send', (1, 1, b''), '(uuay)')
+        seq2, ack2 = self.client.call('Send', (1, 1, b''), '(uuay)')
+        self.assertEqual(seq2, (seq1 + 1) & 0xffffffff)
+        # After an op on cn_proc cnd restores its own subscription: those messages take seqs too.
+        seq3, _ = self.client.call('Send', (1, 1, IGNORE), '(uuay)')
+        seq4, _ = self.client.call('Send', (1, 1, b''), '(uuay)')
+        self.assertEqual(seq3, (seq2 + 1) & 0xffffffff)
+        self.assertGreater((seq4 - seq3) & 0xffffffff, 1)
 
     def test_send_to_unregistered_id(self):
         for idx, val in ((IDX, 1), (0, 0), (0xffffffff, 0xffffffff), (1, 2)):
