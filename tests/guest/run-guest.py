@@ -98,6 +98,13 @@ def main():
         ap.error('no command')
 
     version = kernel_version(args.kernel)
+    missing = [what for what, ok in (('qemu-system-x86_64', shutil.which('qemu-system-x86_64')),
+                                     (f'/boot/vmlinuz-{version}', os.path.exists(f'/boot/vmlinuz-{version}')),
+                                     ('busybox', shutil.which('busybox')))
+               if not ok]
+    if missing:
+        print(f'run-guest: skipped, missing {", ".join(missing)}', file=sys.stderr)
+        return 77
     work = tempfile.mkdtemp(prefix='cnd-guest-')
     out = args.out or os.path.join(work, 'out')
     os.makedirs(out, exist_ok=True)
