@@ -10,18 +10,18 @@
 #include "manager.h"
 #include "notify.h"
 
-/* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn. */
-#define NETLINK_READS_PER_WAKEUP 4
+/* Reopens a failed socket more often than this, and cnd gives up (the service restarts it). */
+#define REOPEN_BURST 5
+#define REOPEN_INTERVAL_USEC (10 * USEC_PER_SEC)
 
 /* A message from an unknown id asks for a rescan, but not more often than this. */
 #define RESCAN_MIN_INTERVAL_USEC (250 * USEC_PER_MSEC)
 
-#define OVERRUN_SIGNAL_INTERVAL_USEC USEC_PER_SEC
 
 #define CONNECTOR_LIST_PATH "/proc/net/connector"
 #define CONNECTOR_LIST_MAX (1024 * 1024)
 
-static uint64_t now_usec(Manager *m) {
+uint64_t manager_now_usec(Manager *m) {
         uint64_t t;
 
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
@@ -118,7 +118,7 @@ int manager_scan_ids(Manager *m) {
         unsigned n_bad = 0;
         int r;
 
-        m->last_scan_usec = now_usec(m);
+        m->last_scan_usec = manager_now_usec(m);
 
         r = read_connector_list(m->connector_list_path, &text, &size);
         if (r < 0)
@@ -156,203 +156,22 @@ static int on_rescan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return manager_scan_ids(userdata);
 }
 
-static void request_rescan(Manager *m) {
+void manager_request_rescan(Manager *m) {
         int enabled = SD_EVENT_OFF;
 
         (void) sd_event_source_get_enabled(m->rescan_timer, &enabled);
         if (enabled != SD_EVENT_OFF)
                 return;
         (void) sd_event_source_set_time(m->rescan_timer,
-                                        MAX(now_usec(m), m->last_scan_usec + RESCAN_MIN_INTERVAL_USEC));
+                                        MAX(manager_now_usec(m), m->last_scan_usec + RESCAN_MIN_INTERVAL_USEC));
         (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_ONESHOT);
 }
 
 static int setup_scan_timer(Manager *m) {
         if (m->config.scan_interval_usec == 0)
                 return sd_event_source_set_enabled(m->scan_timer, SD_EVENT_OFF);
-        (void) sd_event_source_set_time(m->scan_timer, now_usec(m) + m->config.scan_interval_usec);
+        (void) sd_event_source_set_time(m->scan_timer, manager_now_usec(m) + m->config.scan_interval_usec);
         return sd_event_source_set_enabled(m->scan_timer, SD_EVENT_ON);
-}
-
-/* Loss accounting and the Overrun signal. */
-
-void manager_update_kernel_drops(Manager *m) {
-        uint64_t raw;
-
-        if (!m->netlink || netlink_get_drops(m->netlink, &raw) < 0)
-                return;
-        /* The kernel's counter is 32 bits wide; add what it moved by since the last look. */
-        m->kernel_dropped += (uint32_t) ((uint32_t) raw - m->kernel_drops_raw);
-        m->kernel_drops_raw = (uint32_t) raw;
-}
-
-static bool loss_since_last_signal(Manager *m) {
-        return m->kernel_dropped != m->signalled_kernel_dropped ||
-               m->bus_dropped != m->signalled_bus_dropped;
-}
-
-static void signal_overrun(Manager *m) {
-        m->signalled_kernel_dropped = m->kernel_dropped;
-        m->signalled_bus_dropped = m->bus_dropped;
-        m->overrun_signalled_usec = now_usec(m);
-        (void) bus_manager_emit_overrun(m);
-        /* Look again in a second: either loss went on (another signal) or it stopped, and the
-         * signal then carries the final totals. */
-        (void) sd_event_source_set_time(m->overrun_timer, m->overrun_signalled_usec + OVERRUN_SIGNAL_INTERVAL_USEC);
-        (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_ONESHOT);
-}
-
-static int on_overrun_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-
-        manager_update_kernel_drops(m);
-        if (loss_since_last_signal(m))
-                signal_overrun(m);
-        return 0;
-}
-
-/* Called whenever a counter of lost messages may have moved. */
-static void note_loss(Manager *m) {
-        int enabled = SD_EVENT_OFF;
-
-        manager_update_kernel_drops(m);
-        if (!loss_since_last_signal(m))
-                return;
-        (void) sd_event_source_get_enabled(m->overrun_timer, &enabled);
-        if (enabled != SD_EVENT_OFF)
-                return; /* the timer will report it */
-        if (m->overrun_signalled_usec == 0 ||
-            now_usec(m) >= m->overrun_signalled_usec + OVERRUN_SIGNAL_INTERVAL_USEC)
-                signal_overrun(m);
-        else {
-                (void) sd_event_source_set_time(m->overrun_timer, m->overrun_signalled_usec + OVERRUN_SIGNAL_INTERVAL_USEC);
-                (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_ONESHOT);
-        }
-}
-
-/* The relay: datagram -> frames -> signals. */
-
-bool manager_may_send_signal(Manager *m) {
-        uint64_t queued = 0;
-
-        if (sd_bus_get_n_queued_write(m->bus, &queued) < 0)
-                return true;
-        if (m->bus_congested && queued <= m->config.max_queued_signals / 4) {
-                m->bus_congested = false;
-                log_info("Bus write queue drained to %" PRIu64 " signals; relaying again.", queued);
-        } else if (!m->bus_congested && queued >= m->config.max_queued_signals) {
-                m->bus_congested = true;
-                log_ratelimited(&m->log_bus_dropped, LOG_WARNING,
-                                "Bus write queue holds %" PRIu64 " signals; dropping until it drains.", queued);
-        }
-        return !m->bus_congested;
-}
-
-static void relay_message(Manager *m, const struct cn_msg *msg) {
-        bool created, may_signal, lost = false;
-        CnId *id;
-
-        id = idtable_get_for_message(&m->ids, msg->id.idx, msg->id.val, &created);
-        if (!id) {
-                /* Accepted but not publishable: account for it as a loss on our side. */
-                m->received++;
-                m->bus_dropped++;
-                log_oom();
-                return;
-        }
-        m->received++;
-        id->received++;
-        if (!id->registered)
-                request_rescan(m);
-
-        /* A reply to a Request is still an ordinary message for everyone else. */
-        if (m->requests.n > 0)
-                (void) request_table_offer(&m->requests, msg);
-
-        /* One message, one verdict on the bus, one count if it is lost, however many signals
-         * it makes (cn_proc's typed one and, if enabled, the raw one). */
-        may_signal = manager_may_send_signal(m);
-        if (msg->id.idx == CN_IDX_PROC && msg->id.val == CN_VAL_PROC) {
-                lost = proc_handle_message(m, msg, may_signal) < 0;
-                if (!m->config.proc_raw_messages) {
-                        m->bus_dropped += lost;
-                        return;
-                }
-        }
-        if (!may_signal || bus_id_emit_message(m, id, msg) < 0)
-                lost = true;
-        m->bus_dropped += lost;
-}
-
-static void reject(Manager *m, const NetlinkDatagram *d, unsigned n, const char *reason) {
-        m->rejected += n;
-        log_ratelimited(&m->log_rejected, LOG_WARNING,
-                        "Rejected %u frame(s) from port %" PRIu32 " (group %" PRIu32 "): %s.",
-                        n, d->sender, d->group, reason);
-}
-
-static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
-        CnDatagram dg;
-
-        cn_datagram_init(&dg, d->data, d->size);
-
-        if (d->truncated)
-                return reject(m, d, 1, "datagram larger than a connector message");
-        if (d->sender != 0 && !m->config.accept_userspace_senders)
-                return reject(m, d, MAX(cn_datagram_count(dg), 1U), "sender is not the kernel");
-
-        for (;;) {
-                CnFrame f = cn_datagram_next(&dg);
-
-                switch (f.kind) {
-                case CN_FRAME_END:
-                        return;
-                case CN_FRAME_MESSAGE:
-                        if (d->group != 0 && d->group == m->notify_group &&
-                            notify_handle_message(m, f.msg))
-                                break;
-                        relay_message(m, f.msg);
-                        break;
-                case CN_FRAME_MALFORMED:
-                        reject(m, d, 1, f.reason);
-                        break;
-                case CN_FRAME_ERROR:
-                        log_ratelimited(&m->log_netlink_error, LOG_NOTICE,
-                                        "Netlink error message from port %" PRIu32 ": %s",
-                                        d->sender, strerror(abs(f.error)));
-                        break;
-                case CN_FRAME_OVERRUN:
-                        m->overruns++;
-                        break;
-                case CN_FRAME_NOOP:
-                        break;
-                }
-        }
-}
-
-static int on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
-
-        for (unsigned round = 0; round < NETLINK_READS_PER_WAKEUP; round++) {
-                const NetlinkDatagram *d;
-                int n = netlink_read(m->netlink, &d);
-
-                if (n == -ENOBUFS) {
-                        m->overruns++;
-                        continue;
-                }
-                if (n < 0) {
-                        log_error_errno(n, "Failed to read from the connector socket: %m");
-                        return sd_event_exit(m->event, EXIT_FAILURE);
-                }
-                for (int i = 0; i < n; i++)
-                        handle_datagram(m, &d[i]);
-                if (n < NETLINK_BATCH)
-                        break;
-        }
-
-        note_loss(m);
-        return 0;
 }
 
 /* Groups and cn_proc subscription. */
@@ -556,6 +375,11 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         if (secure_getenv("CND_TEST_PROC_LISTEN_OP"))
                 m->proc.test_listen_op = (uint32_t) strtoul(secure_getenv("CND_TEST_PROC_LISTEN_OP"), NULL, 0);
 
+        /* Test hook: the Nth read of the connector socket fails as a broken socket would. */
+        if (secure_getenv("CND_TEST_NETLINK_READ_FAULT"))
+                m->test_read_fault = strtoul(secure_getenv("CND_TEST_NETLINK_READ_FAULT"), NULL, 0);
+
+        m->reopen_limit = RATELIMIT_INIT(REOPEN_INTERVAL_USEC, REOPEN_BURST);
         m->log_rejected = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->log_bus_dropped = RATELIMIT_INIT(10 * USEC_PER_SEC, 1);
@@ -585,7 +409,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_OFF);
-        r = sd_event_add_time(m->event, &m->overrun_timer, CLOCK_MONOTONIC, 0, 0, on_overrun_timer, m);
+        r = sd_event_add_time(m->event, &m->overrun_timer, CLOCK_MONOTONIC, 0, 0, relay_on_overrun_timer, m);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_OFF);
@@ -624,15 +448,44 @@ static int open_netlink(Manager *m) {
         r = netlink_open(&m->netlink, m->config.receive_buffer_bytes);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the connector socket: %m");
+        /* KernelDroppedMessages goes on across sockets: count from this one's start. */
+        m->kernel_drops_raw = 0;
         manager_update_kernel_drops(m);
-        m->kernel_dropped = 0;
 
         /* Below the bus (normal priority): under a flood, method calls are still served. */
         r = sd_event_add_io(m->event, &m->netlink_source, netlink_get_fd(m->netlink), EPOLLIN,
-                            on_netlink_io, m);
+                            relay_on_netlink_io, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the connector socket: %m");
         return sd_event_source_set_priority(m->netlink_source, SD_EVENT_PRIORITY_NORMAL + 10);
+}
+
+int manager_reopen_netlink(Manager *m, int error) {
+        uint32_t groups = m->groups;
+        unsigned suppressed;
+        int r;
+
+        log_error_errno(error, "Failed to read from the connector socket: %m");
+        if (!ratelimit_below(&m->reopen_limit, &suppressed)) {
+                log_error("The connector socket keeps failing; giving up.");
+                return sd_event_exit(m->event, EXIT_FAILURE);
+        }
+
+        /* Best effort on the old socket: an older kernel's listener count must not leak. */
+        if (groups & GROUP_BIT(CN_IDX_PROC))
+                proc_ignore(m);
+        manager_update_kernel_drops(m);
+        m->netlink_source = sd_event_source_disable_unref(m->netlink_source);
+        m->netlink = netlink_free(m->netlink);
+        m->groups = 0;
+
+        r = open_netlink(m);
+        if (r < 0)
+                return sd_event_exit(m->event, EXIT_FAILURE);
+        log_notice("Opened a new connector socket; joining group(s) again.");
+        apply_groups(m, groups);
+        notify_subscribe(m);
+        return 0;
 }
 
 int manager_startup(Manager *m) {

@@ -75,6 +75,8 @@ typedef struct Manager {
         AdminQuery *admin_queries;              /* admin calls waiting for the bus's answer */
         unsigned n_admin_queries;
 
+        RateLimit reopen_limit;
+        unsigned long test_read_fault;          /* test hook CND_TEST_NETLINK_READ_FAULT */
         RateLimit log_rejected;
         RateLimit log_netlink_error;
         RateLimit log_bus_dropped;
@@ -113,8 +115,19 @@ bool manager_id_registered(Manager *m, uint32_t idx, uint32_t val);
 int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_t size,
                  uint32_t *ret_seq, uint32_t *ret_ack);
 
+uint64_t manager_now_usec(Manager *m);
+
+/* Rescans /proc/net/connector soon (rate-limited): a message came from an unknown id. */
+void manager_request_rescan(Manager *m);
+
+/* After a socket error other than ENOBUFS: a new socket, the same groups and subscriptions. */
+int manager_reopen_netlink(Manager *m, int error);
+
+/* relay.c */
 /* Folds the socket's drop counter into m->kernel_dropped. */
 void manager_update_kernel_drops(Manager *m);
+int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+int relay_on_overrun_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 /* bus-access.c */
 /* 1: the caller may use admin methods (root or [Bus] AdminGroup=), go on. 0: the question went

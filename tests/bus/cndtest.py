@@ -173,8 +173,13 @@ class Daemon:
         self.notify_path = os.path.join(self.dir, 'notify')
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
-        self.notify.setblocking(False)
+        self.notify.settimeout(0.1)
         self.notifications = []
+        # Drained all the time, as a service manager does: sd_notify() blocks on a full socket.
+        import threading
+        self.notify_stop = threading.Event()
+        self.notify_thread = threading.Thread(target=self._drain_notifications, daemon=True)
+        self.notify_thread.start()
         self.log_path = os.path.join(self.dir, 'cnd.log')
 
     def write_config(self, text):
@@ -193,12 +198,15 @@ class Daemon:
             self.wait_notified('READY=1')
         return self
 
-    def read_notifications(self):
-        while True:
+    def _drain_notifications(self):
+        while not self.notify_stop.is_set():
             try:
                 self.notifications.extend(self.notify.recv(4096).decode().split('\n'))
-            except BlockingIOError:
-                return self.notifications
+            except (socket.timeout, OSError):
+                pass
+
+    def read_notifications(self):
+        return list(self.notifications)
 
     def notify_mark(self):
         """Where the notifications stand now, to wait for one that comes after."""
@@ -231,6 +239,8 @@ class Daemon:
                 self.proc.wait()
         if self.proc:
             self.log.close()
+        self.notify_stop.set()
+        self.notify_thread.join()
         self.notify.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

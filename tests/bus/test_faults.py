@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Faults: a broken connector socket, the bus going away, reload storms under traffic."""
+
+import signal
+import subprocess
+import threading
+import time
+
+from cndtest import CndTestCase, ID_IFACE, main, wait_for
+
+GROUP = 29
+IDX = 0x4747
+
+
+class SocketFault(CndTestCase):
+    """Netlink gives no way to break a socket from outside (ENOBUFS aside), so cnd's test hook
+    CND_TEST_NETLINK_READ_FAULT=N makes its Nth read fail as a broken socket would."""
+    START = False
+
+    def test_socket_error_reopens_and_rejoins(self):
+        self.cnd.write_config(f'[Connector]\nGroups=1 {GROUP}\nAcceptUserspaceSenders=yes\n')
+        self.cnd.start(env={'CND_TEST_NETLINK_READ_FAULT': '5'})
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        execs = self.client.subscribe('Exec', iface='org.cnd.Connector1.Proc')
+        for seq in range(20):
+            self.injector.send(GROUP, IDX, 1, seq=seq)
+            time.sleep(0.02)
+        wait_for(lambda: 'Opened a new connector socket' in self.cnd.log_text(), what='the reopen')
+        self.assertIsNone(self.cnd.proc.poll())
+        self.assertEqual(self.client.get('Groups'), [1, GROUP])
+
+        # Messages and process events flow again on the new socket.
+        del got[:]
+        self.injector.send(GROUP, IDX, 1, seq=1000)
+        self.client.pump(lambda: any(g[2][2] == 1000 for g in got))
+        p = subprocess.Popen(['true'])
+        p.wait()
+        self.client.pump(lambda: any(e[2][0] == p.pid for e in execs))
+
+
+class BusLoss(CndTestCase):
+    CONFIG = f'[Connector]\nGroups={GROUP}\n'
+
+    def test_bus_killed_exits_nonzero_within_a_second(self):
+        for proc in self.bus.procs:
+            proc.kill()
+        start = time.monotonic()
+        rc = self.cnd.wait_exit(timeout=10)
+        self.assertNotEqual(rc, 0)
+        self.assertLess(time.monotonic() - start, 1.0)
+
+
+class ReloadStorm(CndTestCase):
+    CONFIG = f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nReceiveBufferSize=64M\n'
+
+    def test_sighup_storm_under_traffic_counts_every_message_once(self):
+        n = 20000
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        self.injector.send(GROUP, IDX, 2, seq=0xffffffff)        # the id object first
+        self.client.pump(lambda: got)
+        del got[:]
+        before = self.counters()
+
+        def hups():
+            for _ in range(50):
+                self.cnd.signal(signal.SIGHUP)
+                time.sleep(0.01)
+        t = threading.Thread(target=hups)
+        t.start()
+        for seq in range(n):
+            self.injector.send(GROUP, IDX, 2, seq=seq)
+        t.join()
+
+        def accounted():
+            self.client.pump()
+            c = self.counters()
+            return len(got) + c['KernelDroppedMessages'] - before['KernelDroppedMessages'] + \
+                c['BusDroppedMessages'] - before['BusDroppedMessages'] >= n
+        wait_for(accounted, timeout=120, what='every message delivered or counted')
+        self.client.settle(1.0)
+        after = self.counters()
+        seqs = [g[2][2] for g in got]
+        self.assertEqual(len(seqs), len(set(seqs)))               # nothing twice
+        self.assertEqual(seqs, sorted(seqs))
+        self.assertEqual(len(got) + (after['KernelDroppedMessages'] - before['KernelDroppedMessages']) +
+                         (after['BusDroppedMessages'] - before['BusDroppedMessages']), n)
+        self.assertEqual(self.client.get('Groups'), [GROUP])
+        self.assertIsNone(self.cnd.proc.poll())
+
+
+if __name__ == '__main__':
+    main()
