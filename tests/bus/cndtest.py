@@ -163,7 +163,8 @@ class Daemon:
 
     def __init__(self, bus, config='', args=(), log_level='debug', prefix=()):
         self.bus = bus
-        self.prefix = list(prefix)
+        # CND_TEST_WRAPPER runs cnd under a tool (meson test --setup valgrind).
+        self.prefix = list(prefix) + os.environ.get('CND_TEST_WRAPPER', '').split()
         self.dir = tempfile.mkdtemp(prefix='cnd-daemon-')
         self.config_path = os.path.join(self.dir, 'cnd.conf')
         self.write_config(config)
@@ -230,19 +231,25 @@ class Daemon:
         return self.proc.wait(timeout)
 
     def stop(self):
+        """Stops cnd with SIGTERM; it must exit 0 (under sanitizers: with no error or leak)."""
+        rc = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                rc = self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                rc = 'hung'
         if self.proc:
             self.log.close()
+        log = self.log_text() if self.proc and rc not in (None, 0) else ''
         self.notify_stop.set()
         self.notify_thread.join()
         self.notify.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if rc not in (None, 0):
+            raise AssertionError(f'cnd did not stop cleanly on SIGTERM ({rc}):\n{log[-8000:]}')
 
 
 class Client:

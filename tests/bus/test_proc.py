@@ -157,7 +157,7 @@ class ForkStorm(CndTestCase):
 
         storm = subprocess.Popen([FORK_STORM, str(self.N)], stdout=subprocess.PIPE, text=True)
         storm.communicate(timeout=120)
-        wait_for(lambda: sum(1 for p, _ in truth.forks if p == storm.pid) >= self.N, timeout=60,
+        wait_for(lambda: sum(1 for p, _ in truth.forks if p == storm.pid) >= self.N, timeout=120,
                  what='the raw listener to see the storm')
         time.sleep(1.0)
         out, err = sub.communicate('', timeout=300)
@@ -165,7 +165,8 @@ class ForkStorm(CndTestCase):
 
         children = {c for p, c in truth.forks if p == storm.pid}
         self.assertEqual(truth.drops(), 0, 'the reference listener itself lost events')
-        self.assertEqual(len(children), self.N)
+        # The storm's own forks, and any its runtime makes (a sanitizer's, say).
+        self.assertGreaterEqual(len(children), self.N)
         raw_exits = sum(1 for pid in truth.exits if pid in children)
         cnd_forks = sum(1 for p, c in got['forks'] if p == storm.pid)
         cnd_exits = sum(1 for pid in got['exits'] if pid in children)
@@ -174,12 +175,12 @@ class ForkStorm(CndTestCase):
         lost = (self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE) - lost_before) + \
             (after['KernelDroppedMessages'] - before['KernelDroppedMessages']) + \
             (after['BusDroppedMessages'] - before['BusDroppedMessages'])
-        missing = (self.N - cnd_forks) + (raw_exits - cnd_exits)
+        missing = (len(children) - cnd_forks) + (raw_exits - cnd_exits)
         print(f'storm of {self.N}: raw forks {len(children)} exits {raw_exits}; '
               f'cnd forks {cnd_forks} exits {cnd_exits}; reported lost {lost}')
-        self.assertEqual(raw_exits, self.N)
+        self.assertEqual(raw_exits, len(children))
         if lost == 0:
-            self.assertEqual((cnd_forks, cnd_exits), (self.N, raw_exits))
+            self.assertEqual((cnd_forks, cnd_exits), (len(children), raw_exits))
         else:
             self.assertLessEqual(missing, lost)
 

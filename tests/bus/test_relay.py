@@ -13,9 +13,10 @@ IDX = 0x4242
 
 
 class RelayFromUserspace(CndTestCase):
+    # Not group 1: process events would move the global counters these tests compare.
     CONFIG = f"""
 [Connector]
-Groups=1 {GROUP}
+Groups={GROUP} 31
 AcceptUserspaceSenders=yes
 ScanIntervalSec=0
 """
@@ -101,7 +102,7 @@ ScanIntervalSec=0
 
     def test_cn_proc_is_known_and_groups_follow_config(self):
         self.assertIn((1, 1, 'cn_proc'), self.client.get('Ids'))
-        self.assertEqual(self.client.get('Groups'), [1, GROUP])
+        self.assertEqual(self.client.get('Groups'), [GROUP, 31])
         props = self.client.get_all(path='/org/cnd/Connector1/id/1/1', iface=ID_IFACE)
         self.assertTrue(props['Registered'])
         self.assertEqual(props['Name'], 'cn_proc')

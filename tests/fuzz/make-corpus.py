@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Writes the seed corpus of each fuzz target (tests/fuzz/corpus/<target>/): small valid and
+nearly valid inputs from which the fuzzers start. Run again after changing a format."""
+
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, 'corpus', target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+def nl(payload, nl_type=3):
+    return struct.pack('=IHHII', 16 + len(payload), nl_type, 0, 0, 0) + payload + b'\0' * (-len(payload) % 4)
+
+
+def cn(idx, val, data=b'', seq=0, ack=0, flags=0, length=None):
+    return struct.pack('=IIIIHH', idx, val, seq, ack, len(data) if length is None else length, flags) + data
+
+
+# fuzz-cnmsg: datagrams
+write('fuzz-cnmsg', 'one', nl(cn(1, 1, b'abcd', 5, 6)))
+write('fuzz-cnmsg', 'two', nl(cn(3, 4, b'x')) + nl(cn(5, 6, b'yz')))
+write('fuzz-cnmsg', 'control', nl(b'', 1) + nl(struct.pack('=i', -1), 2) + nl(b'', 4))
+write('fuzz-cnmsg', 'too-long', nl(cn(1, 1, b'ab', length=200)))
+write('fuzz-cnmsg', 'max', nl(cn(9, 9, b'\x5a' * 16384)))
+write('fuzz-cnmsg', 'short', b'\x10\x00\x00\x00\x03\x00')
+
+# fuzz-proc-event: struct proc_event payloads
+hdr = lambda what, cpu=1: struct.pack('=IIQ', what, cpu, 123456789)
+write('fuzz-proc-event', 'fork', hdr(1) + struct.pack('=IIII', 10, 10, 11, 11))
+write('fuzz-proc-event', 'exec', hdr(2) + struct.pack('=II', 11, 11))
+write('fuzz-proc-event', 'uid', hdr(4) + struct.pack('=IIII', 11, 11, 0, 1000))
+write('fuzz-proc-event', 'comm', hdr(0x200) + struct.pack('=II', 11, 11) + b'caf\xc3\xa9\xff\0\0\0\0\0\0\0\0\0\0')
+write('fuzz-proc-event', 'exit', hdr(0x80000000) + struct.pack('=IIIIII', 11, 11, 768, 17, 10, 10))
+write('fuzz-proc-event', 'exit-old', hdr(0x80000000) + struct.pack('=IIII', 11, 11, 9, 17))
+write('fuzz-proc-event', 'coredump', hdr(0x40000000) + struct.pack('=IIII', 11, 11, 10, 10))
+write('fuzz-proc-event', 'ack', hdr(0, 0xffffffff) + struct.pack('=I', 1))
+write('fuzz-proc-event', 'unknown', hdr(0x400) + b'\0' * 24)
+
+# fuzz-conf: configuration text
+write('fuzz-conf', 'full', b'''# cnd.conf
+[Connector]
+Groups=1 7   # cn_proc and ours
+AcceptUserspaceSenders=no
+ScanIntervalSec=2.5
+BatchGroups=7
+ReceiveBufferSize=16M
+MaxUnregisteredIds=64
+[Notify]
+Group=9
+[Proc]
+Events=exec exit
+RawMessages=yes
+[Bus]
+AdminGroup=root
+MaxQueuedSignals=4096
+MaxPendingRequests=32
+''')
+write('fuzz-conf', 'crlf', b'[Connector]\r\nGroups=\r\n; x\r\n[Proc]\r\nEvents=all\r\n')
+write('fuzz-conf', 'bad', b'[Connector]\nGrups=1\n')
+write('fuzz-conf', 'empty', b'')
+
+# fuzz-connector-list: /proc/net/connector
+write('fuzz-connector-list', 'kernel', b'Name            ID\ncn_proc         1:1\ncnfeed          17:0\n'
+      b'cnfeed_notify   4294967295:4294967295\n')
+write('fuzz-connector-list', 'odd', b'Name            ID\nmy driver 3:4\n3:5\nbad line\nx 1:99999999999\n')
+
+# fuzz-notify: id-notification requests
+def req(group, idx_ranges, val_ranges):
+    body = b''.join(struct.pack('=II', f, r) for f, r in idx_ranges + val_ranges)
+    return struct.pack('=IIII', len(idx_ranges), len(val_ranges), group, len(body)) + body
+write('fuzz-notify', 'all', req(5, [(0, 0xffffffff), (0xffffffff, 1)], [(0, 0xffffffff), (0xffffffff, 1)]))
+write('fuzz-notify', 'one', req(3, [(17, 1)], [(0, 10)]))
+write('fuzz-notify', 'remove', req(0, [(17, 1)], [(0, 10)]))
+write('fuzz-notify', 'bad-len', struct.pack('=IIII', 1, 1, 3, 8) + b'\0' * 16)
