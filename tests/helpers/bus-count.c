@@ -7,10 +7,12 @@
  *
  *   bus-count ADDRESS PATH_NAMESPACE EXPECT IDLE_MS
  *
- * Prints "ready" once its match is in place, then at the end
+ * SIGTERM or SIGINT ends it too; SIGUSR1 makes it print "progress N". Prints "ready" once its
+ * match is in place, then at the end
  * "received N gaps G disorder D first_ns F last_ns L". */
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,16 @@ typedef struct Counter {
         uint32_t last_seq;
         int have_last;
 } Counter;
+
+static volatile sig_atomic_t stop, progress;
+
+static void on_stop(int sig) {
+        stop = 1;
+}
+
+static void on_progress(int sig) {
+        progress = 1;
+}
 
 static uint64_t now_ns(void) {
         struct timespec ts;
@@ -84,6 +96,9 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         expect = strtoull(argv[3], NULL, 0);
+        signal(SIGTERM, on_stop);
+        signal(SIGINT, on_stop);
+        signal(SIGUSR1, on_progress);
         idle_ns = strtoull(argv[4], NULL, 0) * 1000000ULL;
 
         if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, argv[1]) < 0 ||
@@ -101,7 +116,12 @@ int main(int argc, char *argv[]) {
         fflush(stdout);
 
         last_activity = now_ns();
-        while (c.received < expect || expect == 0) {
+        while ((c.received < expect || expect == 0) && !stop) {
+                if (progress) {
+                        progress = 0;
+                        printf("progress %" PRIu64 "\n", c.received);
+                        fflush(stdout);
+                }
                 r = sd_bus_process(bus, NULL);
                 if (r < 0) {
                         fprintf(stderr, "bus-count: %s\n", strerror(-r));

@@ -5,9 +5,10 @@
  * Each message's data starts with its seq (4 bytes, little endian) so receivers can check
  * order and completeness.
  *
- *   cn-inject GROUP IDX VAL COUNT [SIZE [RATE [FIRST_SEQ]]]
+ *   cn-inject GROUP IDX VAL COUNT [SIZE [RATE [FIRST_SEQ [SECONDS]]]]
  *
- * RATE 0 means as fast as possible. Prints "sent N in S s". */
+ * RATE 0 means as fast as possible; SECONDS, if given, ends the run early. Prints
+ * "sent N in S s". */
 
 #include <errno.h>
 #include <linux/connector.h>
@@ -36,7 +37,7 @@ int main(int argc, char *argv[]) {
         unsigned group, size = 4;
         uint32_t idx, val, first = 0;
         unsigned long count, sent = 0;
-        double rate = 0, start;
+        double rate = 0, seconds = 0, start;
         size_t frame;
         uint8_t *buf;
         int fd;
@@ -55,6 +56,8 @@ int main(int argc, char *argv[]) {
                 rate = strtod(argv[6], NULL);
         if (argc > 7)
                 first = (uint32_t) strtoul(argv[7], NULL, 0);
+        if (argc > 8)
+                seconds = strtod(argv[8], NULL);
         if (group < 1 || group > 32 || size < 4 || size > CONNECTOR_MAX_MSG_SIZE) {
                 fprintf(stderr, "cn-inject: group 1..32, size 4..%d\n", CONNECTOR_MAX_MSG_SIZE);
                 return 2;
@@ -91,15 +94,23 @@ int main(int argc, char *argv[]) {
                 unsigned n = (unsigned) (count - sent < BATCH ? count - sent : BATCH);
                 int r;
 
-                if (rate > 0) {
-                        /* One message per tick at a fixed rate: for latency, not throughput. */
-                        double due = start + (double) sent / rate, t = now();
+                if (seconds > 0 && (sent & 1023) < BATCH && now() - start >= seconds)
+                        break;
 
-                        n = 1;
-                        if (due > t) {
-                                struct timespec ts = { (time_t) (due - t), (long) ((due - t - (double) (time_t) (due - t)) * 1e9) };
+                if (rate > 0) {
+                        /* Paced: as many as are due by now, at most a batch. At low rates that
+                         * is one message at its time (for latency), at high rates batches. */
+                        double due = (now() - start) * rate - (double) sent;
+
+                        if (due < 1) {
+                                double wait = (1 - due) / rate;
+                                struct timespec ts = { (time_t) wait, (long) ((wait - (double) (time_t) wait) * 1e9) };
+
                                 nanosleep(&ts, NULL);
+                                continue;
                         }
+                        if ((double) n > due)
+                                n = (unsigned) due;
                 }
                 for (unsigned i = 0; i < n; i++) {
                         struct cn_msg *msg = NLMSG_DATA((struct nlmsghdr *) (buf + i * frame));

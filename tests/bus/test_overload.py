@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Overload: a subscriber that stops reading while ten times what the bus can carry is injected,
+and injection at the machine's full rate with nobody listening. cnd must stay up, keep its
+memory under its documented bound, answer calls (on dbus-broker), and account for every
+message: delivered to a healthy witness, or counted as dropped by the kernel or by cnd."""
+
+import os
+import pwd
+import signal
+import subprocess
+import threading
+import time
+
+import unittest
+
+from cndtest import BUILD_DIR, CndTestCase, main, wait_for
+
+# Memory and timing are the plain build's to measure: valgrind and ASan change both.
+CHECKED_BUILD = bool(os.environ.get('CND_TEST_WRAPPER') or os.environ.get('CND_TEST_SANITIZED'))
+
+HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
+GROUP = 30
+IDX = 0x4848
+# cnd(8), LOSS ACCOUNTING: with the default MaxQueuedSignals=8192 and small messages cnd stays
+# below this much resident memory whatever its subscribers do.
+RSS_BOUND_KIB = 32 * 1024
+
+
+def rss_kib(pid):
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0
+
+
+class Sampler(threading.Thread):
+    """Samples cnd's memory and, with a client of its own, how long Ping and a property read
+    take, every 0.25 s."""
+
+    def __init__(self, pid, address):
+        super().__init__(daemon=True)
+        self.pid, self.address = pid, address
+        self.max_rss = 0
+        self.max_latency = 0.0
+        self.failures = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        from cndtest import Client
+        client = Client(self.address)
+        while not self.stopping.is_set():
+            self.max_rss = max(self.max_rss, rss_kib(self.pid))
+            start = time.monotonic()
+            try:
+                client.call('Ping', path='/org/cnd/Connector1', iface='org.freedesktop.DBus.Peer', timeout_ms=5000)
+                client.get('ReceivedMessages')
+            except Exception as e:        # a timeout is what is measured here
+                self.failures.append(str(e))
+            self.max_latency = max(self.max_latency, time.monotonic() - start)
+            time.sleep(0.25)
+        client.close()
+
+
+@unittest.skipIf(CHECKED_BUILD, 'resource limits are measured on the plain build')
+class StalledSubscriber(CndTestCase):
+    CONFIG = f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
+    SECONDS = 15
+    RATE = 1000000      # ten times what one bus carries to one subscriber here (SPEC §5)
+    CHECK_LIVENESS = False      # dbus-daemon itself holds cnd's replies back (SPEC §5)
+
+    def subscriber(self, user):
+        # Each as a user of its own: dbus-broker keeps its quotas per user, and the stalled
+        # subscriber must use up only its own.
+        pw = pwd.getpwnam(user)
+        p = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
+                              os.path.join(HELPERS, 'bus-count'), self.bus.address,
+                              f'/org/cnd/Connector1/id/{IDX}', '0', '600000'],
+                             stdout=subprocess.PIPE, text=True)
+        self.addCleanup(p.kill)
+        self.assertEqual(p.stdout.readline().strip(), 'ready')
+        return p
+
+    def test_stall_bounded_memory_and_exact_accounting(self):
+        # The id's object exists before the clock starts.
+        self.injector.send(GROUP, IDX, 0, seq=0xffffffff)
+        time.sleep(0.5)
+        witness = self.subscriber('daemon')
+        stalled = self.subscriber('nobody')
+        stalled.send_signal(signal.SIGSTOP)
+        before = self.counters()
+
+        sampler = Sampler(self.cnd.proc.pid, self.bus.address)
+        sampler.start()
+        # The load generator yields to the rest on this small machine: the witness must be able
+        # to keep up with what the bus passes on, or the bus (dbus-broker) cuts it off too.
+        inj = subprocess.run(['nice', '-n', '10', os.path.join(HELPERS, 'cn-inject'), str(GROUP), str(IDX), '0',
+                              '4000000000', '16', str(self.RATE), '0', str(self.SECONDS)],
+                             capture_output=True, text=True, check=True)
+        sent = int(inj.stdout.split()[1])
+        sampler.stopping.set()
+        sampler.join()
+        self.assertIsNone(witness.poll(), 'the bus cut the witness off')
+
+        # The stall ends: the stalled subscriber reads (or is gone); everything settles.
+        stalled.send_signal(signal.SIGCONT)
+
+        def settled():
+            c = self.counters()
+            time.sleep(1.0)
+            return c == self.counters()
+        wait_for(settled, timeout=300, interval=0.5, what="cnd's counters to settle")
+
+        def witness_count():
+            witness.send_signal(signal.SIGUSR1)
+            return int(witness.stdout.readline().split()[1])
+        last = [-1]
+
+        def witness_settled():
+            n = witness_count()
+            done, last[0] = n == last[0], n
+            return done
+        wait_for(witness_settled, timeout=300, interval=1.0, what='the witness to have read everything')
+        witness.send_signal(signal.SIGTERM)
+        out, _ = witness.communicate(timeout=60)
+        f = out.split()
+        delivered, disorder = int(f[f.index('received') + 1]), int(f[f.index('disorder') + 1])
+        after = self.counters()
+        kernel = after['KernelDroppedMessages'] - before['KernelDroppedMessages']
+        bus = after['BusDroppedMessages'] - before['BusDroppedMessages']
+
+        print(f'{self.BUS_KIND}: sent {sent} in {self.SECONDS} s; witness got {delivered}, kernel dropped '
+              f'{kernel}, cnd dropped {bus}; cnd max RSS {sampler.max_rss} KiB; slowest Ping+Get '
+              f'{sampler.max_latency:.3f} s')
+        self.assertIsNone(self.cnd.proc.poll())
+        self.assertEqual(disorder, 0)
+        self.assertEqual(delivered + kernel + bus, sent)
+        self.assertLess(sampler.max_rss, RSS_BOUND_KIB)
+        if self.CHECK_LIVENESS:
+            self.assertEqual(sampler.failures, [])
+            self.assertLess(sampler.max_latency, 1.0)
+
+
+class StalledSubscriberBroker(StalledSubscriber):
+    BUS_KIND = 'dbus-broker'
+    CHECK_LIVENESS = True
+
+
+@unittest.skipIf(CHECKED_BUILD, 'resource limits are measured on the plain build')
+class NoSubscriber(CndTestCase):
+    CONFIG = f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
+
+    def test_full_rate_for_thirty_seconds(self):
+        before = self.counters()
+        sampler = Sampler(self.cnd.proc.pid, self.bus.address)
+        sampler.start()
+        inj = subprocess.run([os.path.join(HELPERS, 'cn-inject'), str(GROUP), str(IDX), '0', '4000000000',
+                              '16', '0', '0', '30'], capture_output=True, text=True, check=True)
+        sent = int(inj.stdout.split()[1])
+        sampler.stopping.set()
+        sampler.join()
+
+        def settled():
+            c = self.counters()
+            time.sleep(1.0)
+            return c == self.counters()
+        wait_for(settled, timeout=120, interval=0.5, what="cnd's counters to settle")
+        after = self.counters()
+        received = after['ReceivedMessages'] - before['ReceivedMessages']
+        kernel = after['KernelDroppedMessages'] - before['KernelDroppedMessages']
+        print(f'no subscriber: sent {sent} in 30 s; cnd received {received}, kernel dropped {kernel}, '
+              f'cnd dropped {after["BusDroppedMessages"] - before["BusDroppedMessages"]}; '
+              f'max RSS {sampler.max_rss} KiB')
+        self.assertEqual(received + kernel, sent)
+        self.assertLess(sampler.max_rss, RSS_BOUND_KIB)
+        self.assertIsNone(self.cnd.proc.poll())
+
+
+if __name__ == '__main__':
+    main()
