@@ -35,6 +35,7 @@ static void on_id_created(CnId *id, void *userdata) {
 }
 
 static void on_id_destroyed(CnId *id, void *userdata) {
+        bus_id_batch_free(userdata, id);
         (void) bus_id_emit_removed(userdata, id);
 }
 
@@ -542,6 +543,9 @@ Manager *manager_free(Manager *m) {
         bus_access_done(m);
         proc_state_done(&m->proc);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
+        for (size_t i = 0; i < m->ids.n; i++)
+                free(m->ids.ids[i]->userdata);
+        free(m->batch_pending);
         idtable_done(&m->ids);
         netlink_free(m->netlink);
         sd_bus_flush_close_unref(m->bus);

@@ -45,6 +45,8 @@ typedef struct Manager {
 
         const char *connector_list_path;        /* /proc/net/connector, or a test's file */
         IdTable ids;
+        CnId **batch_pending;                   /* ids with a Messages signal being built */
+        size_t n_batch_pending, batch_pending_allocated;
         RequestTable requests;
         ProcState proc;
         uint32_t groups;                        /* groups joined now, bit g-1 for group g */
@@ -150,3 +152,11 @@ int bus_id_emit_added(Manager *m, const CnId *id);
 int bus_id_emit_removed(Manager *m, const CnId *id);
 int bus_id_emit_registration_changed(Manager *m, const CnId *id);
 int bus_id_emit_message(Manager *m, const CnId *id, const struct cn_msg *msg);
+/* Batched mode (BatchGroups=): adds a message to its id's Messages signal, sending that first
+ * if the message would take it past 64 KiB. A negative return: this message is lost (and any
+ * earlier ones of a batch that failed to send are counted in BusDroppedMessages). */
+int bus_id_batch_append(Manager *m, CnId *id, const struct cn_msg *msg);
+/* Sends every pending Messages signal. */
+void bus_id_batch_flush_all(Manager *m);
+/* Sends the id's pending batch, if any, and frees its batch state: the id is going. */
+void bus_id_batch_free(Manager *m, CnId *id);

@@ -88,7 +88,7 @@ bool manager_may_send_signal(Manager *m) {
         return !m->bus_congested;
 }
 
-static void relay_message(Manager *m, const struct cn_msg *msg) {
+static void relay_message(Manager *m, const struct cn_msg *msg, bool batched) {
         bool created, may_signal, lost = false;
         CnId *id;
 
@@ -119,8 +119,12 @@ static void relay_message(Manager *m, const struct cn_msg *msg) {
                         return;
                 }
         }
-        if (!may_signal || bus_id_emit_message(m, id, msg) < 0)
+        if (!may_signal)
                 lost = true;
+        else if (batched)
+                lost = bus_id_batch_append(m, id, msg) < 0;
+        else
+                lost = bus_id_emit_message(m, id, msg) < 0;
         m->bus_dropped += lost;
 }
 
@@ -151,7 +155,7 @@ static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
                         if (d->group != 0 && d->group == m->notify_group &&
                             notify_handle_message(m, f.msg))
                                 break;
-                        relay_message(m, f.msg);
+                        relay_message(m, f.msg, d->group != 0 && (m->config.batch_groups & GROUP_BIT(d->group)));
                         break;
                 case CN_FRAME_MALFORMED:
                         reject(m, d, 1, f.reason);
@@ -193,6 +197,8 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
                         break;
         }
 
+        /* Batches go out at the end of every read batch: batching adds no waiting. */
+        bus_id_batch_flush_all(m);
         note_loss(m);
         return 0;
 }
