@@ -119,7 +119,10 @@ int bus_id_emit_message(Manager *m, const CnId *id, const struct cn_msg *msg) {
         r = sd_bus_message_append_array(s, 'y', msg->data, msg->len);
         if (r < 0)
                 return r;
-        return sd_bus_send(m->bus, s, NULL);
+        r = sd_bus_send(m->bus, s, NULL);
+        if (r >= 0)
+                relay_note_queued(m, msg->len);
+        return r;
 }
 
 /* Batched mode. A Messages signal is built per id while a read batch is relayed, and sent at
@@ -140,6 +143,7 @@ typedef struct Batch {
 static int batch_send(Manager *m, Batch *b) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = TAKE_PTR(b->signal);
         unsigned count = b->count;
+        size_t bytes = b->bytes;
         int r;
 
         b->bytes = 0;
@@ -151,6 +155,8 @@ static int batch_send(Manager *m, Batch *b) {
                 r = sd_bus_send(m->bus, s, NULL);
         if (r < 0)
                 m->bus_dropped += count;
+        else
+                relay_note_queued(m, bytes);
         return r;
 }
 

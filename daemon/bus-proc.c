@@ -104,5 +104,8 @@ int bus_proc_emit_event(Manager *m, const ProcEvent *ev) {
         r = sd_bus_message_append(s, "ut", ev->cpu, ev->timestamp_ns);
         if (r < 0)
                 return r;
-        return sd_bus_send(m->bus, s, NULL);
+        r = sd_bus_send(m->bus, s, NULL);
+        if (r >= 0)
+                relay_note_queued(m, ev->n_fields * sizeof(uint32_t) + 32);
+        return r;
 }

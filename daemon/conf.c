@@ -76,6 +76,7 @@ void config_init(Config *c) {
                 .admin_group = NULL,
                 .admin_gid = 0,
                 .max_queued_signals = 8192,
+                .max_queued_bytes = UINT64_C(4) << 20,
                 .max_pending_requests = 256,
         };
 }
@@ -518,6 +519,8 @@ static const ConfigItem config_items[] = {
         ITEM(SECTION_BUS, "AdminGroup", config_parse_admin_group, admin_group, 0, 0, true),
         ITEM(SECTION_BUS, "MaxQueuedSignals", config_parse_unsigned, max_queued_signals, 64, 262144,
              false),
+        ITEM(SECTION_BUS, "MaxQueuedBytes", config_parse_size, max_queued_bytes, UINT64_C(64) << 10,
+             UINT64_C(1) << 30, false),
         ITEM(SECTION_BUS, "MaxPendingRequests", config_parse_unsigned, max_pending_requests, 1, 65536,
              false),
 };
@@ -951,6 +954,7 @@ int config_dump(const Config *c, char **ret) {
         fputs("\n[Bus]\n", f);
         fprintf(f, "AdminGroup=%s\n", strempty(c->admin_group));
         fprintf(f, "MaxQueuedSignals=%u\n", c->max_queued_signals);
+        dump_size(f, "MaxQueuedBytes", c->max_queued_bytes);
         fprintf(f, "MaxPendingRequests=%u\n", c->max_pending_requests);
 
         /* The buffer is only complete (and errors only known) once the stream is closed. */

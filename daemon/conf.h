@@ -63,6 +63,7 @@ typedef struct Config {
         gid_t admin_gid;                  /* resolved from admin_group when it is set */
         unsigned max_queued_signals;      /* MaxQueuedSignals=, 64..262144 (below sd-bus's own
                                            * write queue limit), default 8192 */
+        uint64_t max_queued_bytes;        /* MaxQueuedBytes=, 64K..1G, default 4M */
         unsigned max_pending_requests;    /* MaxPendingRequests=, default 256 */
 } Config;
 

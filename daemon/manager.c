@@ -414,6 +414,9 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_OFF);
+        r = sd_event_add_post(m->event, &m->drain_check, relay_on_post, m);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -458,6 +461,8 @@ static int open_netlink(Manager *m) {
                             relay_on_netlink_io, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the connector socket: %m");
+        if (m->bus_congested)
+                (void) sd_event_source_set_enabled(m->netlink_source, SD_EVENT_OFF);
         return sd_event_source_set_priority(m->netlink_source, SD_EVENT_PRIORITY_NORMAL + 10);
 }
 
@@ -538,6 +543,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->scan_timer);
         sd_event_source_disable_unref(m->rescan_timer);
         sd_event_source_disable_unref(m->overrun_timer);
+        sd_event_source_disable_unref(m->drain_check);
 
         request_table_done(&m->requests);
         bus_access_done(m);
@@ -546,6 +552,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->ids.n; i++)
                 free(m->ids.ids[i]->userdata);
         free(m->batch_pending);
+        free(m->queue_weight.sizes);
         idtable_done(&m->ids);
         netlink_free(m->netlink);
         sd_bus_flush_close_unref(m->bus);

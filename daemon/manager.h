@@ -27,6 +27,13 @@
 
 typedef struct AdminQuery AdminQuery;
 
+/* The estimated bytes of cnd's signals in sd-bus's write queue (relay.c). */
+typedef struct QueueWeight {
+        uint32_t *sizes;                        /* FIFO ring */
+        size_t capacity, head, len;
+        uint64_t bytes;
+} QueueWeight;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -63,9 +70,11 @@ typedef struct Manager {
         uint64_t kernel_dropped;
         uint32_t kernel_drops_raw;              /* last SO_MEMINFO value, which wraps */
 
-        /* Hysteresis on sd-bus's write queue: above MaxQueuedSignals cnd drops (and counts)
-         * until the queue is back under a quarter of it. */
+        /* Hysteresis on sd-bus's write queue: at MaxQueuedSignals cnd stops reading the socket
+         * (see relay.c) until the queue is back under a quarter of it. */
         bool bus_congested;
+        sd_event_source *drain_check;
+        QueueWeight queue_weight;
 
         /* Totals carried by the last Overrun signal, and when it went out. */
         uint64_t overrun_signalled_usec;
@@ -130,6 +139,11 @@ int manager_reopen_netlink(Manager *m, int error);
 void manager_update_kernel_drops(Manager *m);
 int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 int relay_on_overrun_timer(sd_event_source *s, uint64_t usec, void *userdata);
+/* A signal carrying data_size bytes went into sd-bus's write queue. */
+void relay_note_queued(Manager *m, size_t data_size);
+/* After every loop iteration that dispatched something: resumes reading once the bus queue
+ * has drained. */
+int relay_on_post(sd_event_source *s, void *userdata);
 
 /* bus-access.c */
 /* 1: the caller may use admin methods (root or [Bus] AdminGroup=), go on. 0: the question went

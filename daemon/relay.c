@@ -42,12 +42,24 @@ static void signal_overrun(Manager *m) {
         (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_ONESHOT);
 }
 
+static void arm_overrun_timer(Manager *m) {
+        int enabled = SD_EVENT_OFF;
+
+        (void) sd_event_source_get_enabled(m->overrun_timer, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        (void) sd_event_source_set_time(m->overrun_timer, manager_now_usec(m) + OVERRUN_SIGNAL_INTERVAL_USEC);
+        (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_ONESHOT);
+}
+
 int relay_on_overrun_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         manager_update_kernel_drops(m);
         if (loss_since_last_signal(m))
                 signal_overrun(m);
+        else if (m->bus_congested)
+                arm_overrun_timer(m);   /* the socket is paused: nobody else looks */
         return 0;
 }
 
@@ -72,20 +84,81 @@ static void note_loss(Manager *m) {
 
 /* The relay: datagram -> frames -> signals. */
 
+/* What cnd's signals in sd-bus's write queue weigh. sd-bus tells how many messages wait, not
+ * their bytes, but it writes them in order: a FIFO of the sizes of the signals cnd queued,
+ * trimmed to the queue's length, gives the bytes. Method replies and the like in the queue
+ * make it trim less, so the estimate errs on the heavy side. */
+#define SIGNAL_OVERHEAD 1200    /* an sd_bus_message, its header and the allocator's share (measured) */
+
+static void queue_trim(Manager *m, uint64_t queued) {
+        QueueWeight *w = &m->queue_weight;
+
+        while (w->len > queued) {
+                w->bytes -= w->sizes[w->head];
+                w->head = (w->head + 1) % w->capacity;
+                w->len--;
+        }
+}
+
+void relay_note_queued(Manager *m, size_t data_size) {
+        QueueWeight *w = &m->queue_weight;
+        uint32_t size = (uint32_t) MIN(data_size + SIGNAL_OVERHEAD, (size_t) UINT32_MAX);
+
+        if (w->capacity != m->config.max_queued_signals + 1) {
+                /* First use, or a reload changed the bound: start counting afresh. */
+                uint32_t *a = reallocarray(w->sizes, m->config.max_queued_signals + 1, sizeof(uint32_t));
+
+                if (!a)
+                        return;
+                *w = (QueueWeight) { .sizes = a, .capacity = m->config.max_queued_signals + 1 };
+        }
+        if (w->len == w->capacity)
+                queue_trim(m, w->len - 1);
+        w->sizes[(w->head + w->len) % w->capacity] = size;
+        w->len++;
+        w->bytes += size;
+}
+
+/* Back-pressure. At a high watermark — MaxQueuedSignals= messages or MaxQueuedBytes= in
+ * sd-bus's write queue — cnd stops reading the connector socket: the kernel then drops what the
+ * bus cannot take, and counts it exactly (SO_MEMINFO), instead of cnd spending the CPU the bus
+ * needs on reading and discarding it. Reading resumes at the low watermark, a quarter of both
+ * (relay_on_post). */
 bool manager_may_send_signal(Manager *m) {
         uint64_t queued = 0;
 
+        if (m->bus_congested)
+                return false;
         if (sd_bus_get_n_queued_write(m->bus, &queued) < 0)
                 return true;
-        if (m->bus_congested && queued <= m->config.max_queued_signals / 4) {
-                m->bus_congested = false;
-                log_info("Bus write queue drained to %" PRIu64 " signals; relaying again.", queued);
-        } else if (!m->bus_congested && queued >= m->config.max_queued_signals) {
-                m->bus_congested = true;
-                log_ratelimited(&m->log_bus_dropped, LOG_WARNING,
-                                "Bus write queue holds %" PRIu64 " signals; dropping until it drains.", queued);
-        }
-        return !m->bus_congested;
+        queue_trim(m, queued);
+        if (queued < m->config.max_queued_signals && m->queue_weight.bytes < m->config.max_queued_bytes)
+                return true;
+
+        m->bus_congested = true;
+        (void) sd_event_source_set_enabled(m->netlink_source, SD_EVENT_OFF);
+        log_ratelimited(&m->log_bus_dropped, LOG_WARNING,
+                        "Bus write queue holds %" PRIu64 " signals, about %" PRIu64 " KiB; "
+                        "pausing the connector socket until it drains.",
+                        queued, m->queue_weight.bytes / 1024);
+        /* Report the kernel's drops while paused, too. */
+        arm_overrun_timer(m);
+        return false;
+}
+
+int relay_on_post(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        uint64_t queued = 0;
+
+        if (!m->bus_congested || sd_bus_get_n_queued_write(m->bus, &queued) < 0)
+                return 0;
+        queue_trim(m, queued);
+        if (queued > m->config.max_queued_signals / 4 || m->queue_weight.bytes > m->config.max_queued_bytes / 4)
+                return 0;
+
+        m->bus_congested = false;
+        log_debug("Bus write queue drained to %" PRIu64 " signals; reading again.", queued);
+        return sd_event_source_set_enabled(m->netlink_source, SD_EVENT_ON);
 }
 
 static void relay_message(Manager *m, const struct cn_msg *msg, bool batched) {

@@ -9,7 +9,8 @@
  *
  * SIGTERM or SIGINT ends it too; SIGUSR1 makes it print "progress N". Prints "ready" once its
  * match is in place, then at the end
- * "received N gaps G disorder D first_ns F last_ns L". */
+ * "received N gaps G disorder D first_ns F last_ns L", and, for messages that carry cn-inject's
+ * send time, "latency_us p50 P p99 Q max M". */
 
 #include <inttypes.h>
 #include <signal.h>
@@ -19,11 +20,15 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#define LATENCY_MAX 2000000
+
 typedef struct Counter {
         uint64_t received, gaps, disorder;
         uint64_t first_ns, last_ns;
         uint32_t last_seq;
         int have_last;
+        uint32_t *latency_us;   /* of the messages that carry their send time */
+        size_t n_latency;
 } Counter;
 
 static volatile sig_atomic_t stop, progress;
@@ -41,6 +46,21 @@ static uint64_t now_ns(void) {
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static void note_latency(Counter *c, const void *data, size_t size) {
+        uint64_t sent;
+
+        if (size < 12 || !c->latency_us || c->n_latency >= LATENCY_MAX)
+                return;
+        memcpy(&sent, (const uint8_t *) data + 4, sizeof(sent));
+        c->latency_us[c->n_latency++] = (uint32_t) ((now_ns() - sent) / 1000);
+}
+
+static int compare_u32(const void *a, const void *b) {
+        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+
+        return x < y ? -1 : x > y;
 }
 
 static void count_one(Counter *c, uint32_t seq) {
@@ -70,13 +90,16 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
         if (sd_bus_message_is_signal(m, "org.cnd.Connector1.Id", "Message")) {
                 r = sd_bus_message_read(m, "uuuuq", &idx, &val, &seq, &ack, &flags);
+                if (r >= 0 && sd_bus_message_read_array(m, 'y', &data, &size) >= 0)
+                        note_latency(c, data, size);
                 if (r >= 0)
                         count_one(c, seq);
         } else if (sd_bus_message_is_signal(m, "org.cnd.Connector1.Id", "Messages")) {
                 r = sd_bus_message_enter_container(m, 'a', "(uuqay)");
                 while (r > 0 && (r = sd_bus_message_enter_container(m, 'r', "uuqay")) > 0) {
                         (void) sd_bus_message_read(m, "uuq", &seq, &ack, &flags);
-                        (void) sd_bus_message_read_array(m, 'y', &data, &size);
+                        if (sd_bus_message_read_array(m, 'y', &data, &size) >= 0)
+                                note_latency(c, data, size);
                         (void) sd_bus_message_exit_container(m);
                         count_one(c, seq);
                 }
@@ -96,6 +119,7 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         expect = strtoull(argv[3], NULL, 0);
+        c.latency_us = malloc(LATENCY_MAX * sizeof(uint32_t));
         signal(SIGTERM, on_stop);
         signal(SIGINT, on_stop);
         signal(SIGUSR1, on_progress);
@@ -140,6 +164,12 @@ int main(int argc, char *argv[]) {
 
         printf("received %" PRIu64 " gaps %" PRIu64 " disorder %" PRIu64 " first_ns %" PRIu64 " last_ns %" PRIu64 "\n",
                c.received, c.gaps, c.disorder, c.first_ns, c.last_ns);
+        if (c.n_latency > 0) {
+                qsort(c.latency_us, c.n_latency, sizeof(uint32_t), compare_u32);
+                printf("latency_us p50 %" PRIu32 " p99 %" PRIu32 " max %" PRIu32 "\n",
+                       c.latency_us[c.n_latency / 2], c.latency_us[c.n_latency * 99 / 100],
+                       c.latency_us[c.n_latency - 1]);
+        }
         sd_bus_flush_close_unref(bus);
         return 0;
 }

@@ -3,7 +3,8 @@
 /* cn-inject: multicasts hand-made cn_msg into a connector group as fast as the kernel takes
  * them, or at a given rate (root: the connector lets CAP_NET_ADMIN send to its groups).
  * Each message's data starts with its seq (4 bytes, little endian) so receivers can check
- * order and completeness.
+ * order and completeness, then, if it has room, the CLOCK_MONOTONIC time it was sent in
+ * nanoseconds (8 bytes), for latency.
  *
  *   cn-inject GROUP IDX VAL COUNT [SIZE [RATE [FIRST_SEQ [SECONDS]]]]
  *
@@ -118,6 +119,14 @@ int main(int argc, char *argv[]) {
 
                         msg->seq = seq;
                         memcpy(msg->data, &seq, sizeof(seq));
+                        if (size >= 12) {
+                                struct timespec ts;
+                                uint64_t ns;
+
+                                clock_gettime(CLOCK_MONOTONIC, &ts);
+                                ns = (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+                                memcpy(msg->data + 4, &ns, sizeof(ns));
+                        }
                 }
                 r = sendmmsg(fd, msgs, n, 0);
                 if (r < 0) {

@@ -28,6 +28,7 @@ static void check_defaults(const Config *c) {
         CHECK(!c->admin_group);
         CHECK_EQ_INT(c->admin_gid, 0);
         CHECK_EQ_INT(c->max_queued_signals, 8192);
+        CHECK_EQ_INT(c->max_queued_bytes, 4 << 20);
         CHECK_EQ_INT(c->max_pending_requests, 256);
 }
 
@@ -45,6 +46,7 @@ static bool config_equal(const Config *a, const Config *b) {
                 !a->admin_group == !b->admin_group &&
                 a->admin_gid == b->admin_gid &&
                 a->max_queued_signals == b->max_queued_signals &&
+                a->max_queued_bytes == b->max_queued_bytes &&
                 a->max_pending_requests == b->max_pending_requests;
 }
 
@@ -391,6 +393,15 @@ static void test_integers(void) {
                      262144, 8192);
         check_ranged("Bus", "MaxPendingRequests", offsetof(Config, max_pending_requests), false, 1,
                      65536, 256);
+
+        Config c;
+
+        parse_ok(&c, "[Bus]\nMaxQueuedBytes=64K\n");
+        CHECK_EQ_INT(c.max_queued_bytes, 64 << 10);
+        parse_ok(&c, "[Bus]\nMaxQueuedBytes=1G\nMaxQueuedBytes=\n");
+        CHECK_EQ_INT(c.max_queued_bytes, 4 << 20);
+        CHECK_BAD_VALUE("Bus", "MaxQueuedBytes", "65535", "invalid MaxQueuedBytes= value '65535'");
+        CHECK_BAD_VALUE("Bus", "MaxQueuedBytes", "2G", "invalid MaxQueuedBytes= value '2G'");
         check_ranged("Notify", "Group", offsetof(Config, notify_group), true, 0, 32, 0);
 }
 
@@ -874,6 +885,7 @@ static void check_round_trip(const Config *c) {
         parsed.proc_events = 0x5a;
         parsed.scan_interval_usec = 12345;
         parsed.receive_buffer_bytes = 12345;
+        parsed.max_queued_bytes = 12345;
         parsed.max_unregistered_ids = parsed.max_queued_signals = parsed.max_pending_requests = 12345;
         parsed.notify_group = 31;
         parsed.accept_userspace_senders = !c->accept_userspace_senders;
@@ -913,6 +925,7 @@ static void test_dump(void) {
                     "\n[Bus]\n"
                     "AdminGroup=\n"
                     "MaxQueuedSignals=8192\n"
+                    "MaxQueuedBytes=4M\n"
                     "MaxPendingRequests=256\n");
         check_round_trip(&c);
 
@@ -921,7 +934,7 @@ static void test_dump(void) {
                  "BatchGroups=32 5\nReceiveBufferSize=5000\nMaxUnregisteredIds=1\n"
                  "[Notify]\nGroup=32\n"
                  "[Proc]\nEvents=exit comm\nRawMessages=on\n"
-                 "[Bus]\nAdminGroup=root\nMaxQueuedSignals=262144\n");
+                 "[Bus]\nAdminGroup=root\nMaxQueuedSignals=262144\nMaxQueuedBytes=65536\n");
         check_round_trip(&c);
         free(dump);
         CHECK_EQ_INT(config_dump(&c, &dump), 0);
@@ -964,6 +977,7 @@ static void test_dump(void) {
                         CHECK(c.admin_group);
                 }
                 c.max_queued_signals = (unsigned) (64 + NEXT() % (262144 - 64 + 1));
+                c.max_queued_bytes = (UINT64_C(64) << 10) + NEXT() % ((UINT64_C(1) << 30) - (UINT64_C(64) << 10) + 1);
 #undef NEXT
                 check_round_trip(&c);
                 config_done(&c);
