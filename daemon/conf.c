@@ -411,20 +411,11 @@ static int parse_ranged(const ParseContext *ctx, const ConfigItem *item, const c
         return 0;
 }
 
-static int config_parse_unsigned(const ParseContext *ctx, const ConfigItem *item, char *value,
-                                 Config *c, void *data) {
-        uint64_t v = 0;
-        int r;
+/* For the unsigned and the uint32_t fields alike. */
+_Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned fields are parsed as uint32_t");
 
-        r = parse_ranged(ctx, item, value, &v);
-        if (r < 0)
-                return r;
-        *(unsigned *) data = (unsigned) v;
-        return 0;
-}
-
-static int config_parse_uint32(const ParseContext *ctx, const ConfigItem *item, char *value,
-                               Config *c, void *data) {
+static int config_parse_uint(const ParseContext *ctx, const ConfigItem *item, char *value, Config *c,
+                             void *data) {
         uint64_t v = 0;
         int r;
 
@@ -511,17 +502,17 @@ static const ConfigItem config_items[] = {
         ITEM(SECTION_CONNECTOR, "BatchGroups", config_parse_groups, batch_groups, 0, 0, true),
         ITEM(SECTION_CONNECTOR, "ReceiveBufferSize", config_parse_size, receive_buffer_bytes,
              RECEIVE_BUFFER_MIN, RECEIVE_BUFFER_MAX, false),
-        ITEM(SECTION_CONNECTOR, "MaxUnregisteredIds", config_parse_unsigned, max_unregistered_ids, 1,
+        ITEM(SECTION_CONNECTOR, "MaxUnregisteredIds", config_parse_uint, max_unregistered_ids, 1,
              65536, false),
-        ITEM(SECTION_NOTIFY, "Group", config_parse_uint32, notify_group, 0, CND_GROUP_MAX, false),
+        ITEM(SECTION_NOTIFY, "Group", config_parse_uint, notify_group, 0, CND_GROUP_MAX, false),
         ITEM(SECTION_PROC, "Events", config_parse_proc_events, proc_events, 0, 0, true),
         ITEM(SECTION_PROC, "RawMessages", config_parse_bool, proc_raw_messages, 0, 0, false),
         ITEM(SECTION_BUS, "AdminGroup", config_parse_admin_group, admin_group, 0, 0, true),
-        ITEM(SECTION_BUS, "MaxQueuedSignals", config_parse_unsigned, max_queued_signals, 64, 262144,
+        ITEM(SECTION_BUS, "MaxQueuedSignals", config_parse_uint, max_queued_signals, 64, 262144,
              false),
         ITEM(SECTION_BUS, "MaxQueuedBytes", config_parse_size, max_queued_bytes, UINT64_C(64) << 10,
              UINT64_C(1) << 30, false),
-        ITEM(SECTION_BUS, "MaxPendingRequests", config_parse_unsigned, max_pending_requests, 1, 65536,
+        ITEM(SECTION_BUS, "MaxPendingRequests", config_parse_uint, max_pending_requests, 1, 65536,
              false),
 };
 

@@ -526,3 +526,22 @@ class ProcListener:
         self.thread.join()
         self._op(2)          # PROC_CN_MCAST_IGNORE
         self.sock.close()
+
+
+class ConnectorList:
+    """A file in the format of /proc/net/connector for cnd's test hook CND_TEST_CONNECTOR_LIST:
+    the host kernel cannot register connector ids (no modules)."""
+
+    def __init__(self, ids=(('cn_proc', 1, 1),)):
+        fd, self.path = tempfile.mkstemp(prefix='cnd-connector-')
+        os.close(fd)
+        self.write(ids)
+
+    def write(self, ids):
+        tmp = self.path + '.new'
+        with open(tmp, 'w') as f:
+            f.write('Name            ID\n' + ''.join(f'{name:<15} {idx}:{val}\n' for name, idx, val in ids))
+        os.rename(tmp, self.path)
+
+    def remove(self):
+        os.unlink(self.path)

@@ -5,13 +5,10 @@ per change, with PropertiesChanged on Ids. The host kernel cannot load a module 
 register ids, so these tests use cnd's test hook CND_TEST_CONNECTOR_LIST, a file in the same
 format; the guest suite does the same with a real module."""
 
-import os
-import tempfile
 import time
 
-from cndtest import CndTestCase, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main, wait_for
+from cndtest import CndTestCase, ConnectorList, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main, wait_for
 
-HEADER = 'Name            ID\n'
 GROUP = 27
 
 
@@ -21,23 +18,18 @@ class IdTracking(CndTestCase):
 
     def setUp(self):
         super().setUp()
-        fd, self.list_path = tempfile.mkstemp(prefix='cnd-connector-')
-        os.close(fd)
-        self.addCleanup(os.unlink, self.list_path)
-        self.write_ids([('cn_proc', 1, 1)])
+        self.connector_list = ConnectorList()
+        self.addCleanup(self.connector_list.remove)
         self.cnd.write_config(f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\n'
                               f'ScanIntervalSec={self.SCAN}\n')
-        self.cnd.start(env={'CND_TEST_CONNECTOR_LIST': self.list_path})
+        self.cnd.start(env={'CND_TEST_CONNECTOR_LIST': self.connector_list.path})
         self.added = self.client.subscribe('IdAdded', iface=MANAGER_IFACE)
         self.removed = self.client.subscribe('IdRemoved', iface=MANAGER_IFACE)
         self.changed = self.client.subscribe('PropertiesChanged', iface='org.freedesktop.DBus.Properties',
                                              path=MANAGER_PATH)
 
     def write_ids(self, ids):
-        tmp = self.list_path + '.new'
-        with open(tmp, 'w') as f:
-            f.write(HEADER + ''.join(f'{name:<15} {idx}:{val}\n' for name, idx, val in ids))
-        os.rename(tmp, self.list_path)
+        self.connector_list.write(ids)
 
     def ids_changes(self):
         return sum(1 for _, _, a in self.changed if a[0] == MANAGER_IFACE and 'Ids' in a[1])

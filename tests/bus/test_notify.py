@@ -6,13 +6,10 @@ notification service (that is kernel/cnfeed, tested in the guest); here the noti
 multicast by the test as the module would send them, accepted as AcceptUserspaceSenders=yes
 accepts any sender, and the scan reads the test hook's file."""
 
-import os
-import tempfile
 import time
 
-from cndtest import CndTestCase, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main
+from cndtest import CndTestCase, ConnectorList, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main
 
-HEADER = 'Name            ID\n'
 GROUP = 27
 NOTIFY = 28
 
@@ -22,22 +19,17 @@ class Notifications(CndTestCase):
 
     def setUp(self):
         super().setUp()
-        fd, self.list_path = tempfile.mkstemp(prefix='cnd-connector-')
-        os.close(fd)
-        self.addCleanup(os.unlink, self.list_path)
-        self.write_ids([('cn_proc', 1, 1)])
+        self.connector_list = ConnectorList()
+        self.addCleanup(self.connector_list.remove)
         self.cnd.write_config(f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\n'
                               f'ScanIntervalSec=60\n[Notify]\nGroup={NOTIFY}\n')
-        self.cnd.start(env={'CND_TEST_CONNECTOR_LIST': self.list_path})
+        self.cnd.start(env={'CND_TEST_CONNECTOR_LIST': self.connector_list.path})
         self.added = self.client.subscribe('IdAdded', iface=MANAGER_IFACE)
         self.removed = self.client.subscribe('IdRemoved', iface=MANAGER_IFACE)
         self.changed = self.client.subscribe('PropertiesChanged', iface='org.freedesktop.DBus.Properties')
 
     def write_ids(self, ids):
-        tmp = self.list_path + '.new'
-        with open(tmp, 'w') as f:
-            f.write(HEADER + ''.join(f'{name:<15} {idx}:{val}\n' for name, idx, val in ids))
-        os.rename(tmp, self.list_path)
+        self.connector_list.write(ids)
 
     def notify(self, idx, val, removed):
         self.injector.send(NOTIFY, idx, val, seq=0, ack=1 if removed else 0)

@@ -66,6 +66,7 @@ class Sampler(threading.Thread):
 @unittest.skipIf(CHECKED_BUILD, 'resource limits are measured on the plain build')
 class StalledSubscriber(CndTestCase):
     CONFIG = f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
+    START = False
     SECONDS = 15
     RATE = 1000000      # ten times what one bus carries to one subscriber here (SPEC §5)
     CHECK_LIVENESS = False      # dbus-daemon itself holds cnd's replies back (SPEC §5)
@@ -83,6 +84,9 @@ class StalledSubscriber(CndTestCase):
         return p
 
     def test_stall_bounded_memory_and_exact_accounting(self):
+        # A service manager's watchdog: WATCHDOG=1 every half second, overload or not.
+        self.cnd.write_config(self.CONFIG)
+        self.cnd.start(env={'WATCHDOG_USEC': '1000000'})
         # The id's object exists before the clock starts.
         self.injector.send(GROUP, IDX, 0, seq=0xffffffff)
         time.sleep(0.5)
@@ -93,6 +97,7 @@ class StalledSubscriber(CndTestCase):
 
         sampler = Sampler(self.cnd.proc.pid, self.bus.address)
         sampler.start()
+        pings_before = self.cnd.read_notifications().count('WATCHDOG=1')
         # The load generator yields to the rest on this small machine: the witness must be able
         # to keep up with what the bus passes on, or the bus (dbus-broker) cuts it off too.
         inj = subprocess.run(['nice', '-n', '10', os.path.join(HELPERS, 'cn-inject'), str(GROUP), str(IDX), '0',
@@ -101,7 +106,10 @@ class StalledSubscriber(CndTestCase):
         sent = int(inj.stdout.split()[1])
         sampler.stopping.set()
         sampler.join()
+        pings = self.cnd.read_notifications().count('WATCHDOG=1') - pings_before
         self.assertIsNone(witness.poll(), 'the bus cut the witness off')
+        # Fed all along: about two a second; a watchdog would fire after a second without one.
+        self.assertGreaterEqual(pings, self.SECONDS)
 
         # The stall ends: the stalled subscriber reads (or is gone); everything settles.
         stalled.send_signal(signal.SIGCONT)
@@ -132,7 +140,7 @@ class StalledSubscriber(CndTestCase):
 
         print(f'{self.BUS_KIND}: sent {sent} in {self.SECONDS} s; witness got {delivered}, kernel dropped '
               f'{kernel}, cnd dropped {bus}; cnd max RSS {sampler.max_rss} KiB; slowest Ping+Get '
-              f'{sampler.max_latency:.3f} s')
+              f'{sampler.max_latency:.3f} s; {pings} watchdog pings')
         self.assertIsNone(self.cnd.proc.poll())
         self.assertEqual(disorder, 0)
         self.assertEqual(delivered + kernel + bus, sent)
