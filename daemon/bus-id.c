@@ -256,3 +256,12 @@ void bus_id_batch_free(Manager *m, CnId *id) {
                 }
         id->userdata = mfree(b);
 }
+
+void bus_id_batch_release(CnId *id) {
+        Batch *b = id->userdata;
+
+        if (!b)
+                return;
+        sd_bus_message_unref(b->signal);
+        id->userdata = mfree(b);
+}

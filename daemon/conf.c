@@ -857,6 +857,16 @@ int config_load(Config *c, const char *main_file, bool must_exist, const char *c
                         return r;
         }
 
+        /* Across files: on a group that also carries messages, a kernel message could pass for
+         * a notification. */
+        if (new.notify_group != 0 && (new.groups & GROUP_BIT(new.notify_group))) {
+                if (error && asprintf(error, "%s: [Notify] Group=%" PRIu32 " is also in [Connector] Groups=; "
+                                      "the notification group must be one of its own",
+                                      main_file ?: "configuration", new.notify_group) < 0)
+                        *error = NULL;
+                return -EINVAL;
+        }
+
         *c = new;
         new.admin_group = NULL;
         return 0;

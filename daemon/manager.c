@@ -45,10 +45,6 @@ static void on_id_registered(CnId *id, void *userdata) {
         log_debug("Connector id %u:%u (%s) registered.", id->idx, id->val, id->name);
         (void) bus_manager_emit_id_added(m, id);
         (void) bus_id_emit_registration_changed(m, id);
-
-        /* A notification service loaded after us never saw our request. */
-        if (id->idx == CNFEED_NOTIFY_IDX && id->val == CNFEED_NOTIFY_VAL)
-                notify_subscribe(m);
 }
 
 static void on_id_unregistered(CnId *id, void *userdata) {
@@ -135,6 +131,14 @@ int manager_scan_ids(Manager *m) {
         r = idtable_apply_scan(&m->ids, entries, n);
         if (r > 0)
                 (void) bus_manager_emit_ids_changed(m);
+
+        /* Every time, not only when {-1,-1} appears: a notification service unloaded and loaded
+         * again between two scans has forgotten our request. It ignores one it holds already. */
+        for (size_t i = n; i > 0; i--)
+                if (entries[i - 1].idx == CNFEED_NOTIFY_IDX && entries[i - 1].val == CNFEED_NOTIFY_VAL) {
+                        notify_subscribe(m);
+                        break;
+                }
         return r < 0 ? log_oom() : 0;
 }
 
@@ -150,7 +154,8 @@ static int on_scan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         (void) manager_scan_ids(m);
-        return sd_event_source_set_time(s, usec + m->config.scan_interval_usec);
+        /* From now, not from when it was due: after a stall, one scan, not a burst of them. */
+        return sd_event_source_set_time(s, manager_now_usec(m) + m->config.scan_interval_usec);
 }
 
 static int on_rescan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -263,7 +268,7 @@ static void apply_notify_group(Manager *m) {
 
 /* Status, reload and shutdown. */
 
-void manager_notify_status(Manager *m) {
+static void notify_status(Manager *m, const char *prefix) {
         char failed[CND_GROUP_MAX * 4 + 64] = "";
         size_t n = 0;
 
@@ -274,14 +279,18 @@ void manager_notify_status(Manager *m) {
         if (n > 0)
                 snprintf(failed + n, sizeof(failed) - n, ".");
 
-        (void) sd_notifyf(false, "STATUS=Relaying %u connector group(s), %zu id(s) known.%s%s%s",
-                          (unsigned) __builtin_popcount(m->groups), m->ids.n, failed,
+        (void) sd_notifyf(false, "%sSTATUS=Relaying %u connector group(s), %zu id(s) known.%s%s%s",
+                          prefix, (unsigned) __builtin_popcount(m->groups), m->ids.n, failed,
                           m->proc.error[0] ? " " : "", m->proc.error);
 }
 
+void manager_notify_status(Manager *m) {
+        notify_status(m, "");
+}
+
+/* READY=1 and the status in one message, so that whoever sees one sees both. */
 static void notify_ready(Manager *m) {
-        (void) sd_notify(false, "READY=1");
-        manager_notify_status(m);
+        notify_status(m, "READY=1\n");
 }
 
 int manager_reload(Manager *m, char **error) {
@@ -329,6 +338,8 @@ int manager_reload(Manager *m, char **error) {
         return 0;
 }
 
+static void manager_stop(Manager *m);
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         _cleanup_(freep) char *error = NULL;
 
@@ -341,6 +352,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down...");
         log_info("Received SIG%s, shutting down.", si->ssi_signo == SIGINT ? "INT" : "TERM");
+        manager_stop(m);
         return sd_event_exit(m->event, EXIT_SUCCESS);
 }
 
@@ -436,6 +448,10 @@ static int connect_bus(Manager *m) {
         r = sd_bus_set_exit_on_disconnect(m->bus, true);
         if (r < 0)
                 return log_error_errno(r, "Failed to set exit on disconnect: %m");
+        /* cnd closes the bus itself, after it has answered what waits (manager_stop()). */
+        r = sd_bus_set_close_on_exit(m->bus, false);
+        if (r < 0)
+                return log_error_errno(r, "Failed to keep the bus open at exit: %m");
 
         r = bus_manager_setup(m);
         if (r < 0)
@@ -523,14 +539,46 @@ int manager_run(Manager *m) {
         return sd_event_loop(m->event);
 }
 
-/* Leaves every group (so cn_proc gets its IGNORE) and flushes what the bus still has queued. */
+/* Writes out what the bus still has queued, for at most timeout_usec: a bus that has stopped
+ * reading cnd (dbus-daemon behind a stalled subscriber) must not keep it from exiting. */
+static void flush_bus(Manager *m, uint64_t timeout_usec) {
+        uint64_t deadline, queued = 0, now;
+        struct timespec ts;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000 + timeout_usec;
+        for (;;) {
+                if (sd_bus_get_n_queued_write(m->bus, &queued) < 0 || queued == 0)
+                        return;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+                if (now >= deadline) {
+                        log_warning("The bus did not take %" PRIu64 " last message(s); leaving them.", queued);
+                        return;
+                }
+                r = sd_bus_process(m->bus, NULL);
+                if (r < 0)
+                        return;
+                if (r == 0)
+                        (void) sd_bus_wait(m->bus, deadline - now);
+        }
+}
+
+/* Before the bus goes: answers waiting Request calls, removes the notification request, leaves
+ * every group (so that cn_proc gets its IGNORE), and flushes the bus. Runs once. */
 static void manager_stop(Manager *m) {
+        if (m->stopped)
+                return;
+        m->stopped = true;
+
+        request_table_done(&m->requests);
         if (m->netlink) {
                 notify_unsubscribe(m);
                 apply_groups(m, 0);
         }
         if (m->bus)
-                (void) sd_bus_flush(m->bus);
+                flush_bus(m, 5 * USEC_PER_SEC);
 }
 
 Manager *manager_free(Manager *m) {
@@ -550,12 +598,12 @@ Manager *manager_free(Manager *m) {
         proc_state_done(&m->proc);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         for (size_t i = 0; i < m->ids.n; i++)
-                free(m->ids.ids[i]->userdata);
+                bus_id_batch_release(m->ids.ids[i]);
         free(m->batch_pending);
         free(m->queue_weight.sizes);
         idtable_done(&m->ids);
         netlink_free(m->netlink);
-        sd_bus_flush_close_unref(m->bus);
+        sd_bus_close_unref(m->bus);
         sd_event_unref(m->event);
 
         config_done(&m->config);

@@ -82,6 +82,7 @@ typedef struct Manager {
         uint64_t signalled_bus_dropped;
 
         uint32_t send_seq;                      /* seq of the next message cnd sends */
+        bool stopped;                           /* manager_stop() ran */
 
         AdminQuery *admin_queries;              /* admin calls waiting for the bus's answer */
         unsigned n_admin_queries;
@@ -174,3 +175,5 @@ int bus_id_batch_append(Manager *m, CnId *id, const struct cn_msg *msg);
 void bus_id_batch_flush_all(Manager *m);
 /* Sends the id's pending batch, if any, and frees its batch state: the id is going. */
 void bus_id_batch_free(Manager *m, CnId *id);
+/* Frees the id's batch state without sending anything: cnd is going. */
+void bus_id_batch_release(CnId *id);

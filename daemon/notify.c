@@ -62,5 +62,7 @@ bool notify_handle_message(Manager *m, const struct cn_msg *msg) {
                 log_oom();
         else if (r > 0)
                 (void) bus_manager_emit_ids_changed(m);
+        /* The scan soon after names the id and corrects any notification that arrived late. */
+        manager_request_rescan(m);
         return true;
 }

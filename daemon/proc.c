@@ -43,6 +43,11 @@ static int on_probe_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         log_info("cn_proc did not answer the 8-byte LISTEN: a kernel before 6.6, cnd filters events itself.");
         m->proc.support = PROC_FILTER_LOCAL;
+        if (m->proc.listen_state == LISTEN_PENDING) {
+                /* Such a kernel acks every LISTEN that counts: this one did not. */
+                m->proc.listen_state = LISTEN_REFUSED;
+                log_warning("cn_proc did not acknowledge PROC_CN_MCAST_LISTEN.");
+        }
         return 0;
 }
 
@@ -64,7 +69,7 @@ void proc_listen(Manager *m) {
         uint32_t all = PROC_EVENT_ALL_MASK;
 
         m->proc.listening = true;
-        m->proc.listen_counted = false;
+        m->proc.listen_state = LISTEN_PENDING;
         m->proc.kernel_narrows = false;
         m->proc.error[0] = '\0';
         proc_seq_tracker_reset(&m->proc.seq);
@@ -86,12 +91,11 @@ void proc_ignore(Manager *m) {
         m->proc.listening = false;
         (void) sd_event_source_set_enabled(m->proc.probe_timer, SD_EVENT_OFF);
         /* Older kernels keep one machine-wide listener count: an IGNORE missed here would leak
-         * it, and one for a LISTEN that did not count would take someone else's. Their ack
-         * tells (they send none for a LISTEN that leaves nobody listening). 6.6+ keeps the
-         * state per socket and takes an IGNORE either way. */
-        if (m->proc.listen_counted || m->proc.support == PROC_FILTER_KERNEL)
+         * it, and one for a LISTEN that did not count would take someone else's: unless the
+         * kernel refused ours (an error ack, or none in time), it counted, answered yet or not.
+         * 6.6+ keeps the state per socket and takes an IGNORE either way. */
+        if (m->proc.listen_state != LISTEN_REFUSED || m->proc.support == PROC_FILTER_KERNEL)
                 (void) send_op(m, PROC_CN_MCAST_IGNORE, NULL, NULL);
-        m->proc.listen_counted = false;
 }
 
 void proc_events_changed(Manager *m) {
@@ -132,7 +136,7 @@ static void note_ack_error(Manager *m, const char *what, uint32_t err) {
 
 static void handle_ack(Manager *m, const struct cn_msg *msg, const ProcEvent *ev) {
         if (msg->ack == m->proc.listen_ack + 1) {
-                m->proc.listen_counted = ev->ack_err == 0;
+                m->proc.listen_state = ev->ack_err == 0 ? LISTEN_COUNTED : LISTEN_REFUSED;
                 if (ev->ack_err != 0)
                         note_ack_error(m, "PROC_CN_MCAST_LISTEN", ev->ack_err);
         } else if (m->proc.support == PROC_FILTER_UNKNOWN && msg->ack == m->proc.probe_ack + 1) {

@@ -22,7 +22,9 @@ typedef enum ProcFilterSupport {
 
 typedef struct ProcState {
         bool listening;
-        bool listen_counted;            /* our 4-byte LISTEN was acked without error */
+        /* Whether our 4-byte LISTEN counts as a listener: known from its ack, or, on kernels
+         * before 6.6 that send none when it does not count, from no ack within the probe time. */
+        enum { LISTEN_PENDING, LISTEN_COUNTED, LISTEN_REFUSED } listen_state;
         ProcFilterSupport support;
         uint32_t probe_ack;             /* ack of the 8-byte LISTEN that probes for the filter */
         uint32_t listen_ack;            /* ack of the 4-byte LISTEN on older kernels */

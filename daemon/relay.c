@@ -262,8 +262,12 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
                         m->overruns++;
                         continue;
                 }
-                if (n < 0)
+                if (n < 0) {
+                        /* What this wake-up relayed goes out before the socket is replaced. */
+                        bus_id_batch_flush_all(m);
+                        note_loss(m);
                         return manager_reopen_netlink(m, n);
+                }
                 for (int i = 0; i < n; i++)
                         handle_datagram(m, &d[i]);
                 if (n < NETLINK_BATCH)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/cn_proc.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "request.h"
@@ -14,7 +15,6 @@ struct Request {
 
         uint32_t idx, val, seq, ack;
         sd_bus_message *call;
-        sd_bus_track *caller;           /* notices the caller leaving the bus */
         sd_event_source *timer;
 };
 
@@ -36,7 +36,6 @@ static void request_free(Request *r) {
         t->n--;
 
         sd_event_source_disable_unref(r->timer);
-        sd_bus_track_unref(r->caller);
         sd_bus_message_unref(r->call);
         free(r);
 }
@@ -47,15 +46,24 @@ void request_table_done(RequestTable *t) {
                                                   "cnd is shutting down.");
                 request_free(t->head);
         }
+        t->owner_match = sd_bus_slot_unref(t->owner_match);
 }
 
 /* The connector protocol: a reply has the request's id and seq and ack + 1. cn_proc answers
- * with a seq of its own (a per-CPU event counter), so for 1:1 only ack can tell. */
+ * with a seq of its own (a per-CPU event counter), so for 1:1 the ack must tell, and the
+ * message must be an ack (PROC_EVENT_NONE): its events carry ack 0, which an ack of
+ * 0xffffffff + 1 would match. */
 static bool is_reply(const Request *r, const struct cn_msg *msg) {
+        uint32_t what;
+
         if (msg->id.idx != r->idx || msg->id.val != r->val || msg->ack != r->ack + 1)
                 return false;
-        if (r->idx == CN_IDX_PROC && r->val == CN_VAL_PROC)
-                return true;
+        if (r->idx == CN_IDX_PROC && r->val == CN_VAL_PROC) {
+                if (msg->len < sizeof(what))
+                        return false;
+                memcpy(&what, msg->data, sizeof(what));
+                return what == PROC_EVENT_NONE;
+        }
         return msg->seq == r->seq;
 }
 
@@ -98,12 +106,32 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_caller_gone(sd_bus_track *track, void *userdata) {
-        Request *r = userdata;
+/* A caller that leaves the bus takes its requests with it. One match for all of them, added
+ * once and without waiting: per-request tracking would cost a match rule each (dbus-daemon
+ * allows a connection 512) and a synchronous GetNameOwner call. */
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        RequestTable *t = userdata;
+        const char *name, *old_owner, *new_owner;
 
-        log_debug("Caller of Request to %u:%u left the bus; dropping it.", r->idx, r->val);
-        request_free(r);
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || *new_owner)
+                return 0;
+        for (Request *r = t->head, *next; r; r = next) {
+                next = r->next;
+                if (streq(strempty(sd_bus_message_get_sender(r->call)), name)) {
+                        log_debug("Caller of Request to %u:%u left the bus; dropping it.", r->idx, r->val);
+                        request_free(r);
+                }
+        }
         return 0;
+}
+
+static int watch_callers(RequestTable *t, sd_bus *bus) {
+        if (t->owner_match)
+                return 0;
+        return sd_bus_add_match_async(bus, &t->owner_match,
+                                      "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                      "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",
+                                      on_name_owner_changed, NULL, t);
 }
 
 int request_table_add(RequestTable *t, sd_bus_message *call, uint32_t idx, uint32_t val,
@@ -113,6 +141,9 @@ int request_table_add(RequestTable *t, sd_bus_message *call, uint32_t idx, uint3
 
         if (request_table_full(t))
                 return -EBUSY;
+        e = watch_callers(t, sd_bus_message_get_bus(call));
+        if (e < 0)
+                return e;
 
         r = calloc(1, sizeof(Request));
         if (!r)
@@ -131,10 +162,6 @@ int request_table_add(RequestTable *t, sd_bus_message *call, uint32_t idx, uint3
         t->n++;
 
         e = sd_event_add_time_relative(t->event, &r->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, r);
-        if (e >= 0)
-                e = sd_bus_track_new(sd_bus_message_get_bus(call), &r->caller, on_caller_gone, r);
-        if (e >= 0)
-                e = sd_bus_track_add_sender(r->caller, call);
         if (e < 0) {
                 request_free(r);
                 return e;

@@ -19,6 +19,7 @@ typedef struct RequestTable {
         Request *head, *tail;   /* oldest first */
         unsigned n;
         unsigned max;
+        sd_bus_slot *owner_match;       /* NameOwnerChanged: callers leaving the bus */
 } RequestTable;
 
 void request_table_init(RequestTable *t, sd_event *event, unsigned max);

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -176,8 +177,8 @@ class Daemon:
         self.notify.bind(self.notify_path)
         self.notify.settimeout(0.1)
         self.notifications = []
+        self.notify_lock = threading.Lock()
         # Drained all the time, as a service manager does: sd_notify() blocks on a full socket.
-        import threading
         self.notify_stop = threading.Event()
         self.notify_thread = threading.Thread(target=self._drain_notifications, daemon=True)
         self.notify_thread.start()
@@ -201,12 +202,21 @@ class Daemon:
 
     def _drain_notifications(self):
         while not self.notify_stop.is_set():
+            self._receive(block=True)
+
+    def _receive(self, block):
+        with self.notify_lock:
             try:
-                self.notifications.extend(self.notify.recv(4096).decode().split('\n'))
-            except (socket.timeout, OSError):
-                pass
+                data = self.notify.recv(4096) if block else self.notify.recv(4096, socket.MSG_DONTWAIT)
+            except (socket.timeout, BlockingIOError, OSError):
+                return False
+            self.notifications.extend(data.decode().split('\n'))
+            return True
 
     def read_notifications(self):
+        # Whatever is queued now counts too, not only what the thread has picked up.
+        while self._receive(block=False):
+            pass
         return list(self.notifications)
 
     def notify_mark(self):

@@ -66,6 +66,11 @@ class CommandLine(unittest.TestCase):
                 self.assertIn(f'{path}:{line}:', p.stderr)
                 self.assertIn(word, p.stderr)
 
+    def test_notify_group_must_be_its_own(self):
+        p, path = run('--check-config', config='[Connector]\nGroups=1 20\n[Notify]\nGroup=20\n')
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f'{path}: [Notify] Group=20 is also in [Connector] Groups=', p.stderr)
+
     def test_missing_named_config_is_an_error(self):
         p = subprocess.run([CND, '--no-drop-ins', '--check-config', '--config=/nonexistent/cnd.conf'],
                            capture_output=True, text=True)
