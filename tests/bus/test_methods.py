@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Talking back to the kernel: Send, Request, JoinGroup, LeaveGroup, Reload."""
 
+import signal
 import struct
 import time
 
@@ -204,6 +205,16 @@ MaxPendingRequests=5
         # Long before the 30 s timeout, the slots are free again.
         wait_for(lambda: self.client.call_error('Request', (1, 1, GARBAGE, 50), '(uuayu)')[0]
                  == ERRORS + 'Timeout', timeout=10, what='slots of departed callers to be freed')
+
+    def test_waiting_requests_are_answered_at_shutdown(self):
+        pending = self.client.call_async('Request', (1, 1, GARBAGE, 30000), '(uuayu)')
+        wait_for(lambda: self.client.pump() and self.client.call_error(
+            'Request', (1, 1, GARBAGE, 50), '(uuayu)')[0] == ERRORS + 'Timeout', what='the request to wait')
+        self.cnd.signal(signal.SIGTERM)
+        self.client.pump(lambda: pending, timeout=20)
+        self.assertEqual(pending.get('error'), 'org.freedesktop.DBus.Error.Failed')
+        self.assertIn('shutting down', pending.get('message', ''))
+        self.assertEqual(self.cnd.wait_exit(), 0)
 
     def request_ok(self):
         self.client.call('Request', (1, 1, LISTEN, 5000), '(uuayu)')

@@ -149,6 +149,16 @@ class Cnfeed(CndTestCase):
         self.client.settle(2.5)                                  # two scans more
         self.assertEqual(len(self.seen(self.added, IDX, 6)), 1)
 
+    def test_service_loaded_again_gets_the_request_again(self):
+        insmod()
+        self.start_cnd(f'[Notify]\nGroup={NOTIFY_GROUP}\n')
+        wait_for(lambda: param('active_requests') == 1, what="cnd's request")
+        rmmod()
+        insmod()                 # within one scan interval, the same ids and names
+        wait_for(lambda: param('active_requests') == 1, timeout=30, what='the request sent again')
+        self.assertEqual(self.status(cmd(ADD, val=7)), 0)
+        self.client.pump(lambda: self.seen(self.added, IDX, 7), timeout=30)
+
     def test_rmmod_removes_every_id(self):
         insmod()
         self.start_cnd(f'[Notify]\nGroup={NOTIFY_GROUP}\n')
