@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import BUILD_DIR, Client, Daemon, PrivateBus  # noqa: E402
+from cndtest import BUILD_DIR, Client, Daemon, PrivateBus, rss_kib  # noqa: E402
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 GROUP = 31
@@ -52,14 +52,6 @@ def cpu_seconds(pid):
     with open(f'/proc/{pid}/stat') as f:
         fields = f.read().rsplit(')', 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def rss_kib(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    return 0
 
 
 def subscribers(address, n, expect, idle_ms=3000):

@@ -435,6 +435,14 @@ class CndTestCase(unittest.TestCase):
         return {k: props[k] for k in ('ReceivedMessages', 'RejectedMessages', 'KernelDroppedMessages',
                                       'BusDroppedMessages', 'Overruns')}
 
+    def wait_settled(self, timeout=300):
+        """Waits until cnd's counters stop moving: whatever was in flight has been handled."""
+        def settled():
+            c = self.counters()
+            time.sleep(1.0)
+            return c == self.counters()
+        wait_for(settled, timeout=timeout, interval=0.5, what="cnd's counters to settle")
+
     def wait_counter(self, name, value, timeout=10.0):
         wait_for(lambda: self.counters()[name] >= value, timeout, what=f'{name} >= {value}')
 
@@ -555,3 +563,12 @@ class ConnectorList:
 
     def remove(self):
         os.unlink(self.path)
+
+
+def rss_kib(pid):
+    """A process's resident memory."""
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0

@@ -14,7 +14,7 @@ import time
 
 import unittest
 
-from cndtest import BUILD_DIR, CndTestCase, main, wait_for
+from cndtest import BUILD_DIR, CndTestCase, main, rss_kib, wait_for
 
 # Memory and timing are the plain build's to measure: valgrind and ASan change both.
 CHECKED_BUILD = bool(os.environ.get('CND_TEST_WRAPPER') or os.environ.get('CND_TEST_SANITIZED'))
@@ -25,14 +25,6 @@ IDX = 0x4848
 # cnd(8), LOSS ACCOUNTING: with the default MaxQueuedSignals=8192 and small messages cnd stays
 # below this much resident memory whatever its subscribers do.
 RSS_BOUND_KIB = 32 * 1024
-
-
-def rss_kib(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    return 0
 
 
 class Sampler(threading.Thread):
@@ -114,11 +106,7 @@ class StalledSubscriber(CndTestCase):
         # The stall ends: the stalled subscriber reads (or is gone); everything settles.
         stalled.send_signal(signal.SIGCONT)
 
-        def settled():
-            c = self.counters()
-            time.sleep(1.0)
-            return c == self.counters()
-        wait_for(settled, timeout=300, interval=0.5, what="cnd's counters to settle")
+        self.wait_settled()
 
         def witness_count():
             witness.send_signal(signal.SIGUSR1)
@@ -169,11 +157,7 @@ class NoSubscriber(CndTestCase):
         sampler.stopping.set()
         sampler.join()
 
-        def settled():
-            c = self.counters()
-            time.sleep(1.0)
-            return c == self.counters()
-        wait_for(settled, timeout=120, interval=0.5, what="cnd's counters to settle")
+        self.wait_settled()
         after = self.counters()
         received = after['ReceivedMessages'] - before['ReceivedMessages']
         kernel = after['KernelDroppedMessages'] - before['KernelDroppedMessages']
