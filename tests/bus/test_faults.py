@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Faults: a broken connector socket, the bus going away, reload storms under traffic."""
 
+import os
 import signal
 import subprocess
 import threading
@@ -48,7 +49,8 @@ class BusLoss(CndTestCase):
         start = time.monotonic()
         rc = self.cnd.wait_exit(timeout=10)
         self.assertNotEqual(rc, 0)
-        self.assertLess(time.monotonic() - start, 1.0)
+        # Under valgrind the leak check at exit takes its own time.
+        self.assertLess(time.monotonic() - start, 5.0 if os.environ.get('CND_TEST_WRAPPER') else 1.0)
 
 
 class ReloadStorm(CndTestCase):
