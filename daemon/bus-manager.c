@@ -65,11 +65,16 @@ static int property_get_kernel_dropped(sd_bus *bus, const char *path, const char
         return sd_bus_message_append(reply, "t", m->kernel_dropped);
 }
 
-/* Reads (idx, val, data) and checks what Send and Request have in common. */
-static int read_message_args(Manager *m, sd_bus_message *call, sd_bus_error *error,
-                             uint32_t *idx, uint32_t *val, const void **data, size_t *size) {
+/* What Send and Request begin with: the caller's right (asked of the bus, see bus-access.c),
+ * then (idx, val, data), checked. Returns 1 to go on, 0 if the call comes again once the bus
+ * has answered (the handler returns 1), or a negative errno with *error set. */
+static int begin_message_call(Manager *m, sd_bus_message *call, sd_bus_error *error,
+                              uint32_t *idx, uint32_t *val, const void **data, size_t *size) {
         int r;
 
+        r = bus_verify_admin_async(m, call, error);
+        if (r <= 0)
+                return r;
         r = sd_bus_message_read(call, "uu", idx, val);
         if (r < 0)
                 return r;
@@ -80,7 +85,7 @@ static int read_message_args(Manager *m, sd_bus_message *call, sd_bus_error *err
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Data of %zu bytes is longer than the connector's maximum of %u.",
                                          *size, CONNECTOR_MAX_MSG_SIZE);
-        return 0;
+        return 1;
 }
 
 static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t val,
@@ -108,12 +113,9 @@ static int method_send(sd_bus_message *call, void *userdata, sd_bus_error *error
         size_t size;
         int r;
 
-        r = bus_verify_admin_async(m, call, error);
+        r = begin_message_call(m, call, error, &idx, &val, &data, &size);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
-        r = read_message_args(m, call, error, &idx, &val, &data, &size);
-        if (r < 0)
-                return r;
         r = send_checked(m, error, idx, val, data, size, &seq, &ack);
         if (r < 0)
                 return r;
@@ -127,12 +129,9 @@ static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *er
         size_t size;
         int r;
 
-        r = bus_verify_admin_async(m, call, error);
+        r = begin_message_call(m, call, error, &idx, &val, &data, &size);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
-        r = read_message_args(m, call, error, &idx, &val, &data, &size);
-        if (r < 0)
-                return r;
         r = sd_bus_message_read(call, "u", &timeout_msec);
         if (r < 0)
                 return r;

@@ -7,6 +7,7 @@ message: delivered to a healthy witness, or counted as dropped by the kernel or 
 
 import os
 import pwd
+import re
 import signal
 import subprocess
 import threading
@@ -25,6 +26,15 @@ IDX = 0x4848
 # cnd(8), LOSS ACCOUNTING: with the default MaxQueuedSignals=8192 and small messages cnd stays
 # below this much resident memory whatever its subscribers do.
 RSS_BOUND_KIB = 32 * 1024
+
+
+def inject(seconds, rate=0, nice=0, size=16):
+    """Multicasts messages of size bytes for that long (at a rate, or as fast as the kernel takes
+    them); returns how many went out."""
+    inj = subprocess.run(['nice', '-n', str(nice), os.path.join(HELPERS, 'cn-inject'), str(GROUP), str(IDX), '0',
+                          '4000000000', str(size), str(rate), '0', str(seconds)],
+                         capture_output=True, text=True, check=True)
+    return int(inj.stdout.split()[1])
 
 
 class Sampler(threading.Thread):
@@ -92,10 +102,7 @@ class StalledSubscriber(CndTestCase):
         pings_before = self.cnd.read_notifications().count('WATCHDOG=1')
         # The load generator yields to the rest on this small machine: the witness must be able
         # to keep up with what the bus passes on, or the bus (dbus-broker) cuts it off too.
-        inj = subprocess.run(['nice', '-n', '10', os.path.join(HELPERS, 'cn-inject'), str(GROUP), str(IDX), '0',
-                              '4000000000', '16', str(self.RATE), '0', str(self.SECONDS)],
-                             capture_output=True, text=True, check=True)
-        sent = int(inj.stdout.split()[1])
+        sent = inject(self.SECONDS, self.RATE, nice=10)
         sampler.stopping.set()
         sampler.join()
         pings = self.cnd.read_notifications().count('WATCHDOG=1') - pings_before
@@ -151,9 +158,7 @@ class NoSubscriber(CndTestCase):
         before = self.counters()
         sampler = Sampler(self.cnd.proc.pid, self.bus.address)
         sampler.start()
-        inj = subprocess.run([os.path.join(HELPERS, 'cn-inject'), str(GROUP), str(IDX), '0', '4000000000',
-                              '16', '0', '0', '30'], capture_output=True, text=True, check=True)
-        sent = int(inj.stdout.split()[1])
+        sent = inject(30)
         sampler.stopping.set()
         sampler.join()
 
@@ -166,6 +171,41 @@ class NoSubscriber(CndTestCase):
               f'max RSS {sampler.max_rss} KiB')
         self.assertEqual(received + kernel, sent)
         self.assertLess(sampler.max_rss, RSS_BOUND_KIB)
+        self.assertIsNone(self.cnd.proc.poll())
+
+
+class QueueBytesBound(CndTestCase):
+    """MaxQueuedBytes= bounds the bus queue when signals are large, long before the count bound
+    would: the bus is stopped, cnd's writes back up, and cnd pauses its socket."""
+    CONFIG = (f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
+              f'ReceiveBufferSize=64M\n[Bus]\nMaxQueuedSignals=100000\nMaxQueuedBytes=256K\n')
+
+    def test_large_signals_pause_at_the_byte_bound(self):
+        n = 2000
+        self.injector.send(GROUP, IDX, 0, seq=0xffffffff)      # the id object first
+        wait_for(lambda: self.counters()['ReceivedMessages'] >= 1, what='the first message')
+        before = self.counters()
+
+        for p in self.bus.procs:
+            p.send_signal(signal.SIGSTOP)
+        try:
+            subprocess.run([os.path.join(HELPERS, 'cn-inject'), str(GROUP), str(IDX), '0', str(n), '16384'],
+                           check=True, capture_output=True)
+            wait_for(lambda: 'pausing the connector socket' in self.cnd.log_text(), what='the pause')
+        finally:
+            for p in self.bus.procs:
+                p.send_signal(signal.SIGCONT)
+
+        line = next(l for l in self.cnd.log_text().splitlines() if 'pausing the connector socket' in l)
+        queued, kib = (int(x) for x in re.search(r'holds (\d+) signals, about (\d+) KiB', line).groups())
+        # 256 KiB of 16 KiB signals: about 15, nowhere near the 100000 the count bound allows.
+        self.assertLess(queued, 100)
+        self.assertLessEqual(kib, 256 + 17)
+
+        self.wait_settled()
+        after = self.counters()
+        self.assertEqual(after['ReceivedMessages'] - before['ReceivedMessages'] +
+                         after['KernelDroppedMessages'] - before['KernelDroppedMessages'], n)
         self.assertIsNone(self.cnd.proc.poll())
 
 
