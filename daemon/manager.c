@@ -434,6 +434,18 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         return 0;
 }
 
+static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        /* Unless cnd itself is leaving, the bus went away or closed cnd's connection: dbus-broker
+         * does that to a peer that goes over its quota, e.g. behind a subscriber that stalled. */
+        if (m->stopped)
+                return 0;
+        log_error("The system bus closed cnd's connection (the bus stopped, or dropped cnd, "
+                  "e.g. for going over its quota); exiting so that the service is restarted.");
+        return sd_event_exit(m->event, EXIT_FAILURE);
+}
+
 static int connect_bus(Manager *m) {
         int r;
 
@@ -444,10 +456,12 @@ static int connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         /* Losing the bus ends the event loop with a failure, so the service manager restarts
-         * us instead of leaving a daemon nobody can reach. */
-        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+         * us instead of leaving a daemon nobody can reach; on_bus_disconnected() says why first.
+         * A match on the local Disconnected signal stays in sd-bus, it is not sent to the bus. */
+        r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, m);
         if (r < 0)
-                return log_error_errno(r, "Failed to set exit on disconnect: %m");
+                return log_error_errno(r, "Failed to watch for the bus connection's end: %m");
         /* cnd closes the bus itself, after it has answered what waits (manager_stop()). */
         r = sd_bus_set_close_on_exit(m->bus, false);
         if (r < 0)

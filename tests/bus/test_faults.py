@@ -51,6 +51,8 @@ class BusLoss(CndTestCase):
         self.assertNotEqual(rc, 0)
         # Under valgrind the leak check at exit takes its own time.
         self.assertLess(time.monotonic() - start, 5.0 if os.environ.get('CND_TEST_WRAPPER') else 1.0)
+        # It says why before it goes.
+        self.assertRegex(self.cnd.log_text(), r"<3>(\S+:\d+: )?The system bus closed cnd's connection")
 
 
 class ReloadStorm(CndTestCase):
