@@ -29,7 +29,9 @@ class Unit(unittest.TestCase):
         self.assertEqual(s['Type'], ['notify'])
         self.assertEqual(s['BusName'], ['org.cnd.Connector1'])
         self.assertEqual(s['Restart'], ['on-failure'])
+        self.assertEqual(s['User'], ['cnd'])
         self.assertEqual(s['CapabilityBoundingSet'], ['CAP_NET_ADMIN'])
+        self.assertEqual(s['AmbientCapabilities'], ['CAP_NET_ADMIN'])
         self.assertEqual(s['ProtectSystem'], ['strict'])
         self.assertEqual(s['RestrictAddressFamilies'], ['AF_UNIX AF_NETLINK'])
         self.assertIn('WatchdogSec', s)
@@ -74,6 +76,21 @@ class Install(unittest.TestCase):
             self.assertTrue(any(f.endswith('system/cnd.service') for f in files))
             for page in ('man8/cnd.8', 'man5/cnd.conf.5', 'man5/org.cnd.Connector1.5'):
                 self.assertTrue(any(f.endswith(page) for f in files), sorted(files))
+
+            # The service's user and the admin group, for systemd-sysusers.
+            sysusers = [f for f in files if f.endswith('sysusers.d/cnd.conf')]
+            self.assertEqual(len(sysusers), 1, sorted(files))
+            with open(os.path.join(d, sysusers[0])) as f:
+                entries = [line.split()[:2] for line in f if line.strip() and not line.startswith('#')]
+            self.assertEqual(entries, [['u', 'cnd'], ['g', 'cnd-admin']])
+
+            # Bus activation hands the start to systemd.
+            activation = [f for f in files if f.endswith('dbus-1/system-services/org.cnd.Connector1.service')]
+            self.assertEqual(len(activation), 1, sorted(files))
+            with open(os.path.join(d, activation[0])) as f:
+                text = f.read()
+            for line in ('[D-BUS Service]', 'Name=org.cnd.Connector1', 'User=root', 'SystemdService=cnd.service'):
+                self.assertIn(line, text.splitlines())
 
 
 if __name__ == '__main__':
