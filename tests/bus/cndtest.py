@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Integration test harness: a private bus (dbus-daemon or dbus-broker) with the shipped
-policy, cnd started against it and the real kernel connector, D-Bus clients, and a netlink
-injector that multicasts hand-made cn_msg into connector groups as root (SPEC §5)."""
+policy, cnd started against it as its own user and the real kernel connector, D-Bus clients,
+and a netlink injector that multicasts hand-made cn_msg into connector groups as root.
 
+Nothing that runs as another user (cnd as user cnd, clients as nobody) is run from the clone:
+it may live in /root, mode 0700. reachable() hands them copies in a directory they can read."""
+
+import atexit
+import errno
 import os
 import pwd
 import shutil
@@ -71,6 +76,67 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configur
 """
 
 
+# What cnd.service runs as (units/cnd.sysusers) and the one capability it keeps.
+DAEMON_USER = 'cnd'
+DAEMON_CAPS = ('net_admin',)
+
+_staged = {}
+_stage_dir = None
+
+
+def reachable(path):
+    """A copy of path that every user may read and run, made once per test process."""
+    global _stage_dir
+    path = os.path.realpath(path)
+    if path not in _staged:
+        if _stage_dir is None:
+            _stage_dir = tempfile.mkdtemp(prefix='cnd-stage-')
+            os.chmod(_stage_dir, 0o755)
+            atexit.register(shutil.rmtree, _stage_dir, True)
+        # One directory per file keeps the name (Python modules import each other by it).
+        d = os.path.join(_stage_dir, str(len(_staged)))
+        os.mkdir(d, 0o755)
+        _staged[path] = os.path.join(d, os.path.basename(path))
+        shutil.copy2(path, _staged[path])
+        os.chmod(_staged[path], 0o755)
+    return _staged[path]
+
+
+def reachable_modules(*names):
+    """A directory every user can read holding the harness modules (and names, from tests/),
+    for PYTHONPATH: busclient.py run as nobody imports cndtest."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    d = os.path.dirname(reachable(os.path.join(here, 'cndtest.py')))
+    for name in ('busclient.py',) + names:
+        src = name if os.path.isabs(name) else os.path.join(here, name)
+        dst = os.path.join(d, os.path.basename(src))
+        if not os.path.exists(dst):
+            shutil.copy2(src, dst)
+            os.chmod(dst, 0o755)
+    return d
+
+
+def ensure_user(name):
+    """cnd's own system user, as its package creates it through sysusers.d."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(['useradd', '--system', '--no-create-home', '--home-dir', '/',
+                        '--shell', '/usr/sbin/nologin', name], check=True)
+        return pwd.getpwnam(name)
+
+
+def as_user(user, caps=()):
+    """setpriv arguments that run a command as user with only caps (ambient, as systemd's
+    AmbientCapabilities= gives them) and no supplementary groups."""
+    if user == 'root':
+        return []
+    pw = ensure_user(user) if user == DAEMON_USER else pwd.getpwnam(user)
+    keep = ''.join(f',+{c}' for c in caps)
+    return ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
+            f'--inh-caps=-all{keep}', f'--ambient-caps=-all{keep}', f'--bounding-set=-all{keep}']
+
+
 def wait_for(predicate, timeout=20.0, interval=0.02, what='condition'):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -99,6 +165,7 @@ class PrivateBus:
         return conf
 
     def start(self):
+        ensure_user(DAEMON_USER)     # the policy names it; a bus ignores a user it cannot resolve
         if self.kind == 'dbus-daemon':
             conf = self._write_conf(f'<listen>{self.address}</listen>')
             self.procs.append(subprocess.Popen(['dbus-daemon', '--nofork', '--config-file=' + conf],
@@ -122,14 +189,18 @@ class PrivateBus:
         return self.log
 
     def _start_journal_sink(self):
-        # dbus-broker logs to the journal socket; give it something that takes datagrams.
+        """dbus-broker logs to the journal socket and waits on it: make sure something reads it.
+        A socket whose reader is gone (an interrupted run's) is replaced, not trusted by its
+        path; a live one (a real journald, or another run's sink) is left alone."""
         path = '/run/systemd/journal/socket'
-        if os.path.exists(path):
+        if journal_has_reader(path):
             return
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        self.journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.journal.bind(path)
-        self.journal.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        self.journal = JournalSink(path)
         self.journal_path = path
 
     def _answers(self):
@@ -154,19 +225,67 @@ class PrivateBus:
             self.log.close()
         if getattr(self, 'journal_path', None):
             self.journal.close()
-            os.unlink(self.journal_path)
             self.journal_path = None
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def journal_has_reader(path):
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        probe.connect(path)
+        return True
+    except OSError as e:
+        # ECONNREFUSED: the file is there but nobody is bound to it any more.
+        if e.errno not in (errno.ENOENT, errno.ECONNREFUSED):
+            raise
+        return False
+    finally:
+        probe.close()
+
+
+class JournalSink:
+    """Takes journal datagrams and throws them away, from a thread, so a logger never blocks."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.sock.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        while not self.stopping.is_set():
+            try:
+                self.sock.recv(1 << 16)
+            except (socket.timeout, OSError):
+                pass
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        self.sock.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
 
 
 class Daemon:
     """cnd itself, with a config file of the test's and a notify socket to watch it."""
 
-    def __init__(self, bus, config='', args=(), log_level='debug', prefix=()):
+    def __init__(self, bus, config='', args=(), log_level='debug', prefix=(), user=DAEMON_USER,
+                 caps=DAEMON_CAPS):
         self.bus = bus
+        # As the service runs it: its own user with only CAP_NET_ADMIN (caps=() for none).
+        self.user = user
+        self.caps = caps
         # CND_TEST_WRAPPER runs cnd under a tool (meson test --setup valgrind).
         self.prefix = list(prefix) + os.environ.get('CND_TEST_WRAPPER', '').split()
         self.dir = tempfile.mkdtemp(prefix='cnd-daemon-')
+        os.chmod(self.dir, 0o755)
         self.config_path = os.path.join(self.dir, 'cnd.conf')
         self.write_config(config)
         self.args = list(args)
@@ -175,6 +294,7 @@ class Daemon:
         self.notify_path = os.path.join(self.dir, 'notify')
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
+        os.chmod(self.notify_path, 0o666)
         self.notify.settimeout(0.1)
         self.notifications = []
         self.notify_lock = threading.Lock()
@@ -193,7 +313,9 @@ class Daemon:
         e.update({'DBUS_SYSTEM_BUS_ADDRESS': self.bus.address, 'NOTIFY_SOCKET': self.notify_path})
         e.update(env or {})
         self.log = open(self.log_path, 'w')
-        self.proc = subprocess.Popen(self.prefix + [CND, '--config=' + self.config_path, '--no-drop-ins',
+        binary = CND if self.user == 'root' else reachable(CND)
+        self.proc = subprocess.Popen(as_user(self.user, self.caps) + self.prefix +
+                                     [binary, '--config=' + self.config_path, '--no-drop-ins',
                                       '--log-level=' + self.log_level] + self.args,
                                      env=e, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
@@ -451,16 +573,20 @@ def main():
     unittest.main(verbosity=2)
 
 
-def run_as(user, address, *args, groups=(), timeout=30):
-    """Runs busclient.py as another user; returns its JSON answer."""
-    import json
+def _busclient_as(user, address, args, groups):
+    modules = reachable_modules()
     pw = pwd.getpwnam(user)
     cmd = ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}']
     cmd += [f'--groups={",".join(str(g) for g in groups)}'] if groups else ['--clear-groups']
-    cmd += ['/usr/bin/python3', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'busclient.py'),
-            address] + [str(a) for a in args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                       env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__))))
+    cmd += ['/usr/bin/python3', os.path.join(modules, 'busclient.py'), address] + [str(a) for a in args]
+    return cmd, dict(os.environ, PYTHONPATH=modules)
+
+
+def run_as(user, address, *args, groups=(), timeout=30):
+    """Runs busclient.py as another user; returns its JSON answer."""
+    import json
+    cmd, env = _busclient_as(user, address, args, groups)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if p.returncode != 0 or not p.stdout.strip():
         raise AssertionError(f'client as {user} failed ({p.returncode}): {p.stderr}')
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -468,13 +594,9 @@ def run_as(user, address, *args, groups=(), timeout=30):
 
 def spawn_as(user, address, *args, groups=()):
     """Like run_as, in the background; the caller reads its stdout."""
-    pw = pwd.getpwnam(user)
-    cmd = ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}']
-    cmd += [f'--groups={",".join(str(g) for g in groups)}'] if groups else ['--clear-groups']
-    cmd += ['/usr/bin/python3', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'busclient.py'),
-            address] + [str(a) for a in args]
+    cmd, env = _busclient_as(user, address, args, groups)
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__))))
+                            text=True, env=env)
 
 
 def ensure_group(name):
@@ -552,6 +674,7 @@ class ConnectorList:
 
     def __init__(self, ids=(('cn_proc', 1, 1),)):
         fd, self.path = tempfile.mkstemp(prefix='cnd-connector-')
+        os.fchmod(fd, 0o644)         # cnd reads it as its own user
         os.close(fd)
         self.write(ids)
 

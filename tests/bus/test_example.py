@@ -9,7 +9,7 @@ import select
 import subprocess
 import time
 
-from cndtest import SOURCE_DIR, CndTestCase, main
+from cndtest import SOURCE_DIR, CndTestCase, main, reachable
 
 EXAMPLE = os.path.join(SOURCE_DIR, 'man', 'examples', 'proc-watch.py')
 
@@ -20,7 +20,7 @@ class Example(CndTestCase):
     def test_proc_watch_as_nobody(self):
         pw = pwd.getpwnam('nobody')
         watcher = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
-                                    '/usr/bin/python3', EXAMPLE, '--timeout', '60'],
+                                    '/usr/bin/python3', reachable(EXAMPLE), '--timeout', '60'],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address))
         self.addCleanup(watcher.kill)

@@ -15,7 +15,7 @@ import time
 
 import unittest
 
-from cndtest import BUILD_DIR, CndTestCase, main, rss_kib, wait_for
+from cndtest import BUILD_DIR, CndTestCase, main, reachable, rss_kib, wait_for
 
 # Memory and timing are the plain build's to measure: valgrind and ASan change both.
 CHECKED_BUILD = bool(os.environ.get('CND_TEST_WRAPPER') or os.environ.get('CND_TEST_SANITIZED'))
@@ -71,14 +71,15 @@ class StalledSubscriber(CndTestCase):
     START = False
     SECONDS = 15
     RATE = 1000000      # ten times what one bus carries to one subscriber here (SPEC §5)
-    CHECK_LIVENESS = False      # dbus-daemon itself holds cnd's replies back (SPEC §5)
+    CHECK_LIVENESS = False      # dbus-daemon itself holds cnd's replies back
+    STALLED_USER = 'nobody'
 
     def subscriber(self, user):
         # Each as a user of its own: dbus-broker keeps its quotas per user, and the stalled
         # subscriber must use up only its own.
         pw = pwd.getpwnam(user)
         p = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
-                              os.path.join(HELPERS, 'bus-count'), self.bus.address,
+                              reachable(os.path.join(HELPERS, 'bus-count')), self.bus.address,
                               f'/org/cnd/Connector1/id/{IDX}', '0', '600000'],
                              stdout=subprocess.PIPE, text=True)
         self.addCleanup(p.kill)
@@ -93,7 +94,7 @@ class StalledSubscriber(CndTestCase):
         self.injector.send(GROUP, IDX, 0, seq=0xffffffff)
         time.sleep(0.5)
         witness = self.subscriber('daemon')
-        stalled = self.subscriber('nobody')
+        stalled = self.subscriber(self.STALLED_USER)
         stalled.send_signal(signal.SIGSTOP)
         before = self.counters()
 
@@ -148,6 +149,12 @@ class StalledSubscriber(CndTestCase):
 class StalledSubscriberBroker(StalledSubscriber):
     BUS_KIND = 'dbus-broker'
     CHECK_LIVENESS = True
+
+
+class StalledRootSubscriberBroker(StalledSubscriberBroker):
+    """dbus-broker keeps its quotas per user: cnd runs as its own, so a stalled subscriber
+    running as root uses up root's quota, and the broker does not disconnect cnd."""
+    STALLED_USER = 'root'
 
 
 @unittest.skipIf(CHECKED_BUILD, 'resource limits are measured on the plain build')

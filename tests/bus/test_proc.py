@@ -237,7 +237,7 @@ class JoinFailure(CndTestCase):
     START = False
 
     def test_failed_join_in_status(self):
-        self.cnd.prefix = ['setpriv', '--bounding-set=-net_admin']
+        self.cnd.caps = ()
         self.cnd.write_config('[Connector]\nGroups=2 3\n')
         self.cnd.start()
         wait_for(lambda: any('Could not join group(s) 2' in n for n in self.cnd.read_notifications()),

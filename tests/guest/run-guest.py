@@ -4,9 +4,12 @@
 system as the guest's, read-only over virtio-9p, and writable tmpfs on /tmp, /run and /var/tmp.
 The host cannot load modules; the guest can, so kernel/cnfeed is tested there.
 
-    run-guest.py [--timeout SEC] [--kernel VERSION] [--memory MiB] -- COMMAND [ARG...]
+    run-guest.py [--timeout SEC] [--kernel VERSION] [--memory MiB] [--share DIR]... -- COMMAND [ARG...]
 
-The command runs as root in the guest, in the current directory, through /bin/sh. Its output
+Each --share DIR (and the current directory) is exported to the guest on its own, read-only, and
+mounted at the same path after the tmpfs mounts: a source or build tree in /tmp or /var/tmp
+would otherwise be hidden under them. The command runs as root in the guest, in the current
+directory, through /bin/sh. Its output
 and the guest's kernel log go to OUTDIR (--out, default a temporary directory that is removed
 on success); the exit status is the command's. A guest that does not finish in time is killed
 and reported as a failure with its console log."""
@@ -44,6 +47,11 @@ mount -t tmpfs shm /root/dev/shm
 mount -t tmpfs tmp /root/tmp
 mount -t tmpfs run /root/run
 mount -t tmpfs vartmp /root/var/tmp
+while IFS="$(printf '\t')" read -r tag path; do
+        mkdir -p "/root$path"
+        mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose "$tag" "/root$path" ||
+                echo "guest: cannot mount $path"
+done < /shares
 mkdir -p "/root$out"
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none out "/root$out"
 echo "guest: up after $(cut -d' ' -f1 /proc/uptime) s" > "/root$out/boot"
@@ -65,7 +73,20 @@ def kernel_version(wanted):
     return versions[-1]
 
 
-def build_initramfs(workdir, version):
+def exported(shares):
+    """The directories to export, outermost first, without those inside another one."""
+    result = []
+    for d in sorted({os.path.realpath(s) for s in shares}, key=len):
+        if not any(d == r or d.startswith(r.rstrip('/') + '/') for r in result):
+            result.append(d)
+    return result
+
+
+def fsdev_path(path):
+    return path.replace(',', ',,')       # qemu's option syntax
+
+
+def build_initramfs(workdir, version, shares):
     root = os.path.join(workdir, 'initramfs')
     for d in ('bin', 'proc', 'sys', 'dev', 'root', 'modules'):
         os.makedirs(os.path.join(root, d), exist_ok=True)
@@ -75,6 +96,8 @@ def build_initramfs(workdir, version):
         shutil.copy(f'/lib/modules/{version}/kernel/{m}.ko', os.path.join(root, 'modules', f'{i:02d}-{os.path.basename(m)}.ko'))
     with open(os.path.join(root, 'init'), 'w') as f:
         f.write(INIT)
+    with open(os.path.join(root, 'shares'), 'w') as f:
+        f.write(''.join(f'share{i}\t{d}\n' for i, d in enumerate(shares)))
     os.chmod(os.path.join(root, 'init'), 0o755)
     image = os.path.join(workdir, 'initramfs.cpio')
     files = subprocess.run(['find', '.'], cwd=root, capture_output=True, text=True, check=True).stdout
@@ -91,6 +114,7 @@ def main():
     ap.add_argument('--memory', type=int, default=2048)
     ap.add_argument('--cpus', type=int, default=2)
     ap.add_argument('--out', default=None)
+    ap.add_argument('--share', action='append', default=[])
     ap.add_argument('command', nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ['--'] else args.command
@@ -114,7 +138,8 @@ def main():
                       if k.startswith('CND_') or k in ('PYTHONPATH', 'PYTHONDONTWRITEBYTECODE'))
         f.write(f'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root\n'
                 f'{env}cd {shlex.quote(os.getcwd())}\n{shlex.join(command)}\n')
-    image = build_initramfs(work, version)
+    shares = exported(args.share + [os.getcwd()])
+    image = build_initramfs(work, version, shares)
 
     qemu = ['qemu-system-x86_64', '-accel', 'tcg,thread=multi', '-m', str(args.memory), '-smp', str(args.cpus),
             '-cpu', 'max', '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
@@ -124,6 +149,9 @@ def main():
             '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
             '-fsdev', f'local,id=out,path={out},security_model=passthrough',
             '-device', 'virtio-9p-pci,fsdev=out,mount_tag=out']
+    for i, d in enumerate(shares):
+        qemu += ['-fsdev', f'local,id=share{i},path={fsdev_path(d)},security_model=passthrough,readonly=on,multidevs=remap',
+                 '-device', f'virtio-9p-pci,fsdev=share{i},mount_tag=share{i}']
     console = os.path.join(out, 'console')
     start = time.monotonic()
     with open(console, 'wb') as con:

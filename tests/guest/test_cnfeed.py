@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
 from cndtest import (BUILD_DIR, CN_MSG, NETLINK_CONNECTOR, CndTestCase, Injector, MANAGER_IFACE,  # noqa: E402
-                     main, wait_for)
+                     main, reachable_modules, wait_for)
 
 import socket  # noqa: E402
 
@@ -220,7 +220,7 @@ class Refusals(CndTestCase):
     def as_nobody(self, code):
         p = subprocess.run(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
                             '/usr/bin/python3', '-c', code], capture_output=True, text=True, timeout=60,
-                           env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.abspath(__file__))))
+                           env=dict(os.environ, PYTHONPATH=reachable_modules(os.path.abspath(__file__))))
         self.assertEqual(p.returncode, 0, p.stderr)
         return p.stdout.strip()
 
