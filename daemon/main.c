@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-introspect.h"
 #include "conf.h"
 #include "log.h"
 #include "manager.h"
@@ -15,6 +16,7 @@ typedef struct Arguments {
         bool config_given;
         bool check_config;
         bool use_dropins;
+        const char *bus_introspect;
 } Arguments;
 
 static void help(void) {
@@ -26,19 +28,24 @@ static void help(void) {
                "     --no-drop-ins       Do not read cnd.conf.d drop-in directories\n"
                "     --check-config      Validate the configuration, print it, exit 0 or 1\n"
                "     --log-level=LEVEL   err, warning, notice, info (default) or debug\n"
+               "     --bus-introspect=INTERFACE\n"
+               "                         Print the D-Bus introspection XML of INTERFACE\n"
+               "                         (\"list\": the interfaces) and exit\n"
                "\nSee cnd(8) and cnd.conf(5).\n");
 }
 
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_argv(int argc, char *argv[], Arguments *args) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_NO_DROPINS, ARG_CHECK_CONFIG, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_NO_DROPINS, ARG_CHECK_CONFIG, ARG_LOG_LEVEL,
+               ARG_BUS_INTROSPECT };
         static const struct option options[] = {
-                { "help",         no_argument,       NULL, 'h'              },
-                { "version",      no_argument,       NULL, ARG_VERSION      },
-                { "config",       required_argument, NULL, ARG_CONFIG       },
-                { "no-drop-ins",  no_argument,       NULL, ARG_NO_DROPINS   },
-                { "check-config", no_argument,       NULL, ARG_CHECK_CONFIG },
-                { "log-level",    required_argument, NULL, ARG_LOG_LEVEL    },
+                { "help",           no_argument,       NULL, 'h'                },
+                { "version",        no_argument,       NULL, ARG_VERSION        },
+                { "config",         required_argument, NULL, ARG_CONFIG         },
+                { "no-drop-ins",    no_argument,       NULL, ARG_NO_DROPINS     },
+                { "check-config",   no_argument,       NULL, ARG_CHECK_CONFIG   },
+                { "log-level",      required_argument, NULL, ARG_LOG_LEVEL      },
+                { "bus-introspect", required_argument, NULL, ARG_BUS_INTROSPECT },
                 {}
         };
         int c, level;
@@ -71,6 +78,9 @@ static int parse_argv(int argc, char *argv[], Arguments *args) {
                         }
                         log_set_max_level(level);
                         break;
+                case ARG_BUS_INTROSPECT:
+                        args->bus_introspect = optarg;
+                        break;
                 default:
                         return -EINVAL;
                 }
@@ -102,6 +112,10 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &args);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        /* Before the configuration: the interfaces do not depend on it. */
+        if (args.bus_introspect)
+                return bus_introspect(stdout, args.bus_introspect) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         r = config_load(&config, args.config_file, args.config_given,
                         args.use_dropins ? CND_DROPIN_DIRS : NULL, &error);
