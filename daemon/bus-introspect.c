@@ -103,20 +103,13 @@ static int register_objects(Introspection *in) {
         /* One id, as a scan finds cn_proc's, so that the Id fallback has an object to show. */
         static const ConnectorEntry cn_proc = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC, .name = "cn_proc" };
         Manager *m = &in->manager;
-        int r;
 
         idtable_init(&m->ids, 1, NULL, NULL);
         if (idtable_apply_scan(&m->ids, &cn_proc, 1) < 0)
                 return log_oom();
 
         m->bus = in->server;
-        r = bus_manager_setup(m);
-        if (r < 0)
-                return r;
-        r = bus_proc_setup(m);
-        if (r < 0)
-                return r;
-        return bus_id_setup(m);
+        return bus_objects_setup(m);
 }
 
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error) {

@@ -294,3 +294,15 @@ int bus_manager_emit_overrun(Manager *m) {
         return sd_bus_emit_signal(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, "Overrun", "tt",
                                   m->kernel_dropped, m->bus_dropped);
 }
+
+int bus_objects_setup(Manager *m) {
+        int r;
+
+        r = bus_manager_setup(m);
+        if (r < 0)
+                return r;
+        r = bus_proc_setup(m);
+        if (r < 0)
+                return r;
+        return bus_id_setup(m);
+}

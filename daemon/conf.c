@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* cnd's configuration (SPEC §3). config_parse_text() is a pure function of the bytes it is given
+/* cnd's configuration (cnd.conf(5)). config_parse_text() is a pure function of the bytes it is given
  * (plus the group database for AdminGroup=), so the unit tests and the fuzzer can drive it
  * directly; config_load() adds the main file and the *.conf.d drop-ins on top of it.
  *

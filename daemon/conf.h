@@ -22,7 +22,7 @@
                 NULL,                           \
         })
 
-/* Kinds of cn_proc events, as bits of Config.proc_events, in the order of SPEC §2.3. */
+/* Kinds of cn_proc events, as bits of Config.proc_events, in the order of org.cnd.Connector1(5). */
 typedef enum ProcKind {
         PROC_KIND_FORK,
         PROC_KIND_EXEC,

@@ -14,6 +14,9 @@
 #define REOPEN_BURST 5
 #define REOPEN_INTERVAL_USEC (10 * USEC_PER_SEC)
 
+#define NO_CONNECTOR_HINT \
+        ". cnd needs a kernel with the connector (CONFIG_CONNECTOR) and must run in the initial network namespace."
+
 /* A message from an unknown id asks for a rescan, but not more often than this. */
 #define RESCAN_MIN_INTERVAL_USEC (250 * USEC_PER_MSEC)
 
@@ -467,13 +470,7 @@ static int connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to keep the bus open at exit: %m");
 
-        r = bus_manager_setup(m);
-        if (r < 0)
-                return r;
-        r = bus_proc_setup(m);
-        if (r < 0)
-                return r;
-        return bus_id_setup(m);
+        return bus_objects_setup(m);
 }
 
 static int open_netlink(Manager *m) {
@@ -481,7 +478,8 @@ static int open_netlink(Manager *m) {
 
         r = netlink_open(&m->netlink, m->config.receive_buffer_bytes);
         if (r < 0)
-                return log_error_errno(r, "Failed to open the connector socket: %m");
+                return log_error_errno(r, "Failed to open the connector socket: %m%s",
+                                       r == -EPROTONOSUPPORT ? NO_CONNECTOR_HINT : "");
         /* KernelDroppedMessages goes on across sockets: count from this one's start. */
         m->kernel_drops_raw = 0;
         manager_update_kernel_drops(m);
@@ -533,6 +531,11 @@ int manager_startup(Manager *m) {
         r = open_netlink(m);
         if (r < 0)
                 return r;
+        /* Outside the initial network namespace the socket opens and joins, but the kernel's
+         * connector is not there: nothing would ever arrive. */
+        if (access(m->connector_list_path, F_OK) < 0)
+                return log_error_errno(errno, "No kernel connector here (%s: %m)%s",
+                                       m->connector_list_path, NO_CONNECTOR_HINT);
 
         apply_groups(m, configured_groups(&m->config));
         (void) manager_scan_ids(m);
@@ -542,7 +545,10 @@ int manager_startup(Manager *m) {
         /* Last: whoever sees the name appear finds everything in place. */
         r = sd_bus_request_name(m->bus, CND_BUS_NAME, 0);
         if (r < 0)
-                return log_error_errno(r, "Failed to acquire bus name " CND_BUS_NAME ": %m");
+                return log_error_errno(r, "Failed to acquire bus name " CND_BUS_NAME ": %m%s",
+                                       r == -EACCES ? ". The bus's policy does not let this user own it: "
+                                       "is org.cnd.Connector1.conf installed in the bus's system.d, and the "
+                                       "bus reloaded since?" : "");
 
         log_info("cnd " PACKAGE_VERSION " running.");
         notify_ready(m);

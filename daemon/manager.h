@@ -62,7 +62,7 @@ typedef struct Manager {
         uint32_t notify_group;                  /* where id notifications come, 0 = none */
         uint64_t last_scan_usec;
 
-        /* Counters of SPEC §2.1; kernel drops are read from the socket on demand. */
+        /* Counters of org.cnd.Connector1(5); kernel drops are read from the socket on demand. */
         uint64_t received;
         uint64_t rejected;
         uint64_t bus_dropped;
@@ -154,6 +154,8 @@ int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error
 void bus_access_done(Manager *m);
 
 /* bus-manager.c */
+/* Every object cnd serves, on m->bus: the daemon's connection and --bus-introspect's alike. */
+int bus_objects_setup(Manager *m);
 int bus_manager_setup(Manager *m);
 int bus_manager_emit_id_added(Manager *m, const CnId *id);
 int bus_manager_emit_id_removed(Manager *m, const CnId *id);

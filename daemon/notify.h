@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The classic id-notification protocol on {-1,-1} (SPEC §4), cnd's side: with [Notify] Group=
+/* The classic id-notification protocol on {-1,-1} (cnfeed(4)), cnd's side: with [Notify] Group=
  * set, cnd asks the kernel's notification service for every id change on that group and turns
  * each notification into IdAdded/IdRemoved at once; the /proc/net/connector scan names the ids
  * and stays the fallback. */

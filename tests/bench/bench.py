@@ -14,7 +14,7 @@ ratios to the two ceilings of the same run. For the throughput scenarios the inj
 first queued in the reader's socket (the reader stopped) and then drained, so that on this
 2-core machine the load generator takes no CPU from what is measured; the rate is from the
 first delivery to the last. Every cnd scenario checks the counting rule of
-SPEC §2.1 (delivered + KernelDroppedMessages + BusDroppedMessages == injected) and says
+cnd(8) (delivered + KernelDroppedMessages + BusDroppedMessages == injected) and says
 VIOLATED loudly when it does not hold.
 
     tests/bench/bench.py [--count N] [--size BYTES] [--json] [--memory-run N]

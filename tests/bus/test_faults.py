@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Faults: a broken connector socket, the bus going away, reload storms under traffic."""
+"""Faults: a broken connector socket, the bus going away, reload storms under traffic, and
+start-up where cnd cannot work: no connector, a bus policy that refuses it."""
 
 import os
 import signal
@@ -8,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from cndtest import CndTestCase, ID_IFACE, main, wait_for
+from cndtest import CndTestCase, Daemon, ID_IFACE, main, wait_for
 
 GROUP = 29
 IDX = 0x4747
@@ -53,6 +54,37 @@ class BusLoss(CndTestCase):
         self.assertLess(time.monotonic() - start, 5.0 if os.environ.get('CND_TEST_WRAPPER') else 1.0)
         # It says why before it goes.
         self.assertRegex(self.cnd.log_text(), r"<3>(\S+:\d+: )?The system bus closed cnd's connection")
+
+
+class StartupRefused(CndTestCase):
+    """cnd does not start, and says why, where it cannot do its job."""
+    START = False
+
+    def start_failing(self, **kw):
+        self.cnd.stop()
+        self.cnd = Daemon(self.bus, f'[Connector]\nGroups={GROUP}\n', **kw)
+        self.addCleanup(self.cnd.stop)
+        self.cnd.start(wait=False)
+        self.assertNotEqual(self.cnd.wait_exit(), 0)
+        self.assertNotIn('READY=1', self.cnd.read_notifications())
+        return self.cnd.log_text()
+
+    def test_no_connector(self):
+        # The connector exists only in the initial network namespace: in another one, cnd meets
+        # what it would on a kernel without CONFIG_CONNECTOR, for real.
+        log = self.start_failing(user='root', prefix=['unshare', '--net'])
+        self.assertRegex(log, r'<3>(\S+:\d+: )?No kernel connector here \(/proc/net/connector: No such file')
+        self.assertIn('CONFIG_CONNECTOR', log)
+
+    def test_policy_refuses_the_name(self):
+        # The shipped policy lets only cnd (and root) own the name.
+        log = self.start_failing(user='nobody')
+        self.assertRegex(log, r'<3>(\S+:\d+: )?Failed to acquire bus name org.cnd.Connector1: Permission denied')
+        self.assertIn('org.cnd.Connector1.conf', log)
+
+
+class StartupRefusedBroker(StartupRefused):
+    BUS_KIND = 'dbus-broker'
 
 
 class ReloadStorm(CndTestCase):

@@ -70,7 +70,7 @@ class StalledSubscriber(CndTestCase):
     CONFIG = f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
     START = False
     SECONDS = 15
-    RATE = 1000000      # ten times what one bus carries to one subscriber here (SPEC §5)
+    RATE = 1000000      # ten times what one bus carries to one subscriber here
     CHECK_LIVENESS = False      # dbus-daemon itself holds cnd's replies back
     STALLED_USER = 'nobody'
 

@@ -38,10 +38,11 @@ class Unit(unittest.TestCase):
         self.assertNotIn('PrivateNetwork', s)  # the connector lives in the initial namespace
 
     def _with_built_binary(self, d):
-        # systemd-analyze checks that ExecStart= exists; point it at the build.
+        # systemd-analyze checks that ExecStart= exists; point it at the build (quoted: the
+        # clone may be in a path with spaces).
         path = os.path.join(d, 'cnd.service')
         with open(UNIT) as src, open(path, 'w') as dst:
-            dst.write(re.sub(r'^ExecStart=.*$', 'ExecStart=' + os.path.join(BUILD_DIR, 'daemon', 'cnd'),
+            dst.write(re.sub(r'^ExecStart=.*$', 'ExecStart="' + os.path.join(BUILD_DIR, 'daemon', 'cnd') + '"',
                              src.read(), flags=re.M))
         return path
 
@@ -83,6 +84,11 @@ class Install(unittest.TestCase):
             with open(os.path.join(d, sysusers[0])) as f:
                 entries = [line.split()[:2] for line in f if line.strip() and not line.startswith('#')]
             self.assertEqual(entries, [['u', 'cnd'], ['g', 'cnd-admin']])
+
+            # The interface descriptions, generated from the daemon's vtables.
+            for iface in ('Manager', 'Id', 'Proc'):
+                self.assertTrue(any(f.endswith(f'dbus-1/interfaces/org.cnd.Connector1.{iface}.xml') for f in files),
+                                sorted(files))
 
             # Bus activation hands the start to systemd.
             activation = [f for f in files if f.endswith('dbus-1/system-services/org.cnd.Connector1.service')]

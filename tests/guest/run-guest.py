@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-# In this order: each needs the ones before it (SPEC §5).
+# In this order: each needs the ones before it.
 MODULES = ['drivers/virtio/virtio_ring', 'drivers/virtio/virtio', 'drivers/virtio/virtio_pci_modern_dev',
            'drivers/virtio/virtio_pci_legacy_dev', 'drivers/virtio/virtio_pci', 'fs/netfs/netfs',
            'fs/fscache/fscache', 'net/9p/9pnet', 'net/9p/9pnet_virtio', 'fs/9p/9p']

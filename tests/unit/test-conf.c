@@ -500,7 +500,7 @@ static void test_syntax(void) {
         CHECK(c.proc_raw_messages);
         CHECK_PARSE_ERROR("[Connector]\r\n\r\nGroups=1\r\nGroups=x\r\n", 4, "invalid group 'x'");
 
-        /* Whole-line comments, and trailing ones after white space (as SPEC's example has). */
+        /* Whole-line comments, and trailing ones after white space (as cnd.conf(5)'s examples have). */
         parse_ok(&c, "#[Bogus]\n;[Bogus]\n[Connector]\n#Groups=x\n  ;Groups=x\nGroups=9\n");
         CHECK_EQ_INT(c.groups, GROUP_BIT(9));
         parse_ok(&c, "[Connector]\nGroups=1 3   # groups joined at start\nScanIntervalSec=5\t; often\n"

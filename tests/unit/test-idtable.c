@@ -1086,7 +1086,7 @@ static void test_random(void) {
 
 /* A notification registers an id before a scan can name it (it carries no name). The scan that
  * names it later sees the same registration, which must not come out as a removal and an
- * addition: SPEC section 4, "one change in the kernel gives one signal, however it was seen". */
+ * addition: cnfeed(4), "one change in the kernel gives one signal, however it was seen". */
 static void test_notification_then_scan(void) {
         IdTable t;
         Recorder r;
