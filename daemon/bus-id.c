@@ -79,10 +79,10 @@ static const sd_bus_vtable id_vtable[] = {
 int bus_id_setup(Manager *m) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, CN_ID_PATH_PREFIX, CND_ID_IFACE, id_vtable, id_find, m);
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, CND_ID_PATH_PREFIX, CND_ID_IFACE, id_vtable, id_find, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Id objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, CN_ID_PATH_PREFIX, id_enumerate, m);
+        r = sd_bus_add_node_enumerator(m->bus, NULL, CND_ID_PATH_PREFIX, id_enumerate, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Id enumerator: %m");
         return 0;

@@ -18,7 +18,7 @@ static int id_compare(uint32_t idx_a, uint32_t val_a, uint32_t idx_b, uint32_t v
 }
 
 void cn_id_format_path(char path[static CN_ID_PATH_MAX], uint32_t idx, uint32_t val) {
-        snprintf(path, CN_ID_PATH_MAX, CN_ID_PATH_PREFIX "/%" PRIu32 "/%" PRIu32, idx, val);
+        snprintf(path, CN_ID_PATH_MAX, CND_ID_PATH_PREFIX "/%" PRIu32 "/%" PRIu32, idx, val);
 }
 
 /* Canonical decimal only ("0", "17", no sign, no leading zero), so that every id has exactly
@@ -41,9 +41,9 @@ static const char *parse_u32_component(const char *s, uint32_t *ret) {
 int cn_id_parse_path(const char *path, uint32_t *idx, uint32_t *val) {
         const char *p;
 
-        if (strncmp(path, CN_ID_PATH_PREFIX "/", strlen(CN_ID_PATH_PREFIX "/")) != 0)
+        if (strncmp(path, CND_ID_PATH_PREFIX "/", strlen(CND_ID_PATH_PREFIX "/")) != 0)
                 return -EINVAL;
-        p = parse_u32_component(path + strlen(CN_ID_PATH_PREFIX "/"), idx);
+        p = parse_u32_component(path + strlen(CND_ID_PATH_PREFIX "/"), idx);
         if (!p || *p != '/')
                 return -EINVAL;
         p = parse_u32_component(p + 1, val);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cnd-bus-names.h"
+
 /* CN_CBQ_NAMELEN in the kernel: names in /proc/net/connector are at most 31 characters. */
 #define CN_NAME_MAX 32
 
@@ -83,4 +85,3 @@ void cn_id_format_path(char path[static CN_ID_PATH_MAX], uint32_t idx, uint32_t 
 /* Parses "/org/cnd/Connector1/id/<idx>/<val>" in canonical decimal; -EINVAL otherwise. */
 int cn_id_parse_path(const char *path, uint32_t *idx, uint32_t *val);
 
-#define CN_ID_PATH_PREFIX "/org/cnd/Connector1/id"

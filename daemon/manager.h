@@ -8,22 +8,13 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cnd-bus-names.h"
 #include "conf.h"
 #include "idtable.h"
 #include "log.h"
 #include "netlink.h"
 #include "proc.h"
 #include "request.h"
-
-#define CND_BUS_NAME "org.cnd.Connector1"
-#define CND_MANAGER_PATH "/org/cnd/Connector1"
-#define CND_MANAGER_IFACE "org.cnd.Connector1.Manager"
-#define CND_ID_IFACE "org.cnd.Connector1.Id"
-
-#define CND_ERROR_NO_SUCH_ID "org.cnd.Connector1.Error.NoSuchId"
-#define CND_ERROR_LIMITS_EXCEEDED "org.cnd.Connector1.Error.LimitsExceeded"
-#define CND_ERROR_KERNEL "org.cnd.Connector1.Error.KernelError"
-#define CND_ERROR_INVALID_CONFIG "org.cnd.Connector1.Error.InvalidConfig"
 
 typedef struct AdminQuery AdminQuery;
 

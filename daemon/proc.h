@@ -9,10 +9,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "cnd-bus-names.h"
 #include "proc-event.h"
-
-#define CND_PROC_PATH "/org/cnd/Connector1/proc"
-#define CND_PROC_IFACE "org.cnd.Connector1.Proc"
 
 typedef enum ProcFilterSupport {
         PROC_FILTER_UNKNOWN,    /* probing: the 8-byte LISTEN went out, its ack has not come */

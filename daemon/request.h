@@ -10,7 +10,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#define CND_ERROR_TIMEOUT "org.cnd.Connector1.Error.Timeout"
+#include "cnd-bus-names.h"
 
 typedef struct Request Request;
 

@@ -31,10 +31,27 @@ SOURCE_DIR = os.environ.get('CND_SOURCE_DIR', os.path.join(os.path.dirname(__fil
 CND = os.path.join(BUILD_DIR, 'daemon', 'cnd')
 POLICY = os.path.join(BUILD_DIR, 'dbus-policy', 'org.cnd.Connector1.conf')
 
-BUS_NAME = 'org.cnd.Connector1'
-MANAGER_PATH = '/org/cnd/Connector1'
-MANAGER_IFACE = 'org.cnd.Connector1.Manager'
-ID_IFACE = 'org.cnd.Connector1.Id'
+NAMES_HEADER = 'cnd-bus-names.h'
+
+
+def bus_names():
+    """The D-Bus names from the daemon's own header (beside this file when staged for another
+    user), without the CND_ prefix: {'BUS_NAME': 'org.cnd.Connector1', ...}."""
+    import re
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), NAMES_HEADER)
+    path = here if os.path.exists(here) else os.path.join(SOURCE_DIR, 'daemon', NAMES_HEADER)
+    with open(path) as f:
+        return {m[1]: m[2] for m in re.finditer(r'^#define CND_(\w+) "([^"]*)"', f.read(), re.M)}
+
+
+NAMES = bus_names()
+BUS_NAME = NAMES['BUS_NAME']
+MANAGER_PATH = NAMES['MANAGER_PATH']
+MANAGER_IFACE = NAMES['MANAGER_IFACE']
+ID_IFACE = NAMES['ID_IFACE']
+ID_PATH_PREFIX = NAMES['ID_PATH_PREFIX']
+PROC_PATH = NAMES['PROC_PATH']
+PROC_IFACE = NAMES['PROC_IFACE']
 
 NETLINK_CONNECTOR = 11
 NLMSG_DONE = 3
@@ -107,7 +124,7 @@ def reachable_modules(*names):
     for PYTHONPATH: busclient.py run as nobody imports cndtest."""
     here = os.path.dirname(os.path.abspath(__file__))
     d = os.path.dirname(reachable(os.path.join(here, 'cndtest.py')))
-    for name in ('busclient.py',) + names:
+    for name in ('busclient.py', os.path.join(SOURCE_DIR, 'daemon', NAMES_HEADER)) + names:
         src = name if os.path.isabs(name) else os.path.join(here, name)
         dst = os.path.join(d, os.path.basename(src))
         if not os.path.exists(dst):
