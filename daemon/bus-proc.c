@@ -46,6 +46,14 @@ static int property_get_kernel_filter(sd_bus *bus, const char *path, const char 
         return sd_bus_message_append(reply, "b", (int) (m->proc.support == PROC_FILTER_KERNEL));
 }
 
+static int property_get_subscription_error(sd_bus *bus, const char *path, const char *interface,
+                                           const char *property, sd_bus_message *reply, void *userdata,
+                                           sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", m->proc.error);
+}
+
 #define TAIL "u", cpu, "t", timestamp_ns
 
 static const sd_bus_vtable proc_vtable[] = {
@@ -56,6 +64,8 @@ static const sd_bus_vtable proc_vtable[] = {
         SD_BUS_PROPERTY("UnknownEvents", "t", NULL, offsetof(Manager, proc.unknown), 0),
         SD_BUS_PROPERTY("MalformedEvents", "t", NULL, offsetof(Manager, proc.malformed), 0),
         SD_BUS_PROPERTY("KernelFilter", "b", property_get_kernel_filter, 0, 0),
+        SD_BUS_PROPERTY("Listening", "b", NULL, offsetof(Manager, proc.listening), 0),
+        SD_BUS_PROPERTY("SubscriptionError", "s", property_get_subscription_error, 0, 0),
 
         SD_BUS_SIGNAL_WITH_ARGS("Fork",
                 SD_BUS_ARGS("u", parent_pid, "u", parent_tgid, "u", child_pid, "u", child_tgid, TAIL), 0),

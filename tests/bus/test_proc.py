@@ -11,10 +11,9 @@ import subprocess
 import tempfile
 import time
 
-from cndtest import (BUILD_DIR, CndTestCase, Daemon, ProcListener, main, spawn_as, wait_for)
+from cndtest import (BUILD_DIR, PROC_IFACE, PROC_PATH, CndTestCase, Daemon, ProcListener, main, spawn_as,
+                     wait_for)
 
-PROC_PATH = '/org/cnd/Connector1/proc'
-PROC_IFACE = 'org.cnd.Connector1.Proc'
 FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 SIGCHLD = 17
 
@@ -119,6 +118,10 @@ class ProcEvents(CndTestCase):
                                            'coredump', 'exit'])
         self.assertEqual(props['LostEvents'], 0)
         self.assertEqual(props['MalformedEvents'], 0)
+        self.assertEqual(props['Listening'], True)
+        self.assertEqual(props['SubscriptionError'], '')
+        self.client.call('LeaveGroup', (1,), '(u)')
+        self.assertEqual(self.client.get('Listening', path=PROC_PATH, iface=PROC_IFACE), False)
         xml = self.client.introspect(PROC_PATH)
         self.assertIn('<signal name="Exit">', xml)
         self.assertIn('<arg type="u" name="exit_signal"/>', xml)
@@ -228,6 +231,8 @@ class ErrorAck(CndTestCase):
                              for n in self.cnd.read_notifications()),
                  what='STATUS= with the error ack')
         self.assertIn('cn_proc refused PROC_CN_MCAST_LISTEN: Invalid argument', self.cnd.log_text())
+        self.assertEqual(self.client.get('SubscriptionError', path=PROC_PATH, iface=PROC_IFACE),
+                         'cn_proc refused PROC_CN_MCAST_LISTEN: Invalid argument')
         self.assertIsNone(self.cnd.proc.poll())
 
 
