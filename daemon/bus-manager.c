@@ -81,10 +81,10 @@ static int begin_message_call(Manager *m, sd_bus_message *call, sd_bus_error *er
         r = sd_bus_message_read_array(call, 'y', data, size);
         if (r < 0)
                 return r;
-        if (*size > CONNECTOR_MAX_MSG_SIZE)
+        if (*size > NETLINK_SEND_DATA_MAX)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Data of %zu bytes is longer than the connector's maximum of %u.",
-                                         *size, CONNECTOR_MAX_MSG_SIZE);
+                                         "Data of %zu bytes is longer than the kernel takes (%u).",
+                                         *size, NETLINK_SEND_DATA_MAX);
         return 1;
 }
 

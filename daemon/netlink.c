@@ -194,7 +194,7 @@ int netlink_send(Netlink *nl, uint32_t idx, uint32_t val, uint32_t seq, uint32_t
         struct cn_msg *msg;
         int r;
 
-        if (size > CONNECTOR_MAX_MSG_SIZE)
+        if (size > NETLINK_SEND_DATA_MAX)
                 return -EMSGSIZE;
 
         /* libnl's default message size is a page; a connector message may be four. */

@@ -4,6 +4,7 @@
 /* The NETLINK_CONNECTOR socket: opening it (libnl-3), group membership, batched non-blocking
  * reads, sending, and the kernel's drop counter. No parsing and no policy here. */
 
+#include <linux/connector.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,10 @@
  * 16 (nlmsghdr) + 20 (cn_msg) + 16384 bytes; a larger datagram is truncated and rejected. */
 #define NETLINK_BATCH 64
 #define NETLINK_DATAGRAM_MAX (20 * 1024)
+
+/* The most data a message to the kernel may carry: cn_rx_skb() silently drops one whose cn_msg
+ * header and data together exceed CONNECTOR_MAX_MSG_SIZE, so 16384 - 20 = 16364 bytes. */
+#define NETLINK_SEND_DATA_MAX (CONNECTOR_MAX_MSG_SIZE - 20)
 
 typedef struct Netlink Netlink;
 
