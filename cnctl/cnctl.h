@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* cnctl: what the command line asked for, handed to each verb. */
+
+#include <systemd/sd-bus.h>
+
+#include "output.h"
+
+typedef struct Cnctl {
+        Output out;
+        uint32_t kinds;         /* --kinds=, bits of ProcKind; 0 = every kind */
+        uint32_t timeout_msec;  /* --timeout=; 0 = cnd's default */
+        bool timeout_set;
+        sd_bus *bus;            /* opened by cnctl_bus() when a verb first needs it */
+} Cnctl;
+
+/* The system bus, connected on first use; NULL after printing why not. */
+sd_bus *cnctl_bus(Cnctl *c);
+
+int verb_status(Cnctl *c, int argc, char *argv[]);
+int verb_ids(Cnctl *c, int argc, char *argv[]);
+int verb_monitor(Cnctl *c, int argc, char *argv[]);
+int verb_proc(Cnctl *c, int argc, char *argv[]);
+int verb_send(Cnctl *c, int argc, char *argv[]);
+int verb_request(Cnctl *c, int argc, char *argv[]);
+int verb_join(Cnctl *c, int argc, char *argv[]);
+int verb_leave(Cnctl *c, int argc, char *argv[]);
+int verb_reload(Cnctl *c, int argc, char *argv[]);

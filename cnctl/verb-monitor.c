@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* cnctl monitor: the Message and Messages signals of some ids, or of all, one line (or one
+ * JSON object) per connector message. */
+
+#include <inttypes.h>
+
+#include "bus-util.h"
+#include "parse.h"
+#include "stream.h"
+
+/* Bytes of a message's data shown in a line. */
+#define DUMP_BYTES 8
+
+typedef struct Monitor {
+        Stream stream;
+        uint64_t last_cookie;   /* the message last printed: overlapping matches see it twice */
+} Monitor;
+
+typedef struct CnMessage {
+        uint32_t idx, val, seq, ack;
+        uint16_t flags;
+        const uint8_t *data;
+        size_t size;
+} CnMessage;
+
+static int print_message(Monitor *mon, const char *signal, const CnMessage *msg) {
+        const Output *o = &mon->stream.c->out;
+        char when[32], id[24];
+
+        if (o->json != JSON_OFF) {
+                _cleanup_(json_object_putp) json_object *j = json_object_new_object();
+                _cleanup_(freep) char *hex = hex_encode(msg->data, msg->size);
+
+                if (!j || !hex)
+                        return -ENOMEM;
+                json_object_object_add(j, "signal", json_object_new_string(signal));
+                json_object_object_add(j, "idx", json_object_new_int64(msg->idx));
+                json_object_object_add(j, "val", json_object_new_int64(msg->val));
+                json_object_object_add(j, "seq", json_object_new_int64(msg->seq));
+                json_object_object_add(j, "ack", json_object_new_int64(msg->ack));
+                json_object_object_add(j, "flags", json_object_new_int(msg->flags));
+                json_object_object_add(j, "data", json_object_new_string(hex));
+                return output_json(o, j);
+        }
+
+        format_clock(when, now_usec(CLOCK_REALTIME));
+        snprintf(id, sizeof(id), "%" PRIu32 ":%" PRIu32, msg->idx, msg->val);
+        printf("%s %-11s %10" PRIu32 " %10" PRIu32 " 0x%04x %5zu  ", when, id, msg->seq, msg->ack,
+               msg->flags, msg->size);
+        print_short_dump(stdout, msg->data, msg->size, DUMP_BYTES);
+        putchar('\n');
+        return fflush(stdout) == 0 ? 0 : -errno;
+}
+
+static int read_message(sd_bus_message *m, CnMessage *msg) {
+        int r;
+
+        r = sd_bus_message_read(m, "uuuuq", &msg->idx, &msg->val, &msg->seq, &msg->ack, &msg->flags);
+        if (r < 0)
+                return r;
+        return sd_bus_message_read_array(m, 'y', (const void **) &msg->data, &msg->size);
+}
+
+/* A batch names its id only in its object path, /org/cnd/Connector1/id/IDX/VAL. */
+static int id_from_path(const char *path, uint32_t *idx, uint32_t *val) {
+        size_t n = strlen(CND_ID_PATH_PREFIX);
+        bool any;
+
+        if (strncmp(path, CND_ID_PATH_PREFIX "/", n + 1) != 0)
+                return -EINVAL;
+        path += n + 1;
+        {
+                char buf[32], *slash;
+
+                if (strlen(path) >= sizeof(buf))
+                        return -EINVAL;
+                strcpy(buf, path);
+                slash = strchr(buf, '/');
+                if (!slash)
+                        return -EINVAL;
+                *slash = ':';
+                return parse_id(buf, false, idx, val, &any);
+        }
+}
+
+static int print_batch(Monitor *mon, sd_bus_message *m) {
+        CnMessage msg = {};
+        int r;
+
+        if (id_from_path(sd_bus_message_get_path(m), &msg.idx, &msg.val) < 0)
+                return 0;
+        r = sd_bus_message_enter_container(m, 'a', "(uuqay)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'r', "uuqay")) > 0) {
+                r = sd_bus_message_read(m, "uuq", &msg.seq, &msg.ack, &msg.flags);
+                if (r >= 0)
+                        r = sd_bus_message_read_array(m, 'y', (const void **) &msg.data, &msg.size);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r >= 0)
+                        r = print_message(mon, "Messages", &msg);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+static int on_id_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Monitor *mon = userdata;
+        uint64_t cookie = 0;
+        CnMessage msg;
+        int r = 0;
+
+        if (sd_bus_message_get_cookie(m, &cookie) >= 0 && cookie == mon->last_cookie)
+                return 0;
+        mon->last_cookie = cookie;
+
+        if (sd_bus_message_is_signal(m, CND_ID_IFACE, "Message")) {
+                if (read_message(m, &msg) >= 0)
+                        r = print_message(mon, "Message", &msg);
+        } else if (sd_bus_message_is_signal(m, CND_ID_IFACE, "Messages"))
+                r = print_batch(mon, m);
+        /* A signal that does not parse is not ours to judge; a failed write ends the stream. */
+        if (r == -EPIPE || r == -ENOSPC || r == -EIO)
+                return sd_event_exit(mon->stream.event, r);
+        return 0;
+}
+
+static int add_id_match(Monitor *mon, const char *arg) {
+        _cleanup_(freep) char *rule = NULL;
+        uint32_t idx, val;
+        bool any;
+        int r;
+
+        if (!arg)
+                r = asprintf(&rule, "interface='%s',path_namespace='%s'", CND_ID_IFACE, CND_ID_PATH_PREFIX);
+        else if (parse_id(arg, true, &idx, &val, &any) < 0)
+                return log_fail("Invalid connector id '%s': give IDX:VAL such as 1:1, or IDX alone.", arg);
+        else if (any)
+                r = asprintf(&rule, "interface='%s',path_namespace='%s/%" PRIu32 "'", CND_ID_IFACE,
+                             CND_ID_PATH_PREFIX, idx);
+        else
+                r = asprintf(&rule, "interface='%s',path='%s/%" PRIu32 "/%" PRIu32 "'", CND_ID_IFACE,
+                             CND_ID_PATH_PREFIX, idx, val);
+        if (r < 0)
+                return log_fail("Out of memory.");
+        return stream_add_match(&mon->stream, rule, on_id_signal, mon);
+}
+
+int verb_monitor(Cnctl *c, int argc, char *argv[]) {
+        Monitor mon = {};
+        int r;
+
+        /* Arguments first: a typo fails before anything is subscribed. */
+        for (int i = 1; i < argc; i++) {
+                uint32_t idx, val;
+                bool any;
+
+                if (parse_id(argv[i], true, &idx, &val, &any) < 0)
+                        return log_fail("Invalid connector id '%s': give IDX:VAL such as 1:1, or IDX alone.",
+                                        argv[i]);
+        }
+        r = stream_init(&mon.stream, c);
+        if (r < 0)
+                goto finish;
+        if (argc == 1)
+                r = add_id_match(&mon, NULL);
+        for (int i = 1; i < argc && r >= 0; i++)
+                r = add_id_match(&mon, argv[i]);
+        if (r >= 0)
+                r = stream_watch_cnd(&mon.stream);
+        if (r < 0)
+                goto finish;
+        if (c->out.json == JSON_OFF && c->out.legend) {
+                printf("%-15s %-11s %10s %10s %6s %5s  %s\n", "TIME", "ID", "SEQ", "ACK", "FLAGS", "LEN", "DATA");
+                fflush(stdout);
+        }
+        r = stream_run(&mon.stream);
+finish:
+        stream_done(&mon.stream);
+        return r;
+}
