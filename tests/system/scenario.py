@@ -1,0 +1,505 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The checks of the booted system test. Runs inside the guest as root, from a oneshot unit
+after multi-user.target (see run-system.py), with the installed cnd and cnfeed-dkms packages and
+the real system bus. Writes one JSON line per check to DIR/results.jsonl as it goes, so that a
+guest which hangs still reports what it got through, and DIR/done at the end.
+
+    scenario.py DIR        (DIR holds config.json: {"bus": "dbus-daemon"|"dbus-broker", ...})
+"""
+
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import time
+import traceback
+
+OUT = sys.argv[1]
+with open(os.path.join(OUT, 'config.json')) as f:
+    CONFIG = json.load(f)
+
+NAME = 'org.cnd.Connector1'
+PATH = '/org/cnd/Connector1'
+MANAGER = 'org.cnd.Connector1.Manager'
+PROC_PATH = '/org/cnd/Connector1/proc'
+UNIT = 'cnd.service'
+USER = 'cndtest'          # an ordinary user
+ADMIN = 'cndadmin'        # a member of cnd-admin
+DROPINS = '/etc/cnd/cnd.conf.d'
+UNIT_DROPINS = '/etc/systemd/system/cnd.service.d'
+CAP_NET_ADMIN = 1 << 12
+CNFEED_IDX, CNFEED_ADD, NOTIFY_GROUP = 17, 1, 20
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class Check:
+    """One reported check: the commands it ran and their output are its evidence."""
+
+    def __init__(self, name):
+        self.name = name
+        self.transcript = []
+        self.note = ''
+
+    def run(self, cmd, user=None, timeout=60, check=False, input=None):
+        if user:
+            cmd = ['runuser', '-u', user, '--'] + cmd
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, out, err = 'timeout', e.stdout or '', e.stderr or ''
+            out = out.decode(errors='replace') if isinstance(out, bytes) else out
+            err = err.decode(errors='replace') if isinstance(err, bytes) else err
+        self.log(f'$ {" ".join(cmd)}  [exit {rc}]\n{out}{err}'.rstrip())
+        if check and rc != 0:
+            raise CheckFailed(f'{cmd[0] if not user else cmd[4]} failed (exit {rc})')
+        return rc, out, err
+
+    def log(self, text):
+        self.transcript.append(text)
+
+    def expect(self, cond, what):
+        if not cond:
+            raise CheckFailed(what)
+
+
+def emit(record):
+    with open(os.path.join(OUT, 'results.jsonl'), 'a') as f:
+        f.write(json.dumps(record) + '\n')
+        f.flush()
+        os.fsync(f.fileno())
+
+
+CHECKS = []
+
+
+def check(name):
+    def register(fn):
+        CHECKS.append((name, fn))
+        return fn
+    return register
+
+
+def sh(cmd, timeout=60):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def show(prop, unit=UNIT):
+    return sh(['systemctl', 'show', '-p', prop, '--value', unit]).stdout.strip()
+
+
+def main_pid():
+    return int(show('MainPID') or 0)
+
+
+def wait_for(cond, timeout, interval=0.2):
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(interval)
+
+
+def prop(c, name, user=None):
+    rc, out, _ = c.run(['busctl', '--json=short', 'get-property', NAME, PATH, MANAGER, name], user=user)
+    c.expect(rc == 0, f'reading {name} failed')
+    return json.loads(out)['data']
+
+
+def groups(c, user=None):
+    return prop(c, 'Groups', user)
+
+
+CREATED = set()   # directories this test made
+
+
+def write(path, text):
+    d = os.path.dirname(path)
+    while not os.path.isdir(d):
+        CREATED.add(d)
+        d = os.path.dirname(d)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+def journal_cursor():
+    out = sh(['journalctl', '-n', '0', '--show-cursor', '--no-pager']).stdout
+    m = re.search(r'-- cursor: (\S+)', out)
+    return m.group(1) if m else None
+
+
+def journal_since(cursor, *args):
+    cmd = ['journalctl', '--no-pager'] + (['--after-cursor', cursor] if cursor else []) + list(args)
+    return sh(cmd).stdout
+
+
+def restart(c):
+    c.run(['systemctl', 'reset-failed', UNIT])
+    c.run(['systemctl', 'restart', UNIT], check=True)
+    c.expect(wait_for(lambda: show('ActiveState') == 'active', 20), 'cnd is not active after restart')
+
+
+class Monitor:
+    """gdbus monitor as USER: receives cnd's signals the way any unprivileged client does."""
+
+    def __init__(self, c, path, user=USER):
+        self.c = c
+        self.path = os.path.join('/tmp', f'monitor-{time.monotonic_ns()}.log')
+        self.file = open(self.path, 'w')
+        os.chmod(self.path, 0o666)
+        # stdbuf: gdbus prints through stdio, which a pipe or file would otherwise hold back.
+        self.proc = subprocess.Popen(['runuser', '-u', user, '--', 'stdbuf', '-oL', 'gdbus', 'monitor',
+                                      '--system', '--dest', NAME, '--object-path', path],
+                                     stdout=self.file, stderr=subprocess.STDOUT)
+        # gdbus subscribes to the signals before it asks who owns the name, and the bus answers
+        # in order: the owner line means the match is in place.
+        ready = wait_for(lambda: 'is owned by' in self.text(), 15)
+        c.log(f'gdbus monitor --object-path {path} as {user}: {"subscribed" if ready else "no owner line"}')
+        c.expect(ready, 'gdbus monitor did not see cnd on the bus')
+
+    def text(self):
+        with open(self.path) as f:
+            return f.read()
+
+    def signals(self, member):
+        """(args...) of every signal MEMBER seen, integers as ints."""
+        found = []
+        for line in self.text().splitlines():
+            m = re.search(r'\.' + member + r' \((.*)\)$', line)
+            if m:
+                found.append([int(num) if num else text for num, text in
+                              re.findall(r"(?:u?int(?:16|32|64)|byte) (\d+)|'([^']*)'", m.group(1))])
+        return found
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.file.close()
+        self.c.log('monitor output:\n' + self.text()[-3000:])
+        os.unlink(self.path)
+
+
+# ---------------------------------------------------------------------------------------------
+
+@check('the system bus is ' + CONFIG['bus'])
+def check_bus(c):
+    unit = show('Id', 'dbus.service')
+    pid = int(show('MainPID', 'dbus.service') or 0)
+    with open(f'/proc/{pid}/comm') as f:
+        comm = f.read().strip()
+    c.log(f'dbus.service is {unit}, main process {pid} ({comm})')
+    wanted = {'dbus-daemon': ('dbus.service', 'dbus-daemon'),
+              'dbus-broker': ('dbus-broker.service', 'dbus-broker-lau')}[CONFIG['bus']]
+    c.expect((unit, comm) == wanted, f'dbus.service is {unit} ({comm}), wanted {wanted}')
+    c.note = f'{unit}, {comm}'
+
+
+@check('systemctl start cnd: active, STATUS= shown')
+def check_start(c):
+    c.run(['systemctl', 'is-enabled', UNIT])
+    c.run(['systemctl', 'start', UNIT], check=True)
+    c.expect(show('ActiveState') == 'active', 'cnd.service is not active')
+    status = show('StatusText')
+    c.log(f'StatusText={status}')
+    c.expect(status.startswith('Relaying'), f'StatusText is {status!r}, not "Relaying ..."')
+    _, out, _ = c.run(['systemctl', 'status', '--no-pager', UNIT])
+    c.expect('Status: "Relaying' in out, 'systemctl status shows no "Status: \\"Relaying ..."')
+    c.note = status
+
+
+@check('main process runs as user cnd with CAP_NET_ADMIN only')
+def check_user(c):
+    pid = main_pid()
+    c.expect(pid > 0, 'no MainPID')
+    with open(f'/proc/{pid}/status') as f:
+        status = f.read()
+    fields = dict(line.split(':', 1) for line in status.splitlines() if ':' in line)
+    for k in ('Name', 'Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs'):
+        c.log(f'{k}: {fields.get(k, "").strip()}')
+    uid = sh(['id', '-u', 'cnd']).stdout.strip()
+    c.expect(uid and uid != '0', 'there is no system user cnd')
+    c.expect(fields['Uid'].split() == [uid] * 4, f'Uid is {fields["Uid"].strip()}, not cnd ({uid})')
+    cap = int(fields['CapEff'], 16)
+    c.expect(cap == CAP_NET_ADMIN, f'CapEff is {cap:#x}, not CAP_NET_ADMIN alone ({CAP_NET_ADMIN:#x})')
+    c.note = f'uid {uid}, CapEff {cap:#x}'
+
+
+@check('bus activation: an unprivileged get-property Version starts cnd')
+def check_activation(c):
+    c.run(['systemctl', 'stop', UNIT], check=True)
+    c.expect(show('ActiveState') in ('inactive', 'failed'), 'cnd did not stop')
+    rc, out, _ = c.run(['busctl', 'get-property', NAME, PATH, MANAGER, 'Version'], user=USER, timeout=90)
+    c.expect(rc == 0, 'get-property failed')
+    version = re.sub(r'^s "(.*)"\s*$', r'\1', out)
+    c.expect(wait_for(lambda: show('ActiveState') == 'active', 10), 'cnd.service is not active afterwards')
+    deb = sh(['dpkg-query', '-W', '-f', '${Version}', 'cnd']).stdout
+    c.expect(version and deb.split('-')[0] == version, f'Version {version!r}, package {deb}')
+    c.note = f'Version {version}'
+
+
+@check('an unprivileged user reads Ids and Groups')
+def check_read(c):
+    ids = prop(c, 'Ids', USER)
+    grp = groups(c, USER)
+    c.expect([1, 1, 'cn_proc'] in ids, f'Ids has no (1, 1, "cn_proc"): {ids}')
+    c.expect(1 in grp, f'Groups {grp} lacks 1')
+    c.note = f'Ids {ids}, Groups {grp}'
+
+
+@check('an unprivileged user receives Fork/Exec/Exit of a new process')
+def check_proc_signals(c):
+    mon = Monitor(c, PROC_PATH)
+    try:
+        p = subprocess.Popen(['/bin/sleep', '0.2'])
+        p.wait()
+        pid = p.pid
+        c.log(f'started /bin/sleep as pid {pid}')
+
+        def seen():
+            return ({'Fork': any(a[2] == pid for a in mon.signals('Fork')),
+                     'Exec': any(a[0] == pid for a in mon.signals('Exec')),
+                     'Exit': any(a[0] == pid for a in mon.signals('Exit'))})
+        wait_for(lambda: all(seen().values()), 15)
+        got = seen()
+    finally:
+        mon.stop()
+    c.expect(all(got.values()), f'missing for pid {pid}: {[k for k, v in got.items() if not v]}')
+
+
+@check('an unprivileged user is denied Send (AccessDenied)')
+def check_denied(c):
+    rc, out, err = c.run(['gdbus', 'call', '--system', '--dest', NAME, '--object-path', PATH,
+                          '--method', MANAGER + '.Send', '17', '0', '[byte 0]'], user=USER)
+    c.expect(rc != 0 and 'org.freedesktop.DBus.Error.AccessDenied' in err, 'Send was not denied with AccessDenied')
+
+
+@check('a cnd-admin member may JoinGroup 7 (AdminGroup=cnd-admin)')
+def check_admin(c):
+    write(f'{DROPINS}/50-admin.conf', '[Bus]\nAdminGroup=cnd-admin\n')
+    c.run(['systemctl', 'reload', UNIT], check=True)
+    c.run(['id', ADMIN])
+    rc, out, err = c.run(['gdbus', 'call', '--system', '--dest', NAME, '--object-path', PATH,
+                          '--method', MANAGER + '.JoinGroup', '7'], user=ADMIN)
+    c.expect(rc == 0, 'JoinGroup 7 failed')
+    g = groups(c, USER)
+    c.expect(7 in g, f'Groups {g} lacks 7')
+    c.note = f'Groups {g}'
+
+
+@check('systemctl reload applies Groups=1 9')
+def check_reload(c):
+    write(f'{DROPINS}/test.conf', '[Connector]\nGroups=1 9\n')
+    c.run(['systemctl', 'reload', UNIT], check=True)
+    ok = wait_for(lambda: 9 in groups(c), 10, 0.5)
+    g = groups(c)
+    c.expect(ok, f'Groups {g} lacks 9 after reload')
+    c.note = f'Groups {g}'
+
+
+STATE = {}
+
+
+@check('an invalid Groups= keeps the old configuration and says why')
+def check_invalid(c):
+    before = groups(c)
+    pid = main_pid()
+    STATE['invalid_cursor'] = cursor = journal_cursor()
+    write(f'{DROPINS}/test.conf', '[Connector]\nGroups=banana\n')
+    c.run(['systemctl', 'reload', UNIT])
+    pattern = re.compile(re.escape(f'{DROPINS}/test.conf') + r':2\b')
+    found = wait_for(lambda: pattern.search(journal_since(cursor, '-u', UNIT)), 10, 0.5)
+    c.log('journal since the reload:\n' + journal_since(cursor, '-u', UNIT))
+    c.expect(found, 'no test.conf:2 message in the journal of cnd.service')
+    c.expect(show('ActiveState') == 'active' and main_pid() == pid, 'cnd is not the same running process')
+    after = groups(c)
+    c.expect(after == before, f'Groups changed from {before} to {after}')
+    _, out, _ = c.run(['systemctl', 'status', '--no-pager', '-n', '20', UNIT])
+    c.expect(pattern.search(out), 'systemctl status does not show the test.conf:2 message')
+    c.note = next(line for line in found.string.splitlines() if pattern.search(line))
+
+
+@check('journal: cnd logs with priorities (info 6, reload error 3 or 4)')
+def check_priorities(c):
+    rc, out, _ = c.run(['journalctl', '--no-pager', '-u', UNIT, '-o', 'json', '_COMM=cnd'])
+    entries = [json.loads(line) for line in out.splitlines() if line.startswith('{')]
+    c.expect(entries, 'no journal entries from cnd')
+    by_prio = {}
+    for e in entries:
+        by_prio.setdefault(e.get('PRIORITY'), []).append(e.get('MESSAGE'))
+    c.log('\n'.join(f'PRIORITY={p}: {len(m)} entries, e.g. {m[0]!r}' for p, m in sorted(by_prio.items())))
+    c.expect('6' in by_prio, 'no PRIORITY=6 entry from cnd')
+    raw = [m for m in sum(by_prio.values(), []) if isinstance(m, str) and re.match(r'<\d>', m)]
+    c.expect(not raw, f'messages with an unparsed <N> prefix: {raw[:3]}')
+    bad = [e for e in entries if 'test.conf:2' in str(e.get('MESSAGE'))]
+    c.expect(bad, 'no entry for the invalid test.conf')
+    c.expect(all(e.get('PRIORITY') in ('3', '4') for e in bad),
+             f'the invalid-config entry has PRIORITY={[e.get("PRIORITY") for e in bad]}')
+    c.note = ', '.join(f'{len(m)}×PRIORITY={p}' for p, m in sorted(by_prio.items()))
+
+
+@check('kill -9 of the main process: systemd restarts cnd')
+def check_kill(c):
+    os.unlink(f'{DROPINS}/test.conf')
+    c.run(['systemctl', 'reload', UNIT])
+    c.run(['systemctl', 'reset-failed', UNIT])
+    pid, restarts = main_pid(), int(show('NRestarts'))
+    c.run(['kill', '-9', str(pid)], check=True)
+    t = time.monotonic()
+    new = wait_for(lambda: show('ActiveState') == 'active' and main_pid() not in (0, pid), 30)
+    c.log(f'MainPID {pid} -> {main_pid()}, NRestarts {restarts} -> {show("NRestarts")}')
+    c.expect(new, 'cnd did not come back')
+    c.expect(int(show('NRestarts')) > restarts, 'NRestarts did not grow')
+    c.note = f'back in {time.monotonic() - t:.1f} s'
+
+
+@check('kill -STOP: the watchdog kills and restarts cnd')
+def check_watchdog(c):
+    # 5 s instead of the shipped 30 s, to keep the test short; the mechanism is the same.
+    write(f'{UNIT_DROPINS}/50-test-watchdog.conf', '[Service]\nWatchdogSec=5s\n')
+    try:
+        c.run(['systemctl', 'daemon-reload'], check=True)
+        restart(c)
+        pid, restarts = main_pid(), int(show('NRestarts'))
+        cursor = journal_cursor()
+        stopped = time.clock_gettime(time.CLOCK_MONOTONIC)
+        c.run(['kill', '-STOP', str(pid)], check=True)
+        new = wait_for(lambda: show('ActiveState') == 'active' and main_pid() not in (0, pid), 60)
+        elapsed = time.clock_gettime(time.CLOCK_MONOTONIC) - stopped
+        c.log(f'MainPID {pid} -> {main_pid()} after {elapsed:.1f} s, NRestarts {restarts} -> {show("NRestarts")}\n'
+              + journal_since(cursor, '-u', UNIT, '-o', 'short-monotonic'))
+        entries = [json.loads(line) for line in journal_since(cursor, '-u', UNIT, '-o', 'json').splitlines()]
+        timeouts = [int(e['__MONOTONIC_TIMESTAMP']) / 1e6 - stopped for e in entries
+                    if 'Watchdog timeout' in str(e.get('MESSAGE'))]
+        c.expect(timeouts, 'no "Watchdog timeout" in the journal')
+        # The journal's clock says when systemd saw the timeout, however slow the emulated machine
+        # is at restarting; a second of slack for systemd's own timer.
+        c.expect(timeouts[0] <= 5 + 1, f'the watchdog fired {timeouts[0]:.1f} s after SIGSTOP')
+        c.expect(new, 'cnd did not come back')
+        c.expect(int(show('NRestarts')) > restarts, 'NRestarts did not grow')
+    finally:
+        os.unlink(f'{UNIT_DROPINS}/50-test-watchdog.conf')
+        c.run(['systemctl', 'daemon-reload'])
+        restart(c)
+    c.note = f'watchdog fired {timeouts[0]:.1f} s and cnd was back {elapsed:.1f} s after SIGSTOP (WatchdogSec=5s)'
+
+
+@check('systemd-analyze security cnd.service: exposure <= 1.5')
+def check_security(c):
+    rc, out, _ = c.run(['systemd-analyze', 'security', '--no-pager', UNIT], timeout=120)
+    m = re.search(r'Overall exposure level for cnd\.service: (\d+\.\d+)', out)
+    c.expect(m, 'no overall exposure level')
+    level = float(m.group(1))
+    c.note = m.group(0)
+    c.expect(level <= 1.5, f'exposure {level}')
+
+
+@check('dkms built cnfeed for the running kernel; modprobe cnfeed')
+def check_dkms(c):
+    kernel = os.uname().release
+    rc, out, _ = c.run(['dkms', 'status'])
+    c.expect(re.search(r'^cnfeed/\S+, ' + re.escape(kernel) + r', \S+: installed', out, re.M),
+             f'dkms status has no installed cnfeed for {kernel}')
+    c.run(['modprobe', 'cnfeed'], check=True)
+    c.expect(os.path.exists('/sys/module/cnfeed'), 'cnfeed is not loaded')
+    with open('/proc/net/connector') as f:
+        c.log(f.read())
+    STATE['cnfeed'] = True
+    c.note = out.strip()
+
+
+@check('[Notify] Group=20: an id added through cnfeed comes as IdAdded')
+def check_notify(c):
+    c.expect(STATE.get('cnfeed'), 'cnfeed is not loaded')
+    # No periodic scan: only the id notification can announce the new id.
+    write(f'{DROPINS}/60-notify.conf', f'[Notify]\nGroup={NOTIFY_GROUP}\n[Connector]\nScanIntervalSec=0\n')
+    try:
+        restart(c)
+        c.log(f'Groups {groups(c)}')
+        mon = Monitor(c, PATH)
+        try:
+            command = struct.pack('=6I', CNFEED_ADD, 5, 0, 0, 0, 0)
+            c.run(['busctl', 'call', NAME, PATH, MANAGER, 'Send', 'uuay', str(CNFEED_IDX), '0',
+                   str(len(command))] + [str(b) for b in command], check=True)
+            got = wait_for(lambda: [a for a in mon.signals('IdAdded') if a[:2] == [CNFEED_IDX, 5]], 10)
+        finally:
+            mon.stop()
+        c.expect(got, f'no IdAdded ({CNFEED_IDX}, 5, ...)')
+    finally:
+        os.unlink(f'{DROPINS}/60-notify.conf')
+    c.note = f'IdAdded {got[0]}'
+
+
+@check('apt-get purge cnd cnfeed-dkms removes everything')
+def check_purge(c):
+    # What this test added to /etc/cnd goes first, as an admin would remove it: dpkg leaves
+    # files it does not know.
+    for f in os.listdir(DROPINS) if os.path.isdir(DROPINS) else []:
+        os.unlink(os.path.join(DROPINS, f))
+    for d in (DROPINS, os.path.dirname(DROPINS)):
+        if d in CREATED and os.path.isdir(d) and not os.listdir(d):
+            os.rmdir(d)
+    listed = sh(['dpkg', '-L', 'cnd', 'cnfeed-dkms']).stdout.split('\n')
+    files = [p for p in listed if p.startswith('/') and os.path.lexists(p) and not os.path.isdir(p)]
+    kernel = os.uname().release
+    built = [p for p in (f'/lib/modules/{kernel}/updates/dkms/cnfeed.ko', f'/lib/modules/{kernel}/updates/dkms/cnfeed.ko.xz')
+             if os.path.exists(p)]
+    c.log(f'{len(files)} files of the packages, module {built}')
+    rc, _, _ = c.run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'purge', '-y', '-q', 'cnd', 'cnfeed-dkms'],
+                     timeout=300)
+    c.expect(rc == 0, 'apt-get purge failed')
+    state = show('ActiveState')
+    c.expect(state in ('inactive', ''), f'cnd.service is {state}')
+    c.expect(sh(['pgrep', '-x', 'cnd']).returncode != 0, 'a cnd process is still running')
+    left = [p for p in files + built + ['/etc/cnd'] if os.path.lexists(p)]
+    if os.path.isdir('/etc/cnd'):
+        c.run(['find', '/etc/cnd', '-ls'])
+    c.expect(not left, f'left behind: {left}')
+    _, out, _ = c.run(['dkms', 'status'])
+    c.expect('cnfeed' not in out, 'dkms still lists cnfeed')
+    srcs = [d for d in os.listdir('/usr/src') if d.startswith('cnfeed')]
+    c.expect(not srcs, f'/usr/src still has {srcs}')
+    c.note = f'{len(files)} files gone'
+
+
+def main():
+    start = time.monotonic()
+    # systemd-analyze would wait for the end of the boot, which includes this unit.
+    userspace = int(sh(['systemctl', 'show', '-p', 'UserspaceTimestampMonotonic', '--value']).stdout.strip() or 0)
+    multi_user = int(show('ActiveEnterTimestampMonotonic', 'multi-user.target') or 0)
+    emit({'kind': 'info', 'data': {'boot_seconds': multi_user / 1e6, 'userspace_seconds': userspace / 1e6}})
+    subprocess.run(['useradd', '--no-create-home', USER], check=True)
+    subprocess.run(['useradd', '--no-create-home', '--groups', 'cnd-admin', ADMIN], check=True)
+    for name, fn in CHECKS:
+        c = Check(name)
+        cursor = journal_cursor()
+        try:
+            fn(c)
+            ok, why = True, c.note
+        except CheckFailed as e:
+            ok, why = False, str(e)
+        except Exception:
+            ok, why = False, traceback.format_exc().strip().splitlines()[-1]
+            c.log(traceback.format_exc())
+        record = {'name': name, 'ok': ok, 'note': why}
+        if not ok:
+            status = sh(['systemctl', 'status', '--no-pager', '-n', '0', UNIT]).stdout
+            record['evidence'] = ('\n'.join(c.transcript) + '\n--- systemctl status cnd\n' + status +
+                                  '--- journal during the check\n' + journal_since(cursor, '-o', 'short-monotonic'))[-8000:]
+        emit(record)
+        print(f'{"PASS" if ok else "FAIL"}: {name}: {why}', flush=True)
+    emit({'kind': 'info', 'data': {'scenario_seconds': time.monotonic() - start}})
+    with open(os.path.join(OUT, 'journal.txt'), 'w') as f:
+        f.write(sh(['journalctl', '-b', '--no-pager', '-o', 'short-monotonic']).stdout)
+    open(os.path.join(OUT, 'done'), 'w').close()
+
+
+if __name__ == '__main__':
+    main()
