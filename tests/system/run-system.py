@@ -104,15 +104,23 @@ def clean_stale_runs():
                 continue
             os.close(fd)
         log(f'removing the leftovers of an interrupted run: {d}')
-        needle = d.encode()
-        for pid in filter(str.isdigit, os.listdir('/proc')):
-            try:
-                with open(f'/proc/{pid}/cmdline', 'rb') as f:
-                    if needle in f.read():
-                        os.kill(int(pid), signal.SIGKILL)
-            except OSError:
-                pass
+        kill_users_of(d)
         remove_tree(d)
+
+
+def kill_users_of(path):
+    """Ends the processes that name PATH on their command line (qemu, mmdebstrap) or run in a
+    chroot below it (apt and dpkg of an mmdebstrap)."""
+    needle = os.path.realpath(path)
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                named = needle.encode() in f.read()
+            inside = any(os.readlink(f'/proc/{pid}/{link}').startswith(needle + '/') for link in ('root', 'cwd'))
+            if named or inside:
+                os.kill(int(pid), signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def ensure_host_tools():
@@ -185,13 +193,11 @@ def die_with(child):
     return preexec
 
 
-def build_debs(build_dir, logs):
+def build_debs(top, logs):
     given = os.environ.get('CND_DEBS_DIR')
     if given:
         debs_dir = given
     else:
-        top = os.path.join(build_dir, 'tests', 'system')
-        os.makedirs(top, exist_ok=True)
         fresh = tempfile.mkdtemp(prefix='debs.tmp-', dir=top)
         start = time.monotonic()
         r = run_logged([os.path.join(SOURCE, 'tools', 'build-debs'), fresh],
@@ -272,12 +278,15 @@ def build_image(work, bus, debs, mirrors):
     return proc, root, logfile
 
 
-def finish_image(work, bus, root):
-    """The root becomes an ext4 image with Debian's own kernel and initrd beside it. The
+def finish_image(work, bus, root, debs):
+    """The root becomes an ext4 image with Debian's own kernel and initrd beside it, and the
+    packages that went in (the scenario installs them again on the running system). The
     directory gets its final name only when complete."""
     image_dir = os.path.join(work, f'image-{bus}')
     part = image_dir + '.part'
-    os.makedirs(part)
+    os.makedirs(os.path.join(part, 'debs'))
+    for d in debs:
+        shutil.copy(d, os.path.join(part, 'debs'))
     kernels = sorted(glob.glob(os.path.join(glob.escape(root), 'boot', 'vmlinuz-*')))
     if not kernels:
         die(f'{bus}: no kernel in the image')
@@ -306,6 +315,7 @@ def boot(work, bus, image_dir, timeout, options):
     share = os.path.join(work, f'share-{bus}')
     os.makedirs(share)
     shutil.copy(os.path.join(HERE, 'scenario.py'), share)
+    shutil.copytree(os.path.join(image_dir, 'debs'), os.path.join(share, 'debs'))
     with open(os.path.join(share, 'config.json'), 'w') as f:
         json.dump(dict(options, bus=bus), f)
     overlay = os.path.join(work, f'overlay-{bus}.qcow2')
@@ -375,16 +385,14 @@ def report(bus, share, wall, timed_out):
     return passed, failed
 
 
-def keep_logs(build_dir, work):
+def keep_logs(top, work):
     """The small files of this run (console logs, results, journals, build logs) replace the
     previous run's in BUILD_DIR/tests/system/logs."""
-    top = os.path.join(build_dir, 'tests', 'system')
-    os.makedirs(top, exist_ok=True)
     fresh = tempfile.mkdtemp(prefix='logs.tmp-', dir=top)
     for path in glob.glob(os.path.join(glob.escape(work), 'share*')):
         if os.path.isdir(path):
             dest = os.path.join(fresh, os.path.basename(path).removeprefix('share-') or 'build')
-            shutil.copytree(path, dest, ignore=shutil.ignore_patterns('scenario.py', '*.qcow2'))
+            shutil.copytree(path, dest, ignore=shutil.ignore_patterns('scenario.py', 'debs'))
     logs = os.path.join(top, 'logs')
     if os.path.exists(logs):
         remove_tree(logs)
@@ -413,6 +421,13 @@ def main():
     # meson's timeout and Ctrl-C end this script through the same clean-up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
+    # One run at a time per build tree; what a killed run left half-written there goes.
+    top = os.path.join(build_dir, 'tests', 'system')
+    os.makedirs(top, exist_ok=True)
+    build_lock = os.open(os.path.join(top, 'lock'), os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(build_lock, fcntl.LOCK_EX)
+    for d in glob.glob(os.path.join(glob.escape(top), '*.tmp-*')):
+        remove_tree(d)
     clean_stale_runs()
     work = tempfile.mkdtemp(prefix=WORK_PREFIX, dir=WORK_PARENT)
     lock = os.open(os.path.join(work, 'lock'), os.O_CREAT | os.O_RDWR, 0o600)
@@ -431,7 +446,7 @@ def main():
             mirrors = archive_mirrors()
             if not mirrors:
                 die(f'no Debian {SUITE} entry with component main in /etc/apt/sources.list*')
-            debs = build_debs(build_dir, share)
+            debs = build_debs(top, share)
             log(f'packages: {", ".join(os.path.basename(d) for d in debs)}')
             log(f'archive: {"; ".join(mirrors)}')
             # Both images at once: most of the time goes to downloads and dpkg.
@@ -440,7 +455,7 @@ def main():
             for bus, (proc, root, logfile) in builds.items():
                 if proc.wait() != 0:
                     die(f'mmdebstrap for {bus} failed:\n{tail(logfile)}')
-                images[bus], root_size = finish_image(work, bus, root)
+                images[bus], root_size = finish_image(work, bus, root, debs)
                 remove_tree(os.path.join(work, f'tmp-{bus}'))
                 log(f'{bus}: image built in {time.monotonic() - t:.0f} s (the builds ran side by side); '
                     f'root {mib(root_size)}, {image_sizes(images[bus])}')
@@ -457,7 +472,7 @@ def main():
         log(f'{passed} checks passed, {failed} failed; whole test {time.monotonic() - start:.0f} s')
         ok = failed == 0 and passed > 0
     finally:
-        log(f'logs in {keep_logs(build_dir, work)}')
+        log(f'logs in {keep_logs(top, work)}')
         if args.keep:
             # A kept directory is not a leftover: the next run's clean-up leaves it alone.
             open(os.path.join(work, 'keep'), 'w').close()

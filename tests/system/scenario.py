@@ -469,6 +469,26 @@ def check_purge(c):
     c.note = f'{len(files)} files gone'
 
 
+
+@check('apt-get install ./cnd_*.deb on the running system: cnd starts and owns its name')
+def check_live_install(c):
+    # The image got the package before its first boot; this is the other first install, the
+    # one with a running bus that loads the policy while the package is set up, on a machine
+    # that never had the user cnd (a purge leaves it, as Debian does with system users).
+    c.run(['userdel', 'cnd'])
+    c.run(['groupdel', 'cnd-admin'])
+    debs = sorted(os.path.join(OUT, 'debs', f) for f in os.listdir(os.path.join(OUT, 'debs'))
+                  if f.startswith('cnd_'))
+    rc, _, _ = c.run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q',
+                      '--no-download'] + debs, timeout=300)
+    c.expect(rc == 0, 'apt-get install failed')
+    c.expect(wait_for(lambda: show('ActiveState') == 'active', 30), f'cnd.service is {show("ActiveState")}')
+    rc, out, _ = c.run(['busctl', 'get-property', NAME, PATH, MANAGER, 'Version'], user=USER)
+    c.expect(rc == 0, 'an unprivileged get-property Version failed')
+    c.run(['busctl', 'status', NAME])
+    c.note = f'active, {out.strip()}'
+
+
 def main():
     start = time.monotonic()
     # systemd-analyze would wait for the end of the boot, which includes this unit.
