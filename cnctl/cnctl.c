@@ -101,8 +101,9 @@ static int parse_argv(Cnctl *c, int argc, char *argv[]) {
         size_t bad_len;
         int opt;
 
-        /* getopt's own complaint names the option; ours says where to look. */
-        while ((opt = getopt_long(argc, argv, "hq", options, NULL)) >= 0)
+        /* One line of our own for a bad option, not getopt's two. */
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":hq", options, NULL)) >= 0)
                 switch (opt) {
                 case 'h':
                         help();
@@ -134,8 +135,12 @@ static int parse_argv(Cnctl *c, int argc, char *argv[]) {
                                 return log_fail("Invalid --timeout=%s: give milliseconds, such as 5000.", optarg);
                         c->timeout_set = true;
                         break;
+                case ':':
+                        return log_fail("Option '%s' needs a value. See '%s --help'.", argv[optind - 1],
+                                        program_invocation_short_name);
                 default:
-                        return log_fail("See '%s --help'.", program_invocation_short_name);
+                        return log_fail("Unknown option '%s'. See '%s --help'.", argv[optind - 1],
+                                        program_invocation_short_name);
                 }
         return 1;
 }

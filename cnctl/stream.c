@@ -11,6 +11,56 @@ static int on_exit_signal(sd_event_source *source, const struct signalfd_siginfo
         return sd_event_exit(sd_event_source_get_event(source), 0);
 }
 
+/* sd-bus's own sd-event glue dispatches one bus message per loop iteration, with the loop's
+ * bookkeeping around each. A stream takes whatever has arrived in one go instead, a bounded
+ * number at a time so that Ctrl-C and timers still get their turn. */
+#define STREAM_BATCH 256
+
+static int stream_process(Stream *s) {
+        int r = 0;
+
+        for (unsigned i = 0; i < STREAM_BATCH; i++) {
+                r = sd_bus_process(s->c->bus, NULL);
+                if (r <= 0)
+                        break;
+        }
+        if (r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE)
+                return sd_event_exit(s->event, EXIT_FAILURE);
+        if (r < 0)
+                return sd_event_exit(s->event, r);
+        return 0;
+}
+
+static int on_bus_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        return stream_process(userdata);
+}
+
+static int on_bus_time(sd_event_source *source, uint64_t usec, void *userdata) {
+        return stream_process(userdata);
+}
+
+/* Before each wait: what the bus waits for, and until when (0: it has messages queued). */
+static int on_bus_prepare(sd_event_source *source, void *userdata) {
+        Stream *s = userdata;
+        uint64_t until;
+        int events, r;
+
+        events = sd_bus_get_events(s->c->bus);
+        if (events < 0)
+                return sd_event_exit(s->event, EXIT_FAILURE);
+        r = sd_event_source_set_io_events(s->bus_io, (uint32_t) events);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_timeout(s->c->bus, &until);
+        if (r > 0 && until != UINT64_MAX) {
+                r = sd_event_source_set_time(s->bus_timer, until);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(s->bus_timer, SD_EVENT_ONESHOT);
+                return r;
+        }
+        return sd_event_source_set_enabled(s->bus_timer, SD_EVENT_OFF);
+}
+
 int stream_init(Stream *s, Cnctl *c) {
         sigset_t mask;
         int r;
@@ -32,7 +82,13 @@ int stream_init(Stream *s, Cnctl *c) {
         if (r >= 0)
                 r = sd_event_add_signal(s->event, NULL, SIGTERM, on_exit_signal, NULL);
         if (r >= 0)
-                r = sd_bus_attach_event(c->bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+                r = sd_event_add_io(s->event, &s->bus_io, sd_bus_get_fd(c->bus), 0, on_bus_io, s);
+        if (r >= 0)
+                r = sd_event_source_set_prepare(s->bus_io, on_bus_prepare);
+        if (r >= 0)
+                r = sd_event_add_time(s->event, &s->bus_timer, CLOCK_MONOTONIC, 0, 0, on_bus_time, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->bus_timer, SD_EVENT_OFF);
         if (r < 0) {
                 errno = -r;
                 return log_fail("Failed to set up the event loop: %m");
@@ -41,8 +97,8 @@ int stream_init(Stream *s, Cnctl *c) {
 }
 
 void stream_done(Stream *s) {
-        if (s->c && s->c->bus)
-                sd_bus_detach_event(s->c->bus);
+        s->bus_io = sd_event_source_unref(s->bus_io);
+        s->bus_timer = sd_event_source_unref(s->bus_timer);
         s->event = sd_event_unref(s->event);
 }
 
@@ -161,17 +217,13 @@ int stream_watch_cnd(Stream *s) {
 int stream_run(Stream *s) {
         int r;
 
-        /* sd-bus then ends the loop with EXIT_FAILURE; Ctrl-C ends it with 0. (The loop's end
-         * also closes the bus, so its state says nothing afterwards.) */
-        r = sd_bus_set_exit_on_disconnect(s->c->bus, true);
-        if (r >= 0)
-                r = sd_event_loop(s->event);
+        r = sd_event_loop(s->event);
         if (r == -EPIPE)
                 return 0;       /* the reader went away: nothing left to do */
-        if (r > 0)
+        if (r == EXIT_FAILURE)
                 return log_fail("The system bus closed the connection.");
-        if (r < 0) {
-                errno = -r;
+        if (r != 0) {
+                errno = r < 0 ? -r : EIO;
                 return log_fail("Failed to follow cnd's signals: %m");
         }
         return 0;

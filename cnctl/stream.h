@@ -16,6 +16,7 @@ typedef void (*StreamLossHandler)(Stream *s, bool restarted, void *userdata);
 struct Stream {
         Cnctl *c;
         sd_event *event;
+        sd_event_source *bus_io, *bus_timer;    /* the bus in the loop */
         uint64_t kernel_dropped, bus_dropped;   /* cnd's totals when last seen */
         int64_t clock_offset_usec;              /* CLOCK_REALTIME - CLOCK_MONOTONIC */
         StreamLossHandler on_loss;              /* also called when cnd comes back */

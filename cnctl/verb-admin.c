@@ -97,9 +97,9 @@ static int run_message_verb(Cnctl *c, char *argv[], bool request) {
                 r = sd_bus_message_read_array(reply, 'y', &reply_data, &reply_size);
         if (r < 0)
                 return log_fail("Failed to read cnd's reply.");
-        if (c->out.quiet)
-                return 0;
         if (!request) {
+                if (c->out.quiet)
+                        return 0;
                 printf("Sent %zu bytes to %" PRIu32 ":%" PRIu32 " with seq %" PRIu32 ", ack %" PRIu32 ".\n",
                        size, idx, val, seq, ack);
                 return 0;
