@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* What sd-bus's unichar_is_valid() accepts; dbus-daemon and dbus-broker accept at least this. */
+static bool codepoint_allowed(uint32_t c) {
+        if (c == 0 || c > 0x10ffff)
+                return false;
+        if (c >= 0xd800 && c <= 0xdfff)                 /* UTF-16 surrogates */
+                return false;
+        if (c >= 0xfdd0 && c <= 0xfdef)                 /* noncharacters */
+                return false;
+        if ((c & 0xfffe) == 0xfffe)                     /* U+xxFFFE, U+xxFFFF */
+                return false;
+        return true;
+}
+
+size_t utf8_dbus_char_length(const char *s, size_t n) {
+        const unsigned char *p = (const unsigned char *) s;
+        static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+        uint32_t c;
+        size_t len;
+
+        if (n == 0)
+                return 0;
+        if (p[0] < 0x80)
+                return p[0] != 0;
+        if ((p[0] & 0xe0) == 0xc0)
+                len = 2, c = p[0] & 0x1f;
+        else if ((p[0] & 0xf0) == 0xe0)
+                len = 3, c = p[0] & 0x0f;
+        else if ((p[0] & 0xf8) == 0xf0)
+                len = 4, c = p[0] & 0x07;
+        else
+                return 0;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                c = (c << 6) | (p[i] & 0x3f);
+        }
+        if (c < min[len] || !codepoint_allowed(c))     /* overlong forms are not UTF-8 */
+                return 0;
+        return len;
+}
+
+bool utf8_is_dbus_string(const char *s, size_t n) {
+        for (size_t i = 0; i < n;) {
+                size_t k = utf8_dbus_char_length(s + i, n - i);
+
+                if (k == 0)
+                        return false;
+                i += k;
+        }
+        return true;
+}
+
+int utf8_escape(const void *data, size_t size, char **ret) {
+        const char *s = data;
+        char *buf, *o;
+
+        /* Four output bytes per input byte at most ("\xNN"). */
+        if (size > (SIZE_MAX - 1) / 4)
+                return -ENOMEM;
+        buf = malloc(size * 4 + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        o = buf;
+        for (size_t i = 0; i < size;) {
+                size_t k = utf8_dbus_char_length(s + i, size - i);
+
+                if (k == 0) {
+                        unsigned char b = (unsigned char) s[i++];
+
+                        *o++ = '\\';
+                        *o++ = 'x';
+                        *o++ = hex_digits[b >> 4];
+                        *o++ = hex_digits[b & 0xf];
+                } else if (s[i] == '\\') {
+                        *o++ = '\\';
+                        *o++ = '\\';
+                        i++;
+                } else {
+                        memcpy(o, s + i, k);
+                        o += k;
+                        i += k;
+                }
+        }
+        *o = '\0';
+
+        /* Most text needs no escape: give back what the copy did not use. */
+        *ret = realloc(buf, (size_t) (o - buf) + 1) ?: buf;
+        return 0;
+}
+
+/* The value of a lower-case hex digit, as utf8_escape() writes them, or -1. */
+static int hex_value(char c) {
+        const char *p = c ? strchr(hex_digits, c) : NULL;
+
+        return p ? (int) (p - hex_digits) : -1;
+}
+
+int utf8_unescape(const char *s, char **ret, size_t *ret_size) {
+        size_t n = strlen(s);
+        char *buf, *o;
+
+        /* Unescaping never grows the text. */
+        buf = malloc(n + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        o = buf;
+        for (size_t i = 0; i < n;) {
+                int hi, lo;
+
+                if (s[i] != '\\') {
+                        *o++ = s[i++];
+                        continue;
+                }
+                if (s[i + 1] == '\\') {
+                        *o++ = '\\';
+                        i += 2;
+                        continue;
+                }
+                /* Each test stops at the terminating NUL, so nothing past it is read. */
+                hi = s[i + 1] == 'x' ? hex_value(s[i + 2]) : -1;
+                lo = hi >= 0 ? hex_value(s[i + 3]) : -1;
+                if (lo < 0) {
+                        free(buf);
+                        return -EINVAL;
+                }
+                *o++ = (char) (hi << 4 | lo);
+                i += 4;
+        }
+        *o = '\0';
+        *ret = buf;
+        if (ret_size)
+                *ret_size = (size_t) (o - buf);
+        return 0;
+}
