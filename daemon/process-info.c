@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-login.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "process-info.h"
+#include "utf8.h"
+
+/* stat is one line of some 300 bytes (comm up to 64): this is ample. */
+#define STAT_MAX 4096
+/* status is ~1.5 KiB, longer with many CPUs; the Uid line is near its start, so a cut status
+ * still gives what is needed. */
+#define STATUS_MAX 8192
+/* One line per cgroup hierarchy, each path below PATH_MAX. */
+#define CGROUP_MAX (64U * 1024U)
+
+static const char * const field_names[_PROCESS_FIELD_MAX] = {
+        [PROCESS_FIELD_STAT] = "stat",
+        [PROCESS_FIELD_STATUS] = "status",
+        [PROCESS_FIELD_EXE] = "exe",
+        [PROCESS_FIELD_CMDLINE] = "cmdline",
+        [PROCESS_FIELD_CGROUP] = "cgroup",
+        [PROCESS_FIELD_UNIT] = "unit",
+};
+
+const char *process_field_to_string(ProcessField f) {
+        return (unsigned) f < _PROCESS_FIELD_MAX ? field_names[f] : NULL;
+}
+
+/* Reads fd into buf until it is full or the file ends: how many bytes, or -errno. */
+static ssize_t read_full(int fd, char *buf, size_t size) {
+        size_t n = 0;
+
+        while (n < size) {
+                ssize_t k = read(fd, buf + n, size - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        return (ssize_t) n;
+}
+
+/* Reads name (in the directory dirfd) into buf, at most size bytes: *ret_n of them, and
+ * whether the file had more. */
+static int read_at(int dirfd, const char *name, char *buf, size_t size, size_t *ret_n, bool *ret_truncated) {
+        _cleanup_(closep) int fd = -1;
+        ssize_t n;
+        char c;
+
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        n = read_full(fd, buf, size);
+        if (n < 0)
+                return (int) n;
+        *ret_n = (size_t) n;
+        if (ret_truncated)
+                *ret_truncated = (size_t) n == size && read_full(fd, &c, 1) > 0;
+        return 0;
+}
+
+/* As read_at(), into a new buffer that grows as needed up to max bytes. */
+static int read_at_alloc(int dirfd, const char *name, size_t max, char **ret, size_t *ret_n, bool *ret_truncated) {
+        _cleanup_(closep) int fd = -1;
+        _cleanup_(freep) char *buf = NULL;
+        size_t n = 0, size = 0;
+
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        /* Up to one byte more than max, to know whether there is more. */
+        while (n == size && size <= max) {
+                size_t grown = MIN(MAX(size * 2, (size_t) 4096), max + 1);
+                char *b = realloc(buf, grown);
+                ssize_t k;
+
+                if (!b)
+                        return -ENOMEM;
+                buf = b;
+                k = read_full(fd, buf + n, grown - n);
+                if (k < 0)
+                        return (int) k;
+                n += (size_t) k;
+                size = grown;
+        }
+        *ret_truncated = n > max;
+        *ret_n = MIN(n, max);
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static void set_unresolved(ProcessInfo *info, ProcessField f, int error) {
+        info->unresolved |= PROCESS_FIELD_BIT(f);
+        info->error[f] = error;
+        /* ESRCH through the /proc/PID directory: the process has been reaped. */
+        if (error == -ESRCH)
+                info->exited = true;
+}
+
+static int read_stat(int dirfd, ProcStat *ret) {
+        char buf[STAT_MAX];
+        bool truncated;
+        size_t n;
+        int r;
+
+        r = read_at(dirfd, "stat", buf, sizeof(buf), &n, &truncated);
+        if (r < 0)
+                return r;
+        if (truncated)
+                return -EBADMSG;
+        return procfs_parse_stat(buf, n, ret);
+}
+
+static int read_status(ProcessInfo *info, int dirfd) {
+        char buf[STATUS_MAX];
+        ProcStatus st;
+        size_t n;
+        int r;
+
+        r = read_at(dirfd, "status", buf, sizeof(buf), &n, NULL);
+        if (r >= 0)
+                r = procfs_parse_status(buf, n, &st);
+        if (r < 0) {
+                set_unresolved(info, PROCESS_FIELD_STATUS, r);
+                return 0;
+        }
+        info->ruid = st.ruid;
+        info->euid = st.euid;
+        return 0;
+}
+
+static int read_exe(ProcessInfo *info, int dirfd) {
+        char buf[PATH_MAX + 1];
+        ssize_t n;
+        char *s;
+        int r;
+
+        /* The kernel gives at most PATH_MAX - 1 bytes (ENAMETOOLONG beyond): a full buffer
+         * cannot be a whole path. */
+        n = readlinkat(dirfd, "exe", buf, sizeof(buf));
+        if (n < 0 || (size_t) n >= sizeof(buf)) {
+                set_unresolved(info, PROCESS_FIELD_EXE, n < 0 ? -errno : -ENAMETOOLONG);
+                return 0;
+        }
+        r = utf8_escape(buf, (size_t) n, &s);
+        if (r < 0)
+                return r;
+        free(info->exe);
+        info->exe = s;
+        return 0;
+}
+
+static int read_cmdline(ProcessInfo *info, int dirfd) {
+        _cleanup_(freep) char *buf = NULL;
+        char **argv;
+        size_t n;
+        int r;
+
+        r = read_at_alloc(dirfd, "cmdline", PROCESS_CMDLINE_MAX, &buf, &n, &info->cmdline_truncated);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                set_unresolved(info, PROCESS_FIELD_CMDLINE, r);
+                return 0;
+        }
+        r = procfs_parse_cmdline(buf, n, info->cmdline_truncated, &argv);
+        if (r < 0)
+                return r;       /* it fails only for memory */
+        strv_free(info->argv);
+        info->argv = argv;
+        return 0;
+}
+
+static int read_cgroup(ProcessInfo *info, int dirfd) {
+        _cleanup_(freep) char *buf = NULL;
+        bool truncated;
+        char *path;
+        size_t n;
+        int r;
+
+        r = read_at_alloc(dirfd, "cgroup", CGROUP_MAX, &buf, &n, &truncated);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                r = truncated ? -EFBIG : procfs_parse_cgroup(buf, n, &path);
+        if (r == -ENOMEM)
+                return r;
+        /* No cgroup v2 hierarchy: nothing to give, and nothing failed. */
+        if (r == -ENODATA)
+                return 0;
+        if (r < 0) {
+                set_unresolved(info, PROCESS_FIELD_CGROUP, r);
+                return 0;
+        }
+        free(info->cgroup);
+        info->cgroup = path;
+        return 0;
+}
+
+/* The unit, by pid (libsystemd has no lookup by directory fd): see the header for why the
+ * answer can be trusted. A user manager's processes are in its system unit, user@UID.service;
+ * their own unit is the user unit, which is asked for only then. */
+static int read_unit(ProcessInfo *info) {
+        _cleanup_(freep) char *unit = NULL, *user_unit = NULL;
+        char *s;
+        int r;
+
+        r = sd_pid_get_unit(info->pid, &unit);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ESRCH) {
+                set_unresolved(info, PROCESS_FIELD_UNIT, r);
+                return 0;
+        }
+        /* Any other failure means the process is in no unit (ENODATA, ENXIO: outside
+         * systemd's tree, or no systemd at all): that is an answer, "". */
+        if (r < 0)
+                return 0;
+
+        if (strncmp(unit, "user@", 5) == 0) {
+                r = sd_pid_get_user_unit(info->pid, &user_unit);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        r = utf8_escape(user_unit ?: unit, strlen(user_unit ?: unit), &s);
+        if (r < 0)
+                return r;
+        free(info->unit);
+        info->unit = s;
+        return 0;
+}
+
+static int info_new(pid_t pid, ProcessInfo **ret) {
+        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+
+        info = calloc(1, sizeof(ProcessInfo));
+        if (!info)
+                return -ENOMEM;
+        info->pid = pid;
+        info->ppid = -1;
+        info->ruid = info->euid = (uid_t) -1;
+        info->exe = strdup("");
+        info->argv = calloc(1, sizeof(char *));
+        info->cgroup = strdup("");
+        info->unit = strdup("");
+        if (!info->exe || !info->argv || !info->cgroup || !info->unit)
+                return -ENOMEM;
+        *ret = TAKE_PTR(info);
+        return 0;
+}
+
+/* Whether the read asks for f at all. */
+static bool field_wanted(ProcessField f, ProcessReadFlags flags) {
+        return !(f == PROCESS_FIELD_CMDLINE && (flags & PROCESS_READ_NO_ARGV)) &&
+                !(f == PROCESS_FIELD_UNIT && (flags & PROCESS_READ_NO_UNIT));
+}
+
+static void set_all_unresolved(ProcessInfo *info, ProcessReadFlags flags, int error) {
+        for (ProcessField f = 0; f < _PROCESS_FIELD_MAX; f++)
+                if (field_wanted(f, flags))
+                        set_unresolved(info, f, error);
+}
+
+/* The reads between the two of stat, each leaving its field unresolved on failure. */
+static int read_details(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
+        int r;
+
+        r = read_exe(info, dirfd);
+        if (r >= 0 && !(flags & PROCESS_READ_NO_ARGV))
+                r = read_cmdline(info, dirfd);
+        if (r >= 0)
+                r = read_status(info, dirfd);
+        if (r >= 0)
+                r = read_cgroup(info, dirfd);
+        if (r >= 0 && !(flags & PROCESS_READ_NO_UNIT))
+                r = read_unit(info);
+        return r;
+}
+
+/* After the second read of stat: what it says of the process, and what that means for the
+ * fields read before it. */
+static void finish(ProcessInfo *info, int r, const ProcStat *last, ProcessReadFlags flags) {
+        bool same = r >= 0 && last->start_time == info->start_time;
+
+        if (r == -ESRCH || r == -ENOENT || (r >= 0 && !same))
+                info->exited = true;
+        if (r >= 0)
+                info->state = last->state;
+        if (r >= 0 && (last->state == 'Z' || last->state == 'X'))
+                info->exited = true;
+
+        /* The unit was looked up by pid: unless stat shows the same process still there, it
+         * may be another's. */
+        if (!same && field_wanted(PROCESS_FIELD_UNIT, flags) &&
+            !(info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_UNIT))) {
+                info->unit[0] = '\0';
+                set_unresolved(info, PROCESS_FIELD_UNIT, -ESRCH);
+        }
+        /* An exited process has released its memory: an empty command line is not its own. */
+        if (info->exited && field_wanted(PROCESS_FIELD_CMDLINE, flags) && !info->argv[0] &&
+            !(info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_CMDLINE)))
+                set_unresolved(info, PROCESS_FIELD_CMDLINE, -ESRCH);
+}
+
+int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
+        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+        _cleanup_(closep) int dirfd = -1;
+        char path[sizeof("/proc/") + 10];      /* pids have at most 10 digits */
+        ProcStat first, last;
+        int r;
+
+        if (pid <= 0)
+                return -EINVAL;
+        r = info_new(pid, &info);
+        if (r < 0)
+                return r;
+
+        snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+        dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r = dirfd < 0 ? -errno : read_stat(dirfd, &first);
+        if (r == -ENOENT)
+                r = -ESRCH;     /* no /proc/PID: no such process */
+        if (r < 0) {
+                /* Gone already, or no /proc: the other reads would fail alike. */
+                set_all_unresolved(info, flags, r);
+                *ret = TAKE_PTR(info);
+                return 0;
+        }
+        info->ppid = first.ppid;
+        info->start_time = first.start_time;
+        info->state = first.state;
+
+        r = read_details(info, dirfd, flags);
+        if (r < 0)
+                return r;
+        finish(info, read_stat(dirfd, &last), &last, flags);
+        *ret = TAKE_PTR(info);
+        return 0;
+}
+
+ProcessInfo *process_info_free(ProcessInfo *info) {
+        if (!info)
+                return NULL;
+        free(info->exe);
+        strv_free(info->argv);
+        free(info->cgroup);
+        free(info->unit);
+        return mfree(info);
+}
+
+int process_entry_new_from_info(ProcessInfo *info, ProcessEntry **ret) {
+        ProcessEntry *e;
+
+        e = process_entry_new(info->pid, info->start_time);
+        if (!e)
+                return -ENOMEM;
+        e->ppid = info->ppid;
+        e->uid = info->ruid;
+        if (!(info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT)))
+                e->start_ns = process_start_time_to_monotonic_ns(info->start_time);
+        e->exe = TAKE_PTR(info->exe);
+        e->argv = TAKE_PTR(info->argv);
+        e->unit = TAKE_PTR(info->unit);
+        e->cgroup = TAKE_PTR(info->cgroup);
+        *ret = e;
+        return 0;
+}
+
+static uint64_t clock_ns(clockid_t clock) {
+        struct timespec ts;
+
+        if (clock_gettime(clock, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
+}
+
+uint64_t process_start_time_to_monotonic_ns(uint64_t start_time) {
+        long hz = sysconf(_SC_CLK_TCK);
+        uint64_t boot_ns = procfs_start_time_to_ns(start_time, hz > 0 ? (unsigned long) hz : 100);
+        /* The monotonic clock stops during suspend, the boot clock does not: their distance
+         * is the time spent suspended, and it only grows. */
+        uint64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
+        uint64_t suspended = boot > mono ? boot - mono : 0;
+
+        return boot_ns > suspended ? boot_ns - suspended : 0;
+}
+
+/* The pid a /proc entry names, or 0 if it names none. */
+static pid_t pid_from_name(const char *name) {
+        const char *p = name;
+        uint64_t v = 0;
+
+        if (*p < '1' || *p > '9')
+                return 0;
+        for (; *p >= '0' && *p <= '9'; p++)
+                if ((v = v * 10 + (uint64_t) (*p - '0')) > INT_MAX)
+                        return 0;
+        return *p == '\0' ? (pid_t) v : 0;
+}
+
+/* Appends pid's key to *keys, unless it has gone meanwhile. */
+static int scan_one(int proc_fd, pid_t pid, ProcessKey **keys, size_t *n, size_t *allocated) {
+        char name[11];
+        _cleanup_(closep) int dirfd = -1;
+        ProcStat st;
+
+        snprintf(name, sizeof(name), "%d", (int) pid);
+        dirfd = openat(proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0 || read_stat(dirfd, &st) < 0)
+                return 0;
+        if (*n == *allocated) {
+                size_t a = MAX(*allocated * 2, (size_t) 256);
+                ProcessKey *k = reallocarray(*keys, a, sizeof(ProcessKey));
+
+                if (!k)
+                        return -ENOMEM;
+                *keys = k;
+                *allocated = a;
+        }
+        (*keys)[(*n)++] = (ProcessKey) { .pid = pid, .start_time = st.start_time };
+        return 0;
+}
+
+int process_scan(ProcessKey **ret, size_t *ret_n) {
+        _cleanup_(freep) ProcessKey *keys = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        d = opendir("/proc");
+        if (!d)
+                return -errno;
+        for (;;) {
+                pid_t pid;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        r = -errno;
+                        break;
+                }
+                pid = pid_from_name(de->d_name);
+                if (pid > 0) {
+                        r = scan_one(dirfd(d), pid, &keys, &n, &allocated);
+                        if (r < 0)
+                                break;
+                }
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (n > 0)
+                qsort(keys, n, sizeof(ProcessKey), process_key_compare);
+        *ret = TAKE_PTR(keys);
+        *ret_n = n;
+        return 0;
+}
+
+int process_read_pid_max(unsigned *ret) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        unsigned v;
+
+        f = fopen("/proc/sys/kernel/pid_max", "re");
+        if (!f)
+                return -errno;
+        if (fscanf(f, "%u", &v) != 1 || v == 0)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
