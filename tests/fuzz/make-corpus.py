@@ -80,3 +80,34 @@ write('fuzz-notify', 'all', req(5, [(0, 0xffffffff), (0xffffffff, 1)], [(0, 0xff
 write('fuzz-notify', 'one', req(3, [(17, 1)], [(0, 10)]))
 write('fuzz-notify', 'remove', req(0, [(17, 1)], [(0, 10)]))
 write('fuzz-notify', 'bad-len', struct.pack('=IIII', 1, 1, 3, 8) + b'\0' * 16)
+
+# fuzz-procfs-*: /proc/PID text as Linux 6.x writes it, and odd variants
+def stat(comm, state=b'S', ppid=b'1', start=b'98765'):
+    return (b'4321 (' + comm + b') ' + state + b' ' + ppid + b' 4321 4321 0 -1 4194560 1234 0 0 0 3 1 0 0 20 0 1 0 '
+            + start + b' 10534912 1024 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n')
+write('fuzz-procfs-stat', 'plain', stat(b'bash'))
+write('fuzz-procfs-stat', 'odd-comm', stat(b') (x\ny) S 1 2 ('))
+write('fuzz-procfs-stat', 'kworker', stat(b'kworker/u8:1-events_unbound', b'I', b'2'))
+write('fuzz-procfs-stat', 'zombie', stat(b'a\xff\xc3', b'Z', b'2147483647', b'18446744073709551615'))
+write('fuzz-procfs-stat', 'cut', stat(b'x')[:60])
+
+write('fuzz-procfs-status', 'kernel', b'Name:\tcat\nUmask:\t0022\nState:\tR (running)\nTgid:\t12674\nNgid:\t0\n'
+      b'Pid:\t12674\nPPid:\t12622\nTracerPid:\t0\nUid:\t1000\t0\t1000\t1000\nGid:\t0\t0\t0\t0\nFDSize:\t256\n'
+      b'Groups:\t \nVmRSS:\t    1024 kB\nThreads:\t1\nCpus_allowed_list:\t0-1\n')
+write('fuzz-procfs-status', 'escaped-name', b'Name:\tx\\nUid:\t0\t0\t0\t0\nUid:\t65534\t65534\t65534\t65534')
+write('fuzz-procfs-status', 'no-uid', b'Name:\tx\nPPid:\t1\n')
+
+write('fuzz-procfs-cmdline', 'argv', b'/usr/bin/python3\0-c\0print("two words")\0\0')
+write('fuzz-procfs-cmdline', 'odd', b'a\nb\0\0caf\xc3\xa9\0\xff\xfe\\x41\0\xef\xbf\xbe')
+write('fuzz-procfs-cmdline', 'setproctitle', b'sshd: root@pts/0')
+write('fuzz-procfs-cmdline', 'empty', b'')
+
+write('fuzz-procfs-cgroup', 'unified', b'0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n')
+write('fuzz-procfs-cgroup', 'hybrid', b'12:pids:/system.slice/cron.service\n1:name=systemd:/system.slice/cron.service\n'
+      b'0::/system.slice/cron.service\n')
+write('fuzz-procfs-cgroup', 'v1-only', b'11:memory:/user.slice\n1:name=systemd:/init.scope\n')
+write('fuzz-procfs-cgroup', 'odd-path', b'0::/a\nb\xff (deleted)\n')
+
+# fuzz-utf8: bytes to escape
+write('fuzz-utf8', 'valid', 'caf\u00e9 \u20ac \U0001f600\n\t/usr/bin/x'.encode())
+write('fuzz-utf8', 'invalid', b'\xc0\x80\xed\xa0\x80\xef\xbf\xbe\xf4\x90\x80\x80\xe2\x82\\x41\\\\\0')

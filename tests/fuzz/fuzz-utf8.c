@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The D-Bus string escaping, on arbitrary bytes: the escape is a D-Bus string at most four
+ * times as long that unescapes to the bytes; valid text without a backslash is its own
+ * escape; and unescaping arbitrary text never reads past it nor grows it. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "utf8.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        char *out, *back, *text;
+        size_t n, len;
+
+        if (utf8_escape(data, size, &out) < 0)
+                abort();
+        len = strlen(out);
+        if (len > 4 * size || !utf8_is_dbus_string(out, len))
+                abort();
+        if (utf8_unescape(out, &back, &n) < 0 || n != size || memcmp(back, data, size) != 0)
+                abort();
+        if (utf8_is_dbus_string((const char *) data, size) && !memchr(data, '\\', size) &&
+            (len != size || memcmp(out, data, size) != 0))
+                abort();
+        free(out);
+        free(back);
+
+        text = strndup((const char *) data, size);
+        if (!text)
+                abort();
+        if (utf8_unescape(text, &back, &n) >= 0) {
+                if (n > strlen(text))
+                        abort();
+                free(back);
+        }
+        free(text);
+        return 0;
+}
