@@ -63,8 +63,7 @@ int log_call_error(const char *what, CallAccess access, const sd_bus_error *erro
         if (sd_bus_error_has_name(error, CND_ERROR_NO_SUCH_ID))
                 return log_fail("%s 'cnctl ids' lists the registered ids.", strempty(msg));
         if (sd_bus_error_has_name(error, CND_ERROR_TIMEOUT))
-                return log_fail("No reply within the timeout: %s (--timeout=MS waits longer, up to 60000).",
-                                strempty(msg));
+                return log_fail("%s --timeout=MS waits longer, up to 60000 ms.", strempty(msg));
         if (sd_bus_error_has_name(error, CND_ERROR_INVALID_CONFIG))
                 return log_fail("cnd kept its old configuration, the new one is invalid: %s", strempty(msg));
         if (sd_bus_error_has_name(error, CND_ERROR_KERNEL))

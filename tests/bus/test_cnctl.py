@@ -1,0 +1,739 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""cnctl against the real daemon: every command and option, as root, as a member of the admin
+group and as nobody; its JSON against the properties and signals it came from; its streams
+exact under load; its errors in words."""
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from cndtest import (BUILD_DIR, ID_IFACE, MANAGER_IFACE, PROC_IFACE, PROC_PATH, SOURCE_DIR, CndTestCase,
+                     Daemon, ProcListener, ensure_group, main, reachable, unprivileged_user, wait_for)
+
+CNCTL = os.path.join(BUILD_DIR, 'cnctl', 'cnctl')
+FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
+PLAIN, BATCHED, SPARE = 27, 28, 29
+IDX = 0x4c4c
+ADMIN_GROUP = 'cnd-admin'       # meson's default admin_group, named in the shipped policy
+LISTEN = '01000000'             # PROC_CN_MCAST_LISTEN, little-endian
+GARBAGE = '010203'              # cn_proc ignores a message of this length: no reply, ever
+NOT_RUNNING = 'cnd is not running on the system bus: systemctl start cnd\n'
+VERBS = ('status', 'ids', 'monitor', 'proc', 'send', 'request', 'join', 'leave', 'reload')
+OPTIONS = ('--json=', '--no-pager', '--no-legend', '-q', '--quiet', '-h', '--help', '--version',
+           '--kinds=', '--timeout=')
+CONFIG = f"""
+[Connector]
+Groups={PLAIN} {BATCHED}
+BatchGroups={BATCHED}
+AcceptUserspaceSenders=yes
+ScanIntervalSec=0
+ReceiveBufferSize=64M
+[Bus]
+AdminGroup={ADMIN_GROUP}
+"""
+
+
+def cnctl_argv(user, groups=()):
+    """cnctl as root from the build tree, or as another user from a copy that user can reach."""
+    if user == 'root':
+        return [CNCTL]
+    pw = unprivileged_user() if user == 'nobody' else None
+    cmd = ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}']
+    cmd += [f'--groups={",".join(str(g) for g in groups)}'] if groups else ['--clear-groups']
+    return cmd + [reachable(CNCTL)]
+
+
+def run(*args, address=None, user='root', groups=(), input=None, env=None, timeout=60):
+    e = dict(os.environ, **(env or {}))
+    if address:
+        e['DBUS_SYSTEM_BUS_ADDRESS'] = address
+    return subprocess.run(cnctl_argv(user, groups) + [str(a) for a in args], capture_output=True, text=True,
+                          input=input, env=e, timeout=timeout)
+
+
+class Stream:
+    """A running `cnctl monitor` or `cnctl proc`: its lines as they come, from a thread."""
+
+    def __init__(self, *args, address, user='root', groups=()):
+        self.proc = subprocess.Popen(cnctl_argv(user, groups) + [str(a) for a in args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address))
+        self.lines = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip('\n'))
+
+    def objects(self):
+        return [json.loads(line) for line in list(self.lines)]
+
+    def wait_lines(self, pred, timeout=20, what='lines'):
+        wait_for(lambda: pred(list(self.lines)) or self.proc.poll() is not None, timeout, what=what)
+        if self.proc.poll() is not None and not pred(list(self.lines)):
+            raise AssertionError(f'cnctl exited {self.proc.returncode}: {self.proc.stderr.read()}')
+
+    def stop(self):
+        """SIGTERM ends a stream cleanly: exit 0, everything read."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        rc = self.proc.wait(30)
+        self.thread.join(10)
+        self.stderr = self.proc.stderr.read()
+        self.proc.stderr.close()
+        self.proc.stdout.close()
+        return rc
+
+
+class CommandLine(unittest.TestCase):
+    """What cnctl says before it talks to any bus."""
+
+    def test_help_lists_every_command_and_option(self):
+        p = run('--help')
+        self.assertEqual(p.returncode, 0)
+        for word in VERBS + OPTIONS:
+            self.assertIn(word, p.stdout)
+        self.assertEqual(run('help').stdout, p.stdout)
+        self.assertEqual(run('-h').stdout, p.stdout)
+
+    def test_man_page_describes_every_command_and_option(self):
+        with open(os.path.join(SOURCE_DIR, 'man', 'cnctl.1.scd')) as f:
+            page = f.read()
+        for verb in VERBS:
+            self.assertIn(f'*{verb}*', page)
+        for opt in OPTIONS:
+            self.assertIn(f'*{opt}', page)
+
+    def test_version(self):
+        p = run('--version')
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r'^cnctl \d+\.\d+\.\d+\n$')
+
+    def assertFails(self, p, pattern):
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertEqual(p.stdout, '')
+        self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+        self.assertRegex(p.stderr, pattern)
+
+    def test_bad_arguments(self):
+        cases = [
+            (('frobnicate',), r"^Unknown command 'frobnicate'\. See 'cnctl --help'\."),
+            (('--frobnicate',), r"^Unknown option '--frobnicate'"),
+            (('--json',), r"^Option '--json' needs a value"),
+            (('--json=yaml',), r'^Invalid --json=yaml: use short, pretty or off\.'),
+            (('proc', '--kinds=fork,spawn'), r"unknown kind 'spawn'; kinds are fork, exec"),
+            (('proc', '--kinds='), r'^Invalid --kinds='),
+            (('status', '--kinds=fork'), r"^--kinds= is an option of 'cnctl proc'"),
+            (('send', '1:1', '00', '--timeout=5'), r"^--timeout= is an option of 'cnctl request'"),
+            (('request', '1:1', '00', '--timeout=soon'), r'^Invalid --timeout=soon'),
+            (('send',), r'^Too few arguments: usage: cnctl send IDX:VAL DATA'),
+            (('send', '1:1', '00', 'more'), r'^Too many arguments'),
+            (('status', 'extra'), r'^Too many arguments'),
+            (('send', '1', '00'), r"^Invalid connector id '1': give IDX:VAL"),
+            (('send', 'a:b', '00'), r"^Invalid connector id 'a:b'"),
+            (('request', '1:99999999999', '00'), r"^Invalid connector id '1:99999999999'"),
+            (('send', '1:1', 'zz'), r"^Invalid DATA 'zz': give hex bytes such as 01000000, or @FILE\."),
+            (('send', '1:1', '123'), r"^Invalid DATA '123'"),
+            (('send', '1:1', '@/nonexistent/data'),
+             r'^Failed to read DATA from /nonexistent/data: No such file or directory'),
+            (('monitor', '1:2:3'), r"^Invalid connector id '1:2:3': give IDX:VAL such as 1:1, or IDX alone\."),
+            (('join', 'three'), r"^Invalid group 'three': give a connector group number, 1 to 32\."),
+            (('leave', '5x'), r"^Invalid group '5x'"),
+        ]
+        for args, pattern in cases:
+            with self.subTest(args=args):
+                # No bus at all: these must fail on the arguments, before connecting.
+                self.assertFails(run(*args, address='unix:path=/nonexistent'), pattern)
+
+    def test_no_bus(self):
+        p = run('status', address='unix:path=/nonexistent/bus')
+        self.assertFails(p, r'^Failed to connect to the system bus \(unix:path=/nonexistent/bus\): '
+                            r'No such file or directory\. Is dbus running\?')
+
+    def test_bash_completion(self):
+        script = os.path.join(SOURCE_DIR, 'cnctl', 'cnctl.bash')
+
+        def complete(*words):
+            words = ['cnctl'] + list(words)
+            line = ' '.join(words)
+            prog = (f'source "{script}"; COMP_WORDS=({" ".join(repr(w) for w in words)}); '
+                    f'COMP_CWORD={len(words) - 1}; COMP_LINE={line!r}; _cnctl; printf "%s\\n" "${{COMPREPLY[@]}}"')
+            p = subprocess.run(['bash', '-c', prog], capture_output=True, text=True, timeout=30,
+                               env=dict(os.environ, PATH=os.path.dirname(CNCTL) + ':' + os.environ['PATH'],
+                                        DBUS_SYSTEM_BUS_ADDRESS='unix:path=/nonexistent'))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return sorted(filter(None, p.stdout.split('\n')))
+
+        self.assertEqual(complete(''), sorted(VERBS + ('help',)))
+        self.assertEqual(complete('re'), ['reload', 'request'])
+        self.assertIn('--no-legend', complete('status', '--no'))
+        self.assertEqual(complete('--json', '=', ''), ['off', 'pretty', 'short'])
+        self.assertEqual(complete('proc', '--kinds', '=', 'fork,ex'), ['fork,exec', 'fork,exit'])
+        self.assertIn('32', complete('join', ''))
+
+
+class NotRunning(CndTestCase):
+    """A bus without cnd: every command says so, in the same words."""
+    START = False
+
+    def test_every_command_says_cnd_is_not_running(self):
+        for args in (('status',), (), ('ids',), ('monitor',), ('proc',), ('send', '1:1', LISTEN),
+                     ('request', '1:1', LISTEN), ('join', '3'), ('leave', '3'), ('reload',)):
+            for user in ('root', 'nobody'):
+                with self.subTest(args=args, user=user):
+                    p = run(*args, address=self.bus.address, user=user)
+                    self.assertEqual((p.returncode, p.stderr), (1, NOT_RUNNING), p.stdout)
+                    self.assertEqual(p.stdout, '')
+
+
+class Cnctl(CndTestCase):
+    """The commands against a running cnd, with [Bus] AdminGroup= set."""
+    START = False
+    CONFIG = CONFIG
+
+    def setUp(self):
+        self.admin_gid = ensure_group(ADMIN_GROUP)
+        super().setUp()
+        self.cnd.write_config(self.CONFIG)
+        self.cnd.start()
+
+    def cnctl(self, *args, user='root', **kw):
+        groups = (self.admin_gid,) if user == 'admin' else ()
+        return run(*args, address=self.bus.address, user='nobody' if user == 'admin' else user, groups=groups, **kw)
+
+    def stream(self, *args, user='root'):
+        groups = (self.admin_gid,) if user == 'admin' else ()
+        s = Stream(*args, address=self.bus.address, user='nobody' if user == 'admin' else user, groups=groups)
+        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
+        return s
+
+    def ok(self, *args, **kw):
+        p = self.cnctl(*args, **kw)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p
+
+    def fails(self, *args, pattern, **kw):
+        p = self.cnctl(*args, **kw)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+        self.assertRegex(p.stderr, pattern)
+        return p
+
+    def expected_status(self):
+        want = {re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', k).lower(): v for k, v in self.client.get_all().items()}
+        want['ids'] = [{'idx': i, 'val': v, 'name': n} for i, v, n in want['ids']]
+        want['proc'] = {re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', k).lower(): v
+                        for k, v in self.client.get_all(path=PROC_PATH, iface=PROC_IFACE).items()}
+        want['processes'] = None
+        return want
+
+    def test_status_json_is_the_properties(self):
+        for user in ('root', 'admin', 'nobody'):
+            for mode in ('short', 'pretty'):
+                with self.subTest(user=user, mode=mode):
+                    p = self.ok('status', f'--json={mode}', user=user)
+                    self.assertEqual(len(p.stdout.splitlines()) == 1, mode == 'short')
+                    # Another run on this machine may send into our groups: counters can move.
+                    got = json.loads(p.stdout)
+                    want = self.expected_status()
+                    for k in ('received_messages', 'rejected_messages'):
+                        self.assertLessEqual(got.pop(k), want.pop(k))
+                    self.assertEqual(got, want)
+                    self.assertEqual(p.stderr.count('Note:'), 1, p.stderr)
+                    self.assertEqual(self.ok('status', f'--json={mode}', '-q', user=user).stderr, '')
+
+    def test_status_text(self):
+        self.injector.send(PLAIN, IDX, 1, data=b'x')
+        wait_for(lambda: self.counters()['ReceivedMessages'] >= 1, what='the message to arrive')
+        for user in ('root', 'admin', 'nobody'):
+            with self.subTest(user=user):
+                p = self.ok('status', '--no-pager', user=user)
+                out = p.stdout
+                self.assertRegex(out, r'(?m)^ +Version: \d+\.\d+\.\d+$')
+                self.assertRegex(out, rf'(?m)^ +Groups: {PLAIN} {BATCHED}$')
+                self.assertRegex(out, r'(?m)^ +Ids: 1:1 cn_proc$')
+                self.assertRegex(out, r'(?m)^ +Messages: \d+ received, 0 rejected')
+                self.assertRegex(out, r'(?m)^ +Lost: 0 since cnd started: 0 dropped by the kernel .*, 0 by cnd '
+                                      r'\(bus full\); 0 overruns$')
+                self.assertRegex(out, r'(?m)^ +cn_proc: not listening: group 1 is not joined \(cnctl join 1\)$')
+                self.assertRegex(out, r'(?m)^ +Events: fork exec uid gid sid ptrace comm coredump exit$')
+                self.assertRegex(out, r'(?m)^ +Lost events: 0')
+                self.assertRegex(out, r'(?m)^ +Processes: ')
+                self.assertEqual(p.stderr, '')
+                # status is the default command; --no-legend and -q change nothing here.
+                self.assertEqual(re.sub(r'\d+ received', '', self.ok(user=user).stdout),
+                                 re.sub(r'\d+ received', '', out))
+                self.assertEqual(re.sub(r'\d+ received', '', self.ok('--no-legend', '-q', user=user).stdout),
+                                 re.sub(r'\d+ received', '', out))
+
+    def test_pager(self):
+        """On a terminal status and ids go through $PAGER, unless --no-pager."""
+        def on_tty(*args):
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.environ.update(DBUS_SYSTEM_BUS_ADDRESS=self.bus.address, PAGER='sed s/^/PAGED:/')
+                os.execv(CNCTL, [CNCTL] + list(args))
+            out = b''
+            while True:
+                try:
+                    r, _, _ = select.select([fd], [], [], 10)
+                    chunk = os.read(fd, 4096) if r else b''
+                except OSError:
+                    chunk = b''
+                if not chunk:
+                    break
+                out += chunk
+            os.waitpid(pid, 0)
+            os.close(fd)
+            return out.decode().replace('\r\n', '\n').splitlines()
+
+        paged = on_tty('ids')
+        self.assertTrue(paged and all(line.startswith('PAGED:') for line in paged), paged)
+        plain = on_tty('ids', '--no-pager')
+        self.assertTrue(plain and not any(line.startswith('PAGED:') for line in plain), plain)
+        self.assertTrue(all(line.startswith('PAGED:') for line in on_tty('status')))
+
+    def test_ids(self):
+        for val, n in ((1, 3), (2, 1)):
+            for seq in range(n):
+                self.injector.send(PLAIN, IDX, val, seq=seq, data=b'id')
+        wait_for(lambda: f'{IDX} 2 ' in ' '.join(self.ok('ids').stdout.split()), what='the ids to show')
+        objects = self.client.managed_objects()
+        want = sorted(({'idx': p[ID_IFACE]['Idx'], 'val': p[ID_IFACE]['Val'], 'name': p[ID_IFACE]['Name'],
+                        'registered': p[ID_IFACE]['Registered'], 'received_messages': p[ID_IFACE]['ReceivedMessages']}
+                       for p in objects.values() if ID_IFACE in p), key=lambda o: (o['idx'], o['val']))
+        for user in ('root', 'admin', 'nobody'):
+            with self.subTest(user=user):
+                self.assertEqual(json.loads(self.ok('ids', '--json=short', user=user).stdout), want)
+                self.assertEqual(json.loads(self.ok('ids', '--json=pretty', user=user).stdout), want)
+                lines = self.ok('ids', user=user).stdout.splitlines()
+                self.assertEqual(lines[0].split(), ['IDX', 'VAL', 'NAME', 'REGISTERED', 'RECEIVED'])
+                self.assertEqual(lines[-1], f'{len(want)} ids listed.')
+                rows = [line.split() for line in lines[1:-2]]
+                self.assertIn(['1', '1', 'cn_proc', 'yes', '0'], rows)
+                self.assertIn([str(IDX), '1', '-', 'no', '3'], rows)
+                self.assertIn([str(IDX), '2', '-', 'no', '1'], rows)
+                bare = self.ok('ids', '--no-legend', user=user).stdout.splitlines()
+                self.assertEqual([line.split() for line in bare], rows)
+
+    def test_monitor_json_is_the_signals(self):
+        """Message and Messages, as the D-Bus client sees them; only the ids asked for."""
+        singles = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        batches = self.client.subscribe('Messages', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        streams = {user: self.stream('monitor', '--json=short', f'{IDX}:1', f'{IDX}:3', user=user)
+                   for user in ('root', 'admin', 'nobody')}
+        every = self.stream('monitor', '--json=short', user='nobody')
+        time.sleep(1.0)
+        sent = []
+        for i in range(60):
+            group, val = (PLAIN, BATCHED)[i % 2], 1 + i % 3
+            data = os.urandom(i % 40)
+            self.injector.send(group, IDX, val, seq=i, ack=i * 7, flags=i, data=data)
+            sent.append((val, i))
+        self.client.pump(lambda: len(singles) + sum(len(b[2][0]) for b in batches) == 60)
+
+        want = []
+        for path, member, args in singles + batches:
+            if member == 'Message':
+                idx, val, seq, ack, flags, data = args
+                want.append({'signal': 'Message', 'idx': idx, 'val': val, 'seq': seq, 'ack': ack, 'flags': flags,
+                             'data': bytes(data).hex()})
+            else:
+                val = int(path.rsplit('/', 1)[1])
+                for seq, ack, flags, data in args[0]:
+                    want.append({'signal': 'Messages', 'idx': IDX, 'val': val, 'seq': seq, 'ack': ack,
+                                 'flags': flags, 'data': bytes(data).hex()})
+        want.sort(key=lambda o: o['seq'])
+        mine = [w for w in want if w['val'] in (1, 3)]
+        for user, s in streams.items():
+            with self.subTest(user=user):
+                s.wait_lines(lambda lines: len(lines) >= len(mine))
+                self.assertEqual(sorted(s.objects(), key=lambda o: o['seq']), mine)
+                self.assertEqual(s.stop(), 0)
+                self.assertEqual(s.stderr, '')
+        every.wait_lines(lambda lines: len([o for o in map(json.loads, lines) if o['idx'] == IDX]) >= 60)
+        self.assertEqual(sorted((o for o in every.objects() if o['idx'] == IDX), key=lambda o: o['seq']), want)
+        self.assertEqual({o['signal'] for o in want}, {'Message', 'Messages'})
+
+    def test_monitor_text(self):
+        s = self.stream('monitor', str(IDX), user='nobody')
+        bare = self.stream('monitor', '--no-legend', f'{IDX}:5', user='nobody')
+        s.wait_lines(lambda lines: len(lines) >= 1)
+        time.sleep(0.5)
+        self.injector.send(PLAIN, IDX, 5, seq=77, ack=88, flags=0x12, data=b'hello, world!\x00\x01')
+        self.injector.send(BATCHED, IDX, 6, seq=78, ack=89, flags=0, data=b'ab')
+        s.wait_lines(lambda lines: len(lines) >= 3)
+        bare.wait_lines(lambda lines: len(lines) >= 1)
+        self.assertEqual(s.lines[0].split(), ['TIME', 'ID', 'SEQ', 'ACK', 'FLAGS', 'LEN', 'DATA'])
+        self.assertRegex(s.lines[1], rf'^\d\d:\d\d:\d\d\.\d{{6}} {IDX}:5 +77 +88 0x0012 +15  '
+                                     r'68 65 6c 6c 6f 2c 20 77\.\.\.  hello, w$')
+        self.assertRegex(s.lines[2], rf'^\d\d:\d\d:\d\d\.\d{{6}} {IDX}:6 +78 +89 0x0000 +2  61 62 +ab$')
+        self.assertRegex(bare.lines[0], rf' {IDX}:5 +77 ')
+        self.assertEqual(s.stop(), 0)
+        self.assertEqual(bare.stop(), 0)
+
+    def test_monitor_10000_in_order(self):
+        """cnctl prints nothing until subscribed: once a marker shows, nothing after it is missed."""
+        n = 10000
+        s = self.stream('monitor', '--json=short', str(IDX), user='nobody')
+
+        def seen_marker():
+            self.injector.send(PLAIN, IDX, 2, data=b'marker')
+            time.sleep(0.1)
+            return any('"val":2,' in line for line in list(s.lines))
+        wait_for(seen_marker, what='cnctl to show a marker')
+        before = self.counters()
+        subprocess.run([os.path.join(BUILD_DIR, 'tests', 'helpers', 'cn-inject'), str(PLAIN), str(IDX), '1',
+                        str(n), '16', '10000', '1000'], check=True, capture_output=True)
+        wait_for(lambda: self.counters()['ReceivedMessages'] - before['ReceivedMessages'] >= n, timeout=60,
+                 what='cnd to receive the stream')
+
+        def accounted():
+            c = self.counters()
+            got = sum(1 for line in list(s.lines) if '"val":1,' in line)
+            return got + c['KernelDroppedMessages'] + c['BusDroppedMessages'] - \
+                before['KernelDroppedMessages'] - before['BusDroppedMessages'] >= n
+        wait_for(accounted, timeout=120, what='cnctl to show the stream')
+        time.sleep(0.5)
+        self.assertEqual(s.stop(), 0)
+        after = self.counters()
+        self.assertEqual((after['KernelDroppedMessages'], after['BusDroppedMessages']),
+                         (before['KernelDroppedMessages'], before['BusDroppedMessages']), 'cnd lost messages')
+        got = [o for o in s.objects() if o.get('val') == 1]
+        self.assertEqual([o['seq'] for o in got], list(range(1000, 1000 + n)))
+        for o in got:
+            # cn-inject's data starts with the seq, little-endian.
+            self.assertEqual(int.from_bytes(bytes.fromhex(o['data'])[:4], 'little'), o['seq'])
+            self.assertEqual((o['signal'], o['idx'], len(o['data'])), ('Message', IDX, 32))
+
+    def test_stream_shows_cnd_leaving_and_coming_back(self):
+        s = self.stream('monitor', '--json=short', str(IDX), user='nobody')
+        t = self.stream('proc', user='nobody')
+        t.wait_lines(lambda lines: len(lines) >= 1)
+        self.injector.send(PLAIN, IDX, 1, data=b'a')
+        s.wait_lines(lambda lines: len(lines) >= 1)
+        self.cnd.stop()
+        s.wait_lines(lambda lines: len(lines) >= 2)
+        t.wait_lines(lambda lines: any('cnd stopped' in line for line in lines))
+        gone = json.loads(s.lines[1])
+        self.assertEqual((gone['signal'], gone['name'], gone['new_owner']),
+                         ('NameOwnerChanged', 'org.cnd.Connector1', ''))
+
+        self.cnd = Daemon(self.bus, self.CONFIG)
+        self.cnd.start()
+        s.wait_lines(lambda lines: len(lines) >= 3)
+        back = json.loads(s.lines[2])
+        self.assertEqual((back['signal'], back['old_owner']), ('NameOwnerChanged', ''))
+        self.assertTrue(back['new_owner'].startswith(':'))
+        self.injector.send(PLAIN, IDX, 1, data=b'b')
+        s.wait_lines(lambda lines: len(lines) >= 4)
+        self.assertEqual(json.loads(s.lines[3])['data'], '62')
+        t.wait_lines(lambda lines: any('cnd started again' in line for line in lines))
+        self.assertEqual(s.stop(), 0)
+        self.assertEqual(t.stop(), 0)
+
+    def test_stream_ends_when_the_bus_goes(self):
+        s = self.stream('monitor', user='nobody')
+        s.wait_lines(lambda lines: len(lines) >= 1)
+        self.cnd.stop()
+        self.cnd = Daemon(self.bus)         # nothing left for the cleanup to stop
+        for p in self.bus.procs:
+            p.kill()
+        s.proc.wait(20)
+        self.assertEqual(s.stop(), 1)
+        self.assertEqual(s.stderr, 'The system bus closed the connection.\n')
+
+    def test_send_and_request(self):
+        # cn_proc answers on group 1.
+        self.client.call('JoinGroup', (1,), '(u)')
+        for user in ('root', 'admin'):
+            with self.subTest(user=user):
+                self.assertRegex(self.ok('send', '1:1', LISTEN, user=user).stdout,
+                                 r'^Sent 4 bytes to 1:1 with seq \d+, ack \d+\.\n$')
+                self.assertEqual(self.ok('send', '1:1', LISTEN, '-q', user=user).stdout, '')
+                sent = json.loads(self.ok('send', '1:1', LISTEN, '--json=short', user=user).stdout)
+                self.assertEqual(sorted(sent), ['ack', 'seq'])
+
+                reply = json.loads(self.ok('request', '1:1', LISTEN, '--json=pretty', user=user).stdout)
+                self.assertEqual(sorted(reply), ['ack', 'data', 'seq'])
+                data = bytes.fromhex(reply['data'])
+                self.assertEqual(len(data), 40)                     # struct proc_event
+                self.assertEqual(int.from_bytes(data[:4], 'little'), 0)   # PROC_EVENT_NONE: the ack
+                self.assertEqual(reply['data'], reply['data'].lower())
+
+                text = self.ok('request', '1:1', '01 00 00 00', '--timeout=2000', user=user).stdout.splitlines()
+                self.assertRegex(text[0], r'^Reply from 1:1: seq \d+, ack \d+, 40 bytes:$')
+                self.assertRegex(text[1], r'^00000000  00 00 00 00 ')
+                self.assertEqual(len(text), 4)
+
+    def test_data_from_file_and_stdin(self):
+        self.client.call('JoinGroup', (1,), '(u)')
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            path = os.path.join(d, 'listen')
+            with open(path, 'wb') as f:
+                f.write(bytes.fromhex(LISTEN))
+            os.chmod(path, 0o644)
+            for user in ('root', 'admin'):
+                with self.subTest(user=user):
+                    reply = json.loads(self.ok('request', '1:1', '@' + path, '--json=short', user=user).stdout)
+                    self.assertEqual(len(bytes.fromhex(reply['data'])), 40)
+                    reply = json.loads(self.ok('request', '1:1', '@-', '--json=short', user=user,
+                                               input='\x01\x00\x00\x00').stdout)
+                    self.assertEqual(len(bytes.fromhex(reply['data'])), 40)
+            self.fails('send', '1:1', '@' + os.path.join(d, 'missing'),
+                       pattern=r'^Failed to read DATA from .*/missing: No such file or directory$')
+
+    def test_errors_from_cnd_in_words(self):
+        self.fails('send', f'{IDX}:1', '00', pattern=rf'^Connector id {IDX}:1 is not registered in the kernel\. '
+                                                      r"'cnctl ids' lists the registered ids\.$")
+        self.fails('request', f'{IDX}:1', '00', user='admin', pattern=r'is not registered in the kernel')
+        self.fails('request', '1:1', GARBAGE, '--timeout=200',
+                   pattern=r'^No reply from connector id 1:1 \(seq \d+, ack \d+\)\. --timeout=MS waits longer, '
+                           r'up to 60000 ms\.$')
+        self.fails('request', '1:1', LISTEN, '--timeout=60001', pattern=r'^cnd refused the arguments: Timeout ')
+        self.fails('send', '1:1', '00' * 16365, pattern=r'^cnd refused the arguments: Data of 16365 bytes')
+        self.fails('join', '40', pattern=r'^cnd refused the arguments: Group 40 is out of range 1\.\.32\.$')
+        self.fails('join', '0', user='admin', pattern=r'^cnd refused the arguments: Group 0 is out of range')
+
+    def test_join_leave(self):
+        for user, group in (('root', SPARE), ('admin', SPARE + 2)):
+            with self.subTest(user=user):
+                self.assertEqual(self.ok('join', group, user=user).stdout, '')
+                self.assertIn(group, self.client.get('Groups'))
+                self.assertEqual(json.loads(self.ok('leave', group, '--json=short', user=user).stdout), {})
+                self.assertNotIn(group, self.client.get('Groups'))
+                self.assertEqual(json.loads(self.ok('join', group, '--json=pretty', user=user).stdout), {})
+                self.assertEqual(self.ok('leave', group, user=user).stdout, '')
+
+    def test_reload(self):
+        for user in ('root', 'admin'):
+            with self.subTest(user=user):
+                self.cnd.write_config(self.CONFIG.replace(f'Groups={PLAIN} {BATCHED}', f'Groups={PLAIN}'))
+                self.assertEqual(self.ok('reload', user=user).stdout, '')
+                self.assertEqual(self.client.get('Groups'), [PLAIN])
+                self.cnd.write_config(self.CONFIG)
+                self.assertEqual(json.loads(self.ok('reload', '--json=short', user=user).stdout), {})
+                self.assertEqual(self.client.get('Groups'), [PLAIN, BATCHED])
+                self.cnd.write_config(self.CONFIG + 'Bogus=1\n')
+                self.fails('reload', user=user, pattern=r"^cnd kept its old configuration, the new one is invalid: "
+                                                        r".*cnd\.conf:\d+: .*Bogus")
+                self.assertEqual(self.client.get('Groups'), [PLAIN, BATCHED])
+        self.cnd.write_config(self.CONFIG)
+
+    def test_admin_commands_denied_to_others_in_words(self):
+        rule = (r'^Permission denied: only root and members of group cnd-admin may {} \(the group of cnd\'s '
+                r'D-Bus policy, which \[Bus\] AdminGroup= in cnd\.conf must name too\)\.$')
+        for args, what in ((('send', '1:1', LISTEN), 'send to 1:1'),
+                           (('request', '1:1', LISTEN), 'send a request to 1:1'),
+                           (('join', SPARE), f'join group {SPARE}'), (('leave', PLAIN), f'leave group {PLAIN}'),
+                           (('reload',), "reload cnd's configuration")):
+            for mode in ('off', 'short'):
+                with self.subTest(args=args, json=mode):
+                    p = self.fails(*args, f'--json={mode}', user='nobody', pattern=rule.format(re.escape(what)))
+                    self.assertEqual(p.stdout, '')
+        self.assertEqual(self.client.get('Groups'), [PLAIN, BATCHED])
+
+
+class CnctlAdminGroupUnset(CndTestCase):
+    """The policy lets the group through, cnd does not: the same words, which name both halves."""
+    CONFIG = f'[Connector]\nGroups={PLAIN}\nScanIntervalSec=0\n'
+
+    def test_member_denied_by_cnd_itself(self):
+        gid = ensure_group(ADMIN_GROUP)
+        p = run('join', SPARE, address=self.bus.address, user='nobody', groups=(gid,))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('[Bus] AdminGroup= in cnd.conf must name too', p.stderr)
+        self.assertEqual(self.client.get('Groups'), [PLAIN])
+
+
+class CnctlProc(CndTestCase):
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=64M\n'
+
+    def proc_signals(self):
+        return self.client.subscribe(None, iface=PROC_IFACE, path=PROC_PATH)
+
+    def wanted(self, signals, pid):
+        names = {'Fork': ('parent_pid', 'parent_tgid', 'child_pid', 'child_tgid'), 'Exec': ('pid', 'tgid'),
+                 'Exit': ('pid', 'tgid', 'exit_code', 'exit_signal', 'parent_pid', 'parent_tgid')}
+        out = []
+        for _, member, args in signals:
+            if member in names and pid in (args[0], args[2] if member == 'Fork' else None):
+                out.append(dict(zip(('signal',) + names[member] + ('cpu', 'timestamp_ns'), (member,) + tuple(args))))
+        return out
+
+    def test_proc_json_is_the_signals(self):
+        signals = self.proc_signals()
+        streams = {user: self.stream_proc('--json=short', '--kinds=fork,exec,exit', user=user)
+                   for user in ('root', 'nobody')}
+        only_exit = self.stream_proc('--json=short', '--kinds=exit', user='nobody')
+        time.sleep(1.0)
+        p = subprocess.Popen(['/bin/sh', '-c', 'exit 3'])
+        p.wait()
+        self.client.pump(lambda: any(m == 'Exit' and a[0] == p.pid for _, m, a in signals))
+        want = self.wanted(signals, p.pid)
+        self.assertEqual([w['signal'] for w in want], ['Fork', 'Exec', 'Exit'])
+        for user, s in list(streams.items()) + [('exit only', only_exit)]:
+            with self.subTest(user=user):
+                mine = want if user != 'exit only' else want[2:]
+                s.wait_lines(lambda lines: sum(1 for o in map(json.loads, lines) if p.pid in
+                                               (o.get('pid'), o.get('child_pid'))) >= len(mine))
+                got = [o for o in s.objects() if p.pid in (o.get('pid'), o.get('child_pid'))]
+                self.assertEqual(got, mine)
+                if user == 'exit only':
+                    self.assertEqual({o['signal'] for o in s.objects()}, {'Exit'})
+                self.assertEqual(s.stop(), 0)
+                # No Processes interface yet: one note, and -q would silence it.
+                self.assertEqual(s.stderr.count('Note:'), 1, s.stderr)
+
+    def stream_proc(self, *args, user='root'):
+        s = Stream('proc', *args, address=self.bus.address, user=user)
+        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
+        return s
+
+    def test_proc_text(self):
+        s = self.stream_proc(user='nobody')
+        quiet = self.stream_proc('-q', '--no-legend', '--kinds=exit', user='nobody')
+        s.wait_lines(lambda lines: len(lines) >= 1)
+        time.sleep(1.0)
+        p = subprocess.Popen(['/bin/sh', '-c', 'kill -TERM $$'])
+        p.wait()
+        q = subprocess.Popen(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'true'])
+        q.wait()
+        s.wait_lines(lambda lines: any(re.search(rf' exit +{q.pid} ', line) for line in lines))
+        quiet.wait_lines(lambda lines: any(re.search(rf' exit +{q.pid} ', line) for line in lines))
+        self.assertEqual(s.lines[0].split(), ['TIME', 'EVENT', 'PID', 'PPID', 'INFO'])
+        lines = '\n'.join(s.lines)
+        me = os.getpid()
+        self.assertRegex(lines, rf'(?m)^\d\d:\d\d:\d\d\.\d{{6}} fork +{p.pid} +{me}  $')
+        self.assertRegex(lines, rf'(?m)^\S+ exec +{p.pid} +-  $')
+        self.assertRegex(lines, rf'(?m)^\S+ exit +{p.pid} +{me}  killed by SIGTERM$')
+        self.assertRegex(lines, rf'(?m)^\S+ uid +{q.pid} +-  ruid 65534 euid 65534$')
+        self.assertRegex(lines, rf'(?m)^\S+ gid +{q.pid} +-  rgid 65534 egid 65534$')
+        self.assertRegex(lines, rf'(?m)^\S+ exit +{q.pid} +{me}  exited 0$')
+        self.assertEqual(s.stop(), 0)
+        self.assertEqual(s.stderr.count('Note:'), 1, s.stderr)
+        self.assertEqual(quiet.stop(), 0)
+        self.assertEqual(quiet.stderr, '')
+        self.assertEqual({line.split()[1] for line in quiet.lines}, {'exit'})
+
+    def test_not_listening_is_noted(self):
+        self.client.call('LeaveGroup', (1,), '(u)')
+        s = self.stream_proc(user='nobody')
+        s.wait_lines(lambda lines: len(lines) >= 1)
+        self.assertEqual(s.stop(), 0)
+        self.assertIn('Note: cnd is not listening to process events (group 1 is not joined): cnctl join 1', s.stderr)
+
+
+class CnctlProcLoss(CndTestCase):
+    """Loss in the proc stream where it happens: an Overrun and a LostEvents step."""
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=4K\n'
+
+    def test_loss_shows_in_the_stream(self):
+        s = Stream('proc', '--json=short', '--kinds=exec', address=self.bus.address, user='nobody')
+        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
+        time.sleep(1.0)
+        self.cnd.signal(signal.SIGSTOP)
+        try:
+            subprocess.run([FORK_STORM, '3000'], check=True, capture_output=True, timeout=120)
+        finally:
+            self.cnd.signal(signal.SIGCONT)
+        s.wait_lines(lambda lines: any('"LostEvents"' in line for line in lines) and
+                     any('"Overrun"' in line for line in lines), timeout=30, what='loss in the stream')
+        after = self.counters()
+        lost = self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE)
+        objs = s.objects()
+        overruns = [o for o in objs if o.get('signal') == 'Overrun']
+        steps = [o for o in objs if o.get('property') == 'LostEvents']
+        self.assertGreater(overruns[-1]['kernel_dropped'], 0)
+        self.assertLessEqual(overruns[-1]['kernel_dropped'], after['KernelDroppedMessages'])
+        self.assertEqual(sorted(o['lost_events'] for o in steps), [o['lost_events'] for o in steps])
+        self.assertLessEqual(steps[-1]['lost_events'], lost)
+        self.assertEqual(s.stop(), 0)
+
+
+class CnctlForkStorm(CndTestCase):
+    """`cnctl proc` as nobody sees every fork and exit of a storm that a raw root listener sees."""
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=64M\n'
+    N = 20000
+
+    def test_storm(self):
+        truth = ProcListener()
+        self.addCleanup(truth.close)
+        s = Stream('proc', '--json=short', '--kinds=fork,exit', address=self.bus.address, user='nobody')
+        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
+        before = self.counters()
+        lost_before = self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE)
+        # Subscribed once a fork of ours shows.
+        wait_for(lambda: subprocess.run(['true']).returncode == 0 and
+                 any(f'"parent_tgid":{os.getpid()},' in line for line in list(s.lines)), what='cnctl to subscribe')
+
+        storm = subprocess.Popen([FORK_STORM, str(self.N)], stdout=subprocess.PIPE, text=True)
+        storm.communicate(timeout=300)
+        wait_for(lambda: sum(1 for p, _ in truth.forks if p == storm.pid) >= self.N, timeout=120,
+                 what='the raw listener to see the storm')
+        children = {c for p, c in truth.forks if p == storm.pid}
+        raw_exits = sum(1 for pid in truth.exits if pid in children)
+
+        def counts():
+            objs = [json.loads(line) for line in list(s.lines)]
+            forks = sum(1 for o in objs if o.get('signal') == 'Fork' and o['parent_tgid'] == storm.pid)
+            exits = sum(1 for o in objs if o.get('signal') == 'Exit' and o['pid'] in children)
+            return forks, exits
+
+        def lost():
+            after = self.counters()
+            return (self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE) - lost_before) + \
+                (after['KernelDroppedMessages'] - before['KernelDroppedMessages']) + \
+                (after['BusDroppedMessages'] - before['BusDroppedMessages'])
+        wait_for(lambda: sum(counts()) + lost() >= len(children) + raw_exits, timeout=300, interval=1.0,
+                 what='cnctl to show the storm')
+        time.sleep(1.0)
+        self.assertEqual(s.stop(), 0)
+        forks, exits = counts()
+        print(f'storm of {self.N}: raw forks {len(children)} exits {raw_exits}; cnctl forks {forks} '
+              f'exits {exits}; cnd reported lost {lost()}')
+        self.assertEqual(truth.drops(), 0, 'the reference listener itself lost events')
+        self.assertEqual(raw_exits, len(children))
+        if lost() == 0:
+            self.assertEqual((forks, exits), (len(children), raw_exits))
+        else:
+            self.assertLessEqual(len(children) - forks + raw_exits - exits, lost())
+
+
+class NotRunningBroker(NotRunning):
+    BUS_KIND = 'dbus-broker'
+
+
+class CnctlBroker(Cnctl):
+    BUS_KIND = 'dbus-broker'
+
+
+class CnctlAdminGroupUnsetBroker(CnctlAdminGroupUnset):
+    BUS_KIND = 'dbus-broker'
+
+
+class CnctlProcBroker(CnctlProc):
+    BUS_KIND = 'dbus-broker'
+
+
+class CnctlProcLossBroker(CnctlProcLoss):
+    BUS_KIND = 'dbus-broker'
+
+
+class CnctlForkStormBroker(CnctlForkStorm):
+    BUS_KIND = 'dbus-broker'
+
+
+if __name__ == '__main__':
+    main()
