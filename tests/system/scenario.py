@@ -479,8 +479,8 @@ def check_live_install(c):
     c.run(['groupdel', 'cnd-admin'])
     debs = sorted(os.path.join(OUT, 'debs', f) for f in os.listdir(os.path.join(OUT, 'debs'))
                   if f.startswith('cnd_'))
-    rc, _, _ = c.run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q',
-                      '--no-download'] + debs, timeout=300)
+    rc, _, _ = c.run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q'] + debs,
+                     timeout=300)
     c.expect(rc == 0, 'apt-get install failed')
     c.expect(wait_for(lambda: show('ActiveState') == 'active', 30), f'cnd.service is {show("ActiveState")}')
     rc, out, _ = c.run(['busctl', 'get-property', NAME, PATH, MANAGER, 'Version'], user=USER)
