@@ -65,23 +65,16 @@ static int read_message(sd_bus_message *m, CnMessage *msg) {
 /* A batch names its id only in its object path, /org/cnd/Connector1/id/IDX/VAL. */
 static int id_from_path(const char *path, uint32_t *idx, uint32_t *val) {
         size_t n = strlen(CND_ID_PATH_PREFIX);
-        bool any;
+        char buf[32], *slash;
 
-        if (strncmp(path, CND_ID_PATH_PREFIX "/", n + 1) != 0)
+        if (strncmp(path, CND_ID_PATH_PREFIX "/", n + 1) != 0 || strlen(path + n + 1) >= sizeof(buf))
                 return -EINVAL;
-        path += n + 1;
-        {
-                char buf[32], *slash;
-
-                if (strlen(path) >= sizeof(buf))
-                        return -EINVAL;
-                strcpy(buf, path);
-                slash = strchr(buf, '/');
-                if (!slash)
-                        return -EINVAL;
-                *slash = ':';
-                return parse_id(buf, false, idx, val, &any);
-        }
+        strcpy(buf, path + n + 1);
+        slash = strchr(buf, '/');
+        if (!slash)
+                return -EINVAL;
+        *slash = ':';
+        return parse_id(buf, false, idx, val, NULL);
 }
 
 static int print_batch(Monitor *mon, sd_bus_message *m) {

@@ -137,8 +137,8 @@ static void print_exited(json_object *j) {
         print_unit(j);
 }
 
-/* INFO of one event; returns false for an event the view leaves to the Processes signals. */
-static bool print_info(const ProcView *v, const ProcSignal *sig, json_object *j) {
+/* The INFO column of one event. */
+static void print_info(const ProcSignal *sig, json_object *j) {
         uint64_t pid = json_get_u64(j, "pid"), tgid = json_get_u64(j, "tgid");
 
         switch (sig->kind) {
@@ -176,14 +176,13 @@ static bool print_info(const ProcView *v, const ProcSignal *sig, json_object *j)
                 if (is_details(sig))
                         print_exited(j);
                 else if (pid != tgid)
-                        printf("thread of %" PRIu64 " %s", tgid, "ended");
+                        printf("thread of %" PRIu64 " ended", tgid);
                 else
                         print_wait_status((uint32_t) json_get_u64(j, "exit_code"));
                 break;
         default:
                 break;
         }
-        return true;
 }
 
 /* With the Processes signals, a process's exec and exit come from them, with details. */
@@ -220,7 +219,7 @@ static int print_text(ProcView *v, const ProcSignal *sig, json_object *j) {
                 snprintf(ppid, sizeof(ppid), "%" PRIu64, event_ppid(sig, j));
         stream_format_time(&v->stream, when, json_get_u64(j, "timestamp_ns"));
         printf("%s %-8s %7" PRIu64 " %7s  ", when, proc_kind_to_string(sig->kind), pid, ppid);
-        print_info(v, sig, j);
+        print_info(sig, j);
         putchar('\n');
         return fflush(stdout) == 0 ? 0 : -errno;
 }
@@ -290,7 +289,7 @@ static void on_loss(Stream *s, bool restarted, void *userdata) {
         query_lost_events(v);
 }
 
-static int add_matches(ProcView *v, const char *interface, const char *path, bool details) {
+static int add_matches(ProcView *v, const char *interface, const char *path) {
         for (size_t i = 0; i < ELEMENTSOF(proc_signals); i++) {
                 const ProcSignal *sig = &proc_signals[i];
                 _cleanup_(freep) char *rule = NULL;
@@ -369,7 +368,7 @@ int verb_proc(Cnctl *c, int argc, char *argv[]) {
                 goto finish;
         v.stream.on_loss = on_loss;
         v.stream.userdata = &v;
-        r = add_matches(&v, CND_PROC_IFACE, CND_PROC_PATH, false);
+        r = add_matches(&v, CND_PROC_IFACE, CND_PROC_PATH);
         if (r >= 0)
                 r = stream_watch_cnd(&v.stream);
         if (r >= 0)
@@ -378,7 +377,7 @@ int verb_proc(Cnctl *c, int argc, char *argv[]) {
                 goto finish;
         v.details = probe_details(&v);
         if (v.details) {
-                r = add_matches(&v, CND_PROCESSES_IFACE, CND_PROCESSES_PATH, true);
+                r = add_matches(&v, CND_PROCESSES_IFACE, CND_PROCESSES_PATH);
                 if (r < 0)
                         goto finish;
         }

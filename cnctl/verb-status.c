@@ -63,7 +63,7 @@ static void print_counters(json_object *m) {
               kernel + bus, kernel, bus, json_get_u64(m, "overruns"));
 }
 
-static void print_proc(json_object *proc, json_object *manager) {
+static void print_proc(json_object *proc) {
         json_object *events;
         size_t n = 0;
 
@@ -108,7 +108,7 @@ static void print_status(json_object *status, const char *processes_why) {
         print_groups(status);
         print_ids(status);
         print_counters(status);
-        print_proc(proc, status);
+        print_proc(proc);
         if (processes)
                 field("Processes", "%" PRIu64 " tracked, %" PRIu64 " unresolved, %" PRIu64 " resyncs",
                       json_get_u64(processes, "tracked"), json_get_u64(processes, "unresolved"),
