@@ -56,6 +56,8 @@ class Check:
             rc, out, err = 'timeout', e.stdout or '', e.stderr or ''
             out = out.decode(errors='replace') if isinstance(out, bytes) else out
             err = err.decode(errors='replace') if isinstance(err, bytes) else err
+        # dpkg's progress lines are noise in evidence.
+        out = re.sub(r'(?m)^\(Reading database \.\.\. (\d+%)?\s*\n', '', out)
         self.log(f'$ {" ".join(cmd)}  [exit {rc}]\n{out}{err}'.rstrip())
         if check and rc != 0:
             raise CheckFailed(f'{cmd[0] if not user else cmd[4]} failed (exit {rc})')
