@@ -352,10 +352,16 @@ static int check_proc_state(ProcView *v) {
                         if (k >= 0)
                                 published |= UINT32_C(1) << k;
                 }
-        for (ProcKind k = 0; k < _PROC_KIND_MAX; k++)
-                if ((v->kinds & ~published) & (UINT32_C(1) << k))
-                        output_note(o, "Note: cnd does not publish %s events ([Proc] Events= in cnd.conf).",
-                                    proc_kind_to_string(k));
+        if (v->kinds & ~published) {
+                char missing[128] = "";
+
+                for (ProcKind k = 0; k < _PROC_KIND_MAX; k++)
+                        if ((v->kinds & ~published) & (UINT32_C(1) << k)) {
+                                strcat(missing, *missing ? " " : "");
+                                strcat(missing, proc_kind_to_string(k));
+                        }
+                output_note(o, "Note: cnd does not publish these events: %s ([Proc] Events= in cnd.conf).", missing);
+        }
         return 0;
 }
 

@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from cndtest import (BUILD_DIR, ID_IFACE, MANAGER_IFACE, PROC_IFACE, PROC_PATH, SOURCE_DIR, CndTestCase,
+from cndtest import (BUILD_DIR, ID_IFACE, PROC_IFACE, PROC_PATH, SOURCE_DIR, CndTestCase,
                      Daemon, ProcListener, ensure_group, main, reachable, unprivileged_user, wait_for)
 
 CNCTL = os.path.join(BUILD_DIR, 'cnctl', 'cnctl')
