@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * cnfeed-notify.h: validation and matching of id-notification requests
- * (struct cn_ctl_msg, see cnfeed.h), as pure functions of bytes.
+ * (struct cn_ctl_msg, see cnfeed.h) and the rules of the request table, as
+ * pure functions of bytes and counts.
  *
  * The same code runs in the cnfeed module and in user space (cnd's tests and
  * fuzzers), so it uses only uapi types and reads every field with memcpy():
@@ -135,6 +136,37 @@ static inline bool cnfeed_notify_match(const struct cnfeed_notify_parsed *p,
 {
 	return cnfeed_notify_in_ranges(p, 0, p->idx_num, idx) &&
 	       cnfeed_notify_in_ranges(p, p->idx_num, p->val_num, val);
+}
+
+/*
+ * The groups to announce a change of {idx, val} to, as a mask: bit g - 1 for
+ * group g. Or-ing the masks of every request gives one message per group,
+ * however many requests name it. Group 0 and groups above CNFEED_MAX_GROUP
+ * have no bit (the module keeps no such request).
+ */
+static inline __u32 cnfeed_notify_groups(const struct cnfeed_notify_parsed *p,
+					 __u32 idx, __u32 val)
+{
+	if (p->group == 0 || p->group > CNFEED_MAX_GROUP ||
+	    !cnfeed_notify_match(p, idx, val))
+		return 0;
+	return (__u32)1 << (p->group - 1);
+}
+
+/*
+ * May a socket that holds mine of the table's total requests add one more?
+ * 0, -EDQUOT over the socket's quota (checked first: one socket cannot make
+ * the table look full to the others), or -ENOSPC when the table is full.
+ */
+static inline int cnfeed_notify_admit(unsigned int mine, unsigned int total,
+				      unsigned int max_socket,
+				      unsigned int max_total)
+{
+	if (mine >= max_socket)
+		return -EDQUOT;
+	if (total >= max_total)
+		return -ENOSPC;
+	return 0;
 }
 
 /* Do two requests have the same range lists (whatever their groups)? */

@@ -6,8 +6,9 @@
  * cnfeed.h) add and remove data ids {idx, val}, multicast bursts from them and
  * echo, and it serves the classic id-notification protocol on {-1, -1} that
  * mainline removed in 2.6.33 (CVE-2010-0410), with the holes closed: only
- * CAP_NET_ADMIN senders, a bounded request table, requests freed when their
- * socket closes, and the idx and val range lists scanned independently.
+ * CAP_NET_ADMIN senders, a bounded request table with a quota per socket,
+ * requests tied to their socket (not its port id) and freed when it closes,
+ * and the idx and val range lists scanned independently.
  *
  * Modelled on samples/connector/cn_test.c and drivers/connector/cn_proc.c.
  */
@@ -15,6 +16,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/connector.h>
@@ -34,6 +36,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
 #include "cnfeed.h"
 #include "cnfeed-notify.h"
@@ -41,8 +44,6 @@
 /* Unassigned indices: CN_NETLINK_USERS (11) up to the 26 groups it asks for. */
 #define CNFEED_IDX_MIN		11
 #define CNFEED_IDX_MAX		26
-/* netlink rounds the connector's CN_NETLINK_USERS + 0xf groups up to 32. */
-#define CNFEED_MAX_GROUP	32
 #define CNFEED_MAX_DATA_IDS	1024
 #define CNFEED_MAX_BURST	10000000U
 #define CNFEED_MAX_REQUESTS	65536
@@ -55,6 +56,10 @@ static unsigned int cnfeed_max_requests = 64;
 module_param_named(max_requests, cnfeed_max_requests, uint, 0444);
 MODULE_PARM_DESC(max_requests, "bound of the id-notification request table (default 64)");
 
+static unsigned int cnfeed_max_socket_requests = 16;
+module_param_named(max_socket_requests, cnfeed_max_socket_requests, uint, 0444);
+MODULE_PARM_DESC(max_socket_requests, "id-notification requests one socket may hold (default 16)");
+
 /*
  * Read-only counters in /sys/module/cnfeed/parameters. Setting one (even at
  * load time) fails with -EPERM.
@@ -63,6 +68,8 @@ static atomic_long_t cnfeed_active_requests;
 static atomic_long_t cnfeed_data_ids;
 static atomic_long_t cnfeed_refused;
 static atomic_long_t cnfeed_refused_full;
+static atomic_long_t cnfeed_refused_quota;
+static atomic_long_t cnfeed_alloc_failed;
 static atomic_long_t cnfeed_bad_requests;
 static atomic_long_t cnfeed_data_messages;
 static atomic_long_t cnfeed_burst_active;
@@ -92,6 +99,8 @@ CNFEED_COUNTER(active_requests, "id-notification requests in the table now");
 CNFEED_COUNTER(data_ids, "data ids registered now");
 CNFEED_COUNTER(refused, "commands and requests refused for lack of CAP_NET_ADMIN");
 CNFEED_COUNTER(refused_full, "requests refused because the table was full");
+CNFEED_COUNTER(refused_quota, "requests refused because their socket held max_socket_requests");
+CNFEED_COUNTER(alloc_failed, "failed allocations, each losing what it was for");
 CNFEED_COUNTER(bad_requests, "malformed id-notification requests");
 CNFEED_COUNTER(data_messages, "messages received on data ids");
 CNFEED_COUNTER(burst_active, "1 while a burst is being sent");
@@ -115,21 +124,30 @@ static unsigned int cnfeed_nr_data_ids;
 static bool cnfeed_stopping;
 
 /*
- * An id-notification request. req.ranges points at ranges[], the copy of the
- * request's range lists.
+ * An id-notification request, keyed by the socket that sent it. Not by its
+ * port id: netlink_release() frees the port id before it calls the
+ * NETLINK_URELEASE notifier, so a new socket may already hold the same port
+ * id when the old one's requests are freed. The entry holds a reference on
+ * sk, so the pointer cannot be freed and reused by another socket while the
+ * entry exists. portid is for the log. req.ranges points at ranges[], the
+ * copy of the request's range lists.
  */
 struct cnfeed_request {
 	struct list_head node;
+	struct sock *sk;
 	u32 portid;
 	struct cnfeed_notify_parsed req;
 	unsigned char ranges[];
 };
 
 /*
- * The request table. A spinlock, not a mutex: notifications are sent under
- * it with GFP_ATOMIC so that they keep the order of the changes.
+ * The request table. A mutex: every user is in process context and may
+ * sleep: a sender's sendmsg() (see cnfeed_ctl_callback()), the
+ * NETLINK_URELEASE notifier (a blocking notifier chain, called from
+ * netlink_release()), module init and exit. Notifications are sent after it
+ * is dropped (see cnfeed_notify()).
  */
-static DEFINE_SPINLOCK(cnfeed_requests_lock);
+static DEFINE_MUTEX(cnfeed_requests_lock);
 static LIST_HEAD(cnfeed_requests);
 static unsigned int cnfeed_nr_requests;
 
@@ -171,7 +189,21 @@ static bool cnfeed_sender_capable(struct netlink_skb_parms *nsp)
 }
 
 /*
- * Multicast an added/removed notification of id to every matching request.
+ * A failed allocation loses what it was for; count it and say so, without
+ * letting a sender flood the log.
+ */
+static void cnfeed_nomem(const char *what)
+{
+	atomic_long_inc(&cnfeed_alloc_failed);
+	pr_warn_ratelimited("out of memory: %s lost\n", what);
+}
+
+/*
+ * Multicast an added/removed notification of id to the groups of the
+ * matching requests, once per group. The groups are collected under the
+ * table's lock and the messages sent after it is dropped, with GFP_KERNEL:
+ * every caller is in process context. The callers hold cnfeed_lock, which
+ * keeps the notifications in the order of the changes.
  * Only cn_netlink_send() is used: its signature is the same in 6.1 and 6.6+,
  * where cn_netlink_send_mult() gained filter arguments.
  */
@@ -182,13 +214,25 @@ static void cnfeed_notify(const struct cb_id *id, u32 event)
 		.ack = event,
 	};
 	struct cnfeed_request *r;
+	unsigned long groups = 0;
+	unsigned int bit, n = 0;
 
-	spin_lock(&cnfeed_requests_lock);
+	lockdep_assert_held(&cnfeed_lock);
+
+	mutex_lock(&cnfeed_requests_lock);
 	list_for_each_entry(r, &cnfeed_requests, node) {
-		if (cnfeed_notify_match(&r->req, id->idx, id->val))
-			cn_netlink_send(&msg, 0, r->req.group, GFP_ATOMIC);
+		groups |= cnfeed_notify_groups(&r->req, id->idx, id->val);
+		/* Up to 65536 requests of 128 ranges: let others run. */
+		if (++n % 256 == 0)
+			cond_resched();
 	}
-	spin_unlock(&cnfeed_requests_lock);
+	mutex_unlock(&cnfeed_requests_lock);
+
+	for_each_set_bit(bit, &groups, CNFEED_MAX_GROUP) {
+		/* -ESRCH: nobody listens to that group now, nothing lost. */
+		if (cn_netlink_send(&msg, 0, bit + 1, GFP_KERNEL) == -ENOMEM)
+			cnfeed_nomem("a notification");
+	}
 }
 
 /*
@@ -204,9 +248,11 @@ static void cnfeed_reply(const struct cn_msg *req,
 	struct cn_msg *msg;
 	int err;
 
-	msg = kzalloc(struct_size(msg, data, len), GFP_KERNEL);
-	if (!msg)
+	msg = kzalloc(struct_size(msg, data, len), GFP_KERNEL | __GFP_NOWARN);
+	if (!msg) {
+		cnfeed_nomem("a reply");
 		return;
+	}
 	msg->id = cnfeed_ctl_id;
 	msg->seq = req->seq;
 	msg->ack = req->ack + 1;
@@ -214,7 +260,9 @@ static void cnfeed_reply(const struct cn_msg *req,
 	memcpy(msg->data, data, len);
 
 	err = cn_netlink_send(msg, nsp->portid, 0, GFP_NOWAIT | __GFP_NOWARN);
-	if (err)
+	if (err == -ENOMEM)
+		cnfeed_nomem("a reply");
+	else if (err)
 		pr_debug("reply to port %u failed: %d\n", nsp->portid, err);
 	kfree(msg);
 }
@@ -256,9 +304,11 @@ static int cnfeed_add_data_id(u32 val)
 	if (val == CNFEED_CTL_VAL)
 		return -EINVAL;
 
-	d = kmalloc(sizeof(*d), GFP_KERNEL);
-	if (!d)
+	d = kmalloc(sizeof(*d), GFP_KERNEL | __GFP_NOWARN);
+	if (!d) {
+		cnfeed_nomem("an ADD_ID command");
 		return -ENOMEM;
+	}
 	d->val = val;
 
 	mutex_lock(&cnfeed_lock);
@@ -316,6 +366,7 @@ static void cnfeed_burst_work(struct work_struct *work)
 {
 	struct cn_msg *msg = cnfeed_burst.msg;
 	u32 i;
+	int err;
 
 	for (i = 0; i < cnfeed_burst.count; i++) {
 		__le32 n = cpu_to_le32(i);
@@ -325,7 +376,9 @@ static void cnfeed_burst_work(struct work_struct *work)
 		msg->seq = i;
 		memcpy(msg->data, &n, sizeof(n));
 		/* No listener (-ESRCH) or a full one (-ENOBUFS) is the test's. */
-		cn_netlink_send(msg, 0, cnfeed_burst.group, GFP_KERNEL);
+		err = cn_netlink_send(msg, 0, cnfeed_burst.group, GFP_KERNEL);
+		if (err == -ENOMEM)
+			cnfeed_nomem("a burst message");
 		atomic_long_inc(&cnfeed_burst_sent);
 		if (i % 64 == 63)
 			cond_resched();
@@ -351,9 +404,12 @@ static int cnfeed_prepare_burst(const struct cnfeed_cmd *cmd)
 	    cmd->group > CNFEED_MAX_GROUP)
 		return -EINVAL;
 
-	msg = kzalloc(struct_size(msg, data, cmd->size), GFP_KERNEL);
-	if (!msg)
+	msg = kzalloc(struct_size(msg, data, cmd->size),
+		      GFP_KERNEL | __GFP_NOWARN);
+	if (!msg) {
+		cnfeed_nomem("a BURST command");
 		return -ENOMEM;
+	}
 	msg->id.idx = cnfeed_idx;
 	msg->id.val = cmd->val;
 	msg->len = cmd->size;
@@ -448,66 +504,90 @@ static void cnfeed_free_list(struct list_head *list)
 
 	list_for_each_entry_safe(r, n, list, node) {
 		list_del(&r->node);
+		sock_put(r->sk);
 		kfree(r);
 	}
 }
 
-/* group == 0: drop the sender's requests with the same range lists. */
-static void cnfeed_remove_request(u32 portid,
+/* group == 0: drop the socket's requests with the same range lists. */
+static void cnfeed_remove_request(struct sock *sk,
 				  const struct cnfeed_notify_parsed *p)
 {
 	struct cnfeed_request *r, *n;
 	LIST_HEAD(gone);
 
-	spin_lock(&cnfeed_requests_lock);
+	mutex_lock(&cnfeed_requests_lock);
 	list_for_each_entry_safe(r, n, &cnfeed_requests, node) {
-		if (r->portid == portid && cnfeed_notify_equal(&r->req, p)) {
+		if (r->sk == sk && cnfeed_notify_equal(&r->req, p)) {
 			list_move(&r->node, &gone);
 			cnfeed_nr_requests--;
 		}
 	}
 	atomic_long_set(&cnfeed_active_requests, cnfeed_nr_requests);
-	spin_unlock(&cnfeed_requests_lock);
+	mutex_unlock(&cnfeed_requests_lock);
 
 	cnfeed_free_list(&gone);
 }
 
-static void cnfeed_add_request(u32 portid, const struct cnfeed_notify_parsed *p)
+static void cnfeed_add_request(const struct netlink_skb_parms *nsp,
+			       const struct cnfeed_notify_parsed *p)
 {
 	size_t size = cnfeed_notify_ranges_size(p);
 	struct cnfeed_request *r, *old;
-	bool full = false;
+	unsigned int mine = 0;
+	int err;
 
-	r = kmalloc(struct_size(r, ranges, size), GFP_KERNEL);
-	if (!r)
+	/*
+	 * Charged to the sender's memory cgroup, as its socket is: the entry
+	 * lives as long as the socket. A request is not worth an OOM kill in
+	 * that cgroup, so it fails instead (__GFP_RETRY_MAYFAIL).
+	 */
+	r = kmalloc(struct_size(r, ranges, size),
+		    GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	if (!r) {
+		cnfeed_nomem("a request");
 		return;
-	r->portid = portid;
+	}
+	r->sk = nsp->sk;
+	r->portid = nsp->portid;
 	r->req = *p;
 	memcpy(r->ranges, p->ranges, size);
 	r->req.ranges = r->ranges;
 
-	spin_lock(&cnfeed_requests_lock);
+	mutex_lock(&cnfeed_requests_lock);
 	list_for_each_entry(old, &cnfeed_requests, node) {
+		if (old->sk != nsp->sk)
+			continue;
 		/* The same request again from the same socket is not doubled. */
-		if (old->portid == portid && old->req.group == p->group &&
-		    cnfeed_notify_equal(&old->req, p))
+		if (old->req.group == p->group &&
+		    cnfeed_notify_equal(&old->req, p)) {
+			err = -EEXIST;
 			goto out_unlock;
+		}
+		mine++;
 	}
-	if (cnfeed_nr_requests >= cnfeed_max_requests) {
-		full = true;
-		goto out_unlock;
+	err = cnfeed_notify_admit(mine, cnfeed_nr_requests,
+				  cnfeed_max_socket_requests,
+				  cnfeed_max_requests);
+	if (!err) {
+		/* The sender's sendmsg() holds the socket; now we do too. */
+		sock_hold(r->sk);
+		list_add_tail(&r->node, &cnfeed_requests);
+		atomic_long_set(&cnfeed_active_requests, ++cnfeed_nr_requests);
+		r = NULL;
 	}
-	list_add_tail(&r->node, &cnfeed_requests);
-	atomic_long_set(&cnfeed_active_requests, ++cnfeed_nr_requests);
-	r = NULL;
 out_unlock:
-	spin_unlock(&cnfeed_requests_lock);
+	mutex_unlock(&cnfeed_requests_lock);
 
 	kfree(r);
-	if (full) {
+	if (err == -EDQUOT) {
+		atomic_long_inc(&cnfeed_refused_quota);
+		pr_warn_ratelimited("refused a request from port %u: over its quota (max_socket_requests=%u)\n",
+				    nsp->portid, cnfeed_max_socket_requests);
+	} else if (err == -ENOSPC) {
 		atomic_long_inc(&cnfeed_refused_full);
 		pr_warn_ratelimited("refused a request from port %u: table full (max_requests=%u)\n",
-				    portid, cnfeed_max_requests);
+				    nsp->portid, cnfeed_max_requests);
 	}
 }
 
@@ -517,7 +597,7 @@ static void cnfeed_handle_request(struct cn_msg *msg,
 {
 	struct cnfeed_notify_parsed p;
 
-	if (!nsp->portid)
+	if (!nsp->portid || !nsp->sk)
 		return;
 
 	if (!cnfeed_sender_capable(nsp)) {
@@ -535,9 +615,9 @@ static void cnfeed_handle_request(struct cn_msg *msg,
 	}
 
 	if (p.group)
-		cnfeed_add_request(nsp->portid, &p);
+		cnfeed_add_request(nsp, &p);
 	else
-		cnfeed_remove_request(nsp->portid, &p);
+		cnfeed_remove_request(nsp->sk, &p);
 }
 
 static void cnfeed_notify_callback(struct cn_msg *msg,
@@ -548,7 +628,12 @@ static void cnfeed_notify_callback(struct cn_msg *msg,
 	cnfeed_leave();
 }
 
-/* A connector socket closed: free its requests. */
+/*
+ * A connector socket closed: free the requests of every socket that is gone.
+ * netlink_release() marks the socket SOCK_DEAD (sock_orphan()) before it calls
+ * this, and by then its port id may belong to a new socket with requests of
+ * its own, so entries are told apart by their socket, not by n->portid.
+ */
 static int cnfeed_netlink_event(struct notifier_block *nb,
 				unsigned long event, void *ptr)
 {
@@ -557,18 +642,19 @@ static int cnfeed_netlink_event(struct notifier_block *nb,
 	LIST_HEAD(gone);
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_CONNECTOR ||
-	    !net_eq(n->net, &init_net) || !n->portid)
+	    !net_eq(n->net, &init_net))
 		return NOTIFY_DONE;
 
-	spin_lock(&cnfeed_requests_lock);
+	/* A blocking notifier chain: process context, may sleep. */
+	mutex_lock(&cnfeed_requests_lock);
 	list_for_each_entry_safe(r, tmp, &cnfeed_requests, node) {
-		if (r->portid == n->portid) {
+		if (sock_flag(r->sk, SOCK_DEAD)) {
 			list_move(&r->node, &gone);
 			cnfeed_nr_requests--;
 		}
 	}
 	atomic_long_set(&cnfeed_active_requests, cnfeed_nr_requests);
-	spin_unlock(&cnfeed_requests_lock);
+	mutex_unlock(&cnfeed_requests_lock);
 
 	cnfeed_free_list(&gone);
 	return NOTIFY_DONE;
@@ -596,11 +682,11 @@ static void cnfeed_free_requests(void)
 {
 	LIST_HEAD(gone);
 
-	spin_lock(&cnfeed_requests_lock);
+	mutex_lock(&cnfeed_requests_lock);
 	list_splice_init(&cnfeed_requests, &gone);
 	cnfeed_nr_requests = 0;
 	atomic_long_set(&cnfeed_active_requests, 0);
-	spin_unlock(&cnfeed_requests_lock);
+	mutex_unlock(&cnfeed_requests_lock);
 
 	cnfeed_free_list(&gone);
 }
@@ -623,6 +709,11 @@ static int __init cnfeed_init(void)
 		       CNFEED_MAX_REQUESTS);
 		return -EINVAL;
 	}
+	if (cnfeed_max_socket_requests > CNFEED_MAX_REQUESTS) {
+		pr_err("max_socket_requests=%u is above %u\n",
+		       cnfeed_max_socket_requests, CNFEED_MAX_REQUESTS);
+		return -EINVAL;
+	}
 
 	cnfeed_ctl_id.idx = cnfeed_idx;
 	cnfeed_ctl_id.val = CNFEED_CTL_VAL;
@@ -640,13 +731,17 @@ static int __init cnfeed_init(void)
 		goto err_notifier;
 	}
 
+	/* Under cnfeed_lock: a command cannot announce an id before this. */
+	mutex_lock(&cnfeed_lock);
 	err = cn_add_callback(&cnfeed_ctl_id, "cnfeed", cnfeed_ctl_callback);
+	if (!err)
+		cnfeed_notify(&cnfeed_ctl_id, CNFEED_NOTIFY_ADDED);
+	mutex_unlock(&cnfeed_lock);
 	if (err) {
 		pr_err("cannot register %u:%u: %d\n", cnfeed_ctl_id.idx,
 		       cnfeed_ctl_id.val, err);
 		goto err_notify_id;
 	}
-	cnfeed_notify(&cnfeed_ctl_id, CNFEED_NOTIFY_ADDED);
 
 	pr_info("control id %u:%u, id notification on %u:%u\n",
 		cnfeed_ctl_id.idx, cnfeed_ctl_id.val,
@@ -676,10 +771,10 @@ static void __exit cnfeed_exit(void)
 	WRITE_ONCE(cnfeed_stopping, true);
 	list_for_each_entry_safe(d, n, &cnfeed_data_list, node)
 		cnfeed_remove_data_id(d);
-	mutex_unlock(&cnfeed_lock);
-
 	cn_del_callback(&cnfeed_ctl_id);
 	cnfeed_notify(&cnfeed_ctl_id, CNFEED_NOTIFY_REMOVED);
+	mutex_unlock(&cnfeed_lock);
+
 	cn_del_callback(&cnfeed_notify_id);
 	cnfeed_wait_callbacks();
 

@@ -52,17 +52,24 @@ struct cnfeed_reply {
  * The classic id-notification protocol (removed from mainline in 2.6.33), served on
  * {CNFEED_NOTIFY_IDX, CNFEED_NOTIFY_VAL}. A request is a cn_msg whose data is a struct
  * cn_ctl_msg followed by idx_notify_num then val_notify_num struct cn_notify_req, with
- * len == 8 * (idx_notify_num + val_notify_num). group != 0 adds the request; group == 0
- * removes the sender's request with equal ranges. When an id the module manages is added or
- * removed and lies in one of a request's idx ranges and one of its val ranges
- * (first <= x < first + range), the module multicasts to the request's group a cn_msg with
- * that id, seq 0, len 0, and ack 0 for added, 1 for removed.
+ * len == 8 * (idx_notify_num + val_notify_num). group 1..CNFEED_MAX_GROUP adds the request
+ * for the sending socket; group == 0 removes that socket's requests with equal ranges. When an
+ * id the module manages is added or removed and lies in one of a request's idx ranges and one
+ * of its val ranges (first <= x < first + range), the module multicasts to the request's group
+ * a cn_msg with that id, seq 0, len 0, and ack 0 for added, 1 for removed: one message per
+ * group, however many requests for that group match.
  */
 #define CNFEED_NOTIFY_IDX	0xffffffffU
 #define CNFEED_NOTIFY_VAL	0xffffffffU
 
-/* Limits of the module's request table and of one request. */
+/* Limits of one request. */
 #define CNFEED_NOTIFY_MAX_RANGES	64
+
+/*
+ * Multicast groups a request (or a burst) may name: 1..32. The connector asks
+ * for CN_NETLINK_USERS + 0xf groups and netlink rounds that up to 32.
+ */
+#define CNFEED_MAX_GROUP		32
 
 struct cn_notify_req {
 	__u32 first;
