@@ -28,6 +28,8 @@ ADD, DEL, BURST, ECHO = 1, 2, 3, 4
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 EPERM = 1
 SO_RCVBUFFORCE = 33
+# The most data a cn_msg may carry: CONNECTOR_MAX_MSG_SIZE (16384) less its 20-byte header.
+MAX_DATA = 16384 - CN_MSG.size
 # What must never appear in the kernel log. Debian's kernel has no lockdep and no
 # CONFIG_DEBUG_ATOMIC_SLEEP, so "sleeping function called from invalid context" cannot be
 # printed there; "scheduling while atomic" (PREEMPT_COUNT is on) and WARN/BUG still can.
@@ -221,6 +223,26 @@ class Cnfeed(CndTestCase):
         # Strict matching: the reply has the request's seq (the next cnd sent) and ack + 1.
         self.assertEqual(rseq, (seq + 1) & 0xffffffff)
         self.assertEqual(bytes(data), payload)
+
+    def test_largest_send_and_request_reach_the_kernel(self):
+        insmod()
+        self.start_cnd()
+        payload = cmd(ECHO, data=bytes(range(256)) * 64)[:MAX_DATA]
+        self.assertEqual(len(payload), 16364)
+        # cnfeed echoes the data it got: all 16364 bytes made it to the kernel and back.
+        _, _, data = self.request(payload)
+        self.assertEqual(bytes(data), payload)
+        # A Send of as many bytes reaches a data id (the kernel drops longer messages whole).
+        self.assertEqual(self.status(cmd(ADD, val=8)), 0)
+        before = param('data_messages')
+        self.client.call('Send', (IDX, 8, payload), '(uuay)')
+        wait_for(lambda: param('data_messages') == before + 1, what='the 16364-byte Send')
+        # One byte more would be dropped by the kernel: cnd refuses it.
+        for method, args, sig in (('Request', (IDX, 0, payload + b'x', 10000), '(uuayu)'),
+                                  ('Send', (IDX, 8, payload + b'x'), '(uuay)')):
+            err, _ = self.client.call_error(method, args, sig)
+            self.assertEqual(err, 'org.freedesktop.DBus.Error.InvalidArgs', method)
+        self.assertEqual(param('data_messages'), before + 1)
 
     def test_socket_over_its_quota_cannot_keep_cnds_request_out(self):
         insmod()
