@@ -4,7 +4,8 @@
 # kernel/cnfeed can be loaded. $1 is the source tree.
 src=$1
 rc=0
-for t in "$src/tests/guest/test_cnfeed.py" "$src/tests/bus/test_proc.py"; do
+for t in "$src/tests/guest/test_cnfeed.py" "$src/tests/guest/test_cnproc_unprivileged.py" \
+         "$src/tests/bus/test_proc.py"; do
         echo "=== $t"
         /usr/bin/python3 "$t" || rc=1
 done
