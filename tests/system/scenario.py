@@ -46,11 +46,11 @@ class Check:
         self.transcript = []
         self.note = ''
 
-    def run(self, cmd, user=None, timeout=60, check=False, input=None):
+    def run(self, cmd, user=None, timeout=60, check=False):
         if user:
             cmd = ['runuser', '-u', user, '--'] + cmd
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
             rc, out, err = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
             rc, out, err = 'timeout', e.stdout or '', e.stderr or ''
