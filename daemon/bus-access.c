@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <pwd.h>
 
+#include "list.h"
 #include "manager.h"
 
 /* Admin calls waiting for the bus's answer at once. */
@@ -16,7 +17,7 @@
 
 struct AdminQuery {
         Manager *manager;
-        AdminQuery *next;
+        LIST_FIELDS(AdminQuery, queries);
         sd_bus_message *call;
         sd_bus_slot *slot;
         bool answered;
@@ -25,12 +26,9 @@ struct AdminQuery {
 
 static void admin_query_free(AdminQuery *q) {
         Manager *m = q->manager;
+        AdminQuery *no_tail = NULL;
 
-        for (AdminQuery **p = &m->admin_queries; *p; p = &(*p)->next)
-                if (*p == q) {
-                        *p = q->next;
-                        break;
-                }
+        LIST_REMOVE(queries, m->admin_queries, no_tail, q);
         m->n_admin_queries--;
         sd_bus_slot_unref(q->slot);
         sd_bus_message_unref(q->call);
@@ -129,7 +127,7 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
 }
 
 static AdminQuery *find_query(Manager *m, sd_bus_message *call) {
-        for (AdminQuery *q = m->admin_queries; q; q = q->next)
+        for (AdminQuery *q = m->admin_queries; q; q = q->queries_next)
                 if (q->call == call)
                         return q;
         return NULL;
@@ -162,10 +160,9 @@ int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error
                 return -ENOMEM;
         *q = (AdminQuery) {
                 .manager = m,
-                .next = m->admin_queries,
                 .call = sd_bus_message_ref(call),
         };
-        m->admin_queries = q;
+        LIST_PREPEND(queries, m->admin_queries, q);
         m->n_admin_queries++;
 
         r = sd_bus_call_method_async(sd_bus_message_get_bus(call), &q->slot, "org.freedesktop.DBus",

@@ -5,6 +5,7 @@
 #include <linux/cn_proc.h>
 #include <stddef.h>
 
+#include "family.h"
 #include "manager.h"
 
 #define REQUEST_TIMEOUT_DEFAULT_MSEC 5000U
@@ -61,8 +62,7 @@ static int property_get_kernel_dropped(sd_bus *bus, const char *path, const char
         Manager *m = userdata;
 
         /* Fresh from the socket: drops happen without any event that would tell us. */
-        manager_update_kernel_drops(m);
-        return sd_bus_message_append(reply, "t", m->kernel_dropped);
+        return sd_bus_message_append(reply, "t", loss_kernel_dropped(&m->loss));
 }
 
 /* What Send and Request begin with: the caller's right (asked of the bus, see bus-access.c),
@@ -90,10 +90,16 @@ static int begin_message_call(Manager *m, sd_bus_message *call, sd_bus_error *er
 
 static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t val,
                         const void *data, size_t size, uint32_t *seq, uint32_t *ack) {
+        const CnId *id;
+        const Family *f;
+        size_t i;
         int r;
 
-        /* The kernel silently drops messages to ids nobody registered: say so instead. */
-        if (!manager_id_registered(m, idx, val))
+        /* The kernel silently drops messages to ids nobody registered: say so instead, from a
+         * fresh look at the kernel's list. */
+        (void) manager_scan_ids(m);
+        id = idtable_find(&m->ids, idx, val);
+        if (!id || !id->registered)
                 return sd_bus_error_setf(error, CND_ERROR_NO_SUCH_ID,
                                          "Connector id %" PRIu32 ":%" PRIu32 " is not registered in the kernel.",
                                          idx, val);
@@ -101,8 +107,9 @@ static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t 
         if (r < 0)
                 return sd_bus_error_setf(error, CND_ERROR_KERNEL, "Failed to send to %" PRIu32 ":%" PRIu32 ": %s",
                                          idx, val, strerror(-r));
-        if (idx == CN_IDX_PROC && val == CN_VAL_PROC)
-                proc_after_client_message(m, data, size);
+        f = family_for_id(idx, val, &i);
+        if (f && f->client_sent)
+                f->client_sent(m, m->family_state[i], data, size);
         return 0;
 }
 
@@ -125,6 +132,7 @@ static int method_send(sd_bus_message *call, void *userdata, sd_bus_error *error
 static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         uint32_t idx, val, seq, ack, timeout_msec;
+        const Family *f;
         const void *data;
         size_t size;
         int r;
@@ -150,7 +158,9 @@ static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         /* The reply cannot overtake us: the socket is only read once we are back in the loop. */
-        r = request_table_add(&m->requests, call, idx, val, seq, ack, timeout_msec * USEC_PER_MSEC);
+        f = family_for_id(idx, val, NULL);
+        r = request_table_add(&m->requests, call, idx, val, seq, ack, f ? f->is_reply : NULL,
+                              timeout_msec * USEC_PER_MSEC);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to wait for the reply: %m");
         return 1;
@@ -215,11 +225,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Groups", "au", property_get_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Ids", "a(uus)", property_get_ids, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ReceivedMessages", "t", NULL, offsetof(Manager, received), 0),
-        SD_BUS_PROPERTY("RejectedMessages", "t", NULL, offsetof(Manager, rejected), 0),
+        SD_BUS_PROPERTY("ReceivedMessages", "t", NULL, offsetof(Manager, loss.received), 0),
+        SD_BUS_PROPERTY("RejectedMessages", "t", NULL, offsetof(Manager, loss.rejected), 0),
         SD_BUS_PROPERTY("KernelDroppedMessages", "t", property_get_kernel_dropped, 0, 0),
-        SD_BUS_PROPERTY("BusDroppedMessages", "t", NULL, offsetof(Manager, bus_dropped), 0),
-        SD_BUS_PROPERTY("Overruns", "t", NULL, offsetof(Manager, overruns), 0),
+        SD_BUS_PROPERTY("BusDroppedMessages", "t", NULL, offsetof(Manager, loss.bus_dropped), 0),
+        SD_BUS_PROPERTY("Overruns", "t", NULL, offsetof(Manager, loss.overruns), 0),
 
         SD_BUS_METHOD_WITH_ARGS("Send",
                                 SD_BUS_ARGS("u", idx, "u", val, "ay", data),
@@ -288,11 +298,12 @@ int bus_manager_emit_groups_changed(Manager *m) {
         return sd_bus_emit_properties_changed(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, "Groups", NULL);
 }
 
-int bus_manager_emit_overrun(Manager *m) {
-        if (!m->bus)
-                return 0;
-        return sd_bus_emit_signal(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, "Overrun", "tt",
-                                  m->kernel_dropped, m->bus_dropped);
+void bus_manager_emit_overrun(uint64_t kernel_dropped, uint64_t bus_dropped, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, CND_MANAGER_PATH, CND_MANAGER_IFACE, "Overrun", "tt",
+                                          kernel_dropped, bus_dropped);
 }
 
 int bus_objects_setup(Manager *m) {
@@ -301,8 +312,11 @@ int bus_objects_setup(Manager *m) {
         r = bus_manager_setup(m);
         if (r < 0)
                 return r;
-        r = bus_proc_setup(m);
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < n_families; i++)
+                if (families[i]->bus_setup) {
+                        r = families[i]->bus_setup(m, m->family_state[i]);
+                        if (r < 0)
+                                return r;
+                }
         return bus_id_setup(m);
 }

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
+#include "family-proc.h"
 #include "manager.h"
-#include "proc.h"
 
 /* Signal names by ProcKind; the lower-case forms are the Events= names. */
 static const char *const signal_names[_PROC_KIND_MAX] = {
@@ -23,14 +23,14 @@ static const char *const signal_names[_PROC_KIND_MAX] = {
 static int property_get_events(sd_bus *bus, const char *path, const char *interface,
                                const char *property, sd_bus_message *reply, void *userdata,
                                sd_bus_error *error) {
-        Manager *m = userdata;
+        ProcFamily *p = userdata;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "s");
         if (r < 0)
                 return r;
         for (ProcKind k = 0; k < _PROC_KIND_MAX; k++)
-                if (m->config.proc_events & (UINT32_C(1) << k)) {
+                if (p->manager->config.proc_events & (UINT32_C(1) << k)) {
                         r = sd_bus_message_append(reply, "s", proc_kind_to_string(k));
                         if (r < 0)
                                 return r;
@@ -41,17 +41,17 @@ static int property_get_events(sd_bus *bus, const char *path, const char *interf
 static int property_get_kernel_filter(sd_bus *bus, const char *path, const char *interface,
                                       const char *property, sd_bus_message *reply, void *userdata,
                                       sd_bus_error *error) {
-        Manager *m = userdata;
+        ProcFamily *p = userdata;
 
-        return sd_bus_message_append(reply, "b", (int) (m->proc.support == PROC_FILTER_KERNEL));
+        return sd_bus_message_append(reply, "b", (int) (p->subscription.support == PROC_FILTER_KERNEL));
 }
 
 static int property_get_subscription_error(sd_bus *bus, const char *path, const char *interface,
                                            const char *property, sd_bus_message *reply, void *userdata,
                                            sd_bus_error *error) {
-        Manager *m = userdata;
+        ProcFamily *p = userdata;
 
-        return sd_bus_message_append(reply, "s", m->proc.error);
+        return sd_bus_message_append(reply, "s", p->subscription.error);
 }
 
 #define TAIL "u", cpu, "t", timestamp_ns
@@ -60,11 +60,11 @@ static const sd_bus_vtable proc_vtable[] = {
         SD_BUS_VTABLE_START(0),
 
         SD_BUS_PROPERTY("Events", "as", property_get_events, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("LostEvents", "t", NULL, offsetof(Manager, proc.seq.lost), 0),
-        SD_BUS_PROPERTY("UnknownEvents", "t", NULL, offsetof(Manager, proc.unknown), 0),
-        SD_BUS_PROPERTY("MalformedEvents", "t", NULL, offsetof(Manager, proc.malformed), 0),
+        SD_BUS_PROPERTY("LostEvents", "t", NULL, offsetof(ProcFamily, seq.lost), 0),
+        SD_BUS_PROPERTY("UnknownEvents", "t", NULL, offsetof(ProcFamily, unknown), 0),
+        SD_BUS_PROPERTY("MalformedEvents", "t", NULL, offsetof(ProcFamily, malformed), 0),
         SD_BUS_PROPERTY("KernelFilter", "b", property_get_kernel_filter, 0, 0),
-        SD_BUS_PROPERTY("Listening", "b", NULL, offsetof(Manager, proc.listening), 0),
+        SD_BUS_PROPERTY("Listening", "b", NULL, offsetof(ProcFamily, subscription.listening), 0),
         SD_BUS_PROPERTY("SubscriptionError", "s", property_get_subscription_error, 0, 0),
 
         SD_BUS_SIGNAL_WITH_ARGS("Fork",
@@ -85,20 +85,21 @@ static const sd_bus_vtable proc_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_proc_setup(Manager *m) {
+int bus_proc_setup(Manager *m, void *state) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, CND_PROC_PATH, CND_PROC_IFACE, proc_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, CND_PROC_PATH, CND_PROC_IFACE, proc_vtable, state);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Proc object: %m");
         return 0;
 }
 
-int bus_proc_emit_event(Manager *m, const ProcEvent *ev) {
+int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+        size_t payload = ev->n_fields * sizeof(uint32_t) + sizeof(uint32_t) + sizeof(uint64_t);
         int r;
 
-        r = sd_bus_message_new_signal(m->bus, &s, CND_PROC_PATH, CND_PROC_IFACE, signal_names[ev->kind]);
+        r = sd_bus_message_new_signal(p->manager->bus, &s, CND_PROC_PATH, CND_PROC_IFACE, signal_names[ev->kind]);
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < ev->n_fields; i++) {
@@ -110,12 +111,14 @@ int bus_proc_emit_event(Manager *m, const ProcEvent *ev) {
                 r = sd_bus_message_append(s, "s", ev->comm);
                 if (r < 0)
                         return r;
+                payload += strlen(ev->comm) + 5;
         }
         r = sd_bus_message_append(s, "ut", ev->cpu, ev->timestamp_ns);
         if (r < 0)
                 return r;
-        r = sd_bus_send(m->bus, s, NULL);
-        if (r >= 0)
-                relay_note_queued(m, ev->n_fields * sizeof(uint32_t) + 32);
-        return r;
+        return loss_send(&p->manager->loss, s, payload);
+}
+
+void bus_proc_emit_events_changed(ProcFamily *p) {
+        (void) sd_bus_emit_properties_changed(p->manager->bus, CND_PROC_PATH, CND_PROC_IFACE, "Events", NULL);
 }

@@ -18,6 +18,8 @@
 #include <sys/sysmacros.h>
 
 #include "conf.h"
+#include "fileio.h"
+#include "parse-util.h"
 #include "util.h"
 
 /* Not counting the line terminator. Longer lines are an error rather than being split or cut,
@@ -149,31 +151,6 @@ static bool ascii_isdigit(char c) {
         return c >= '0' && c <= '9';
 }
 
-static int parse_decimal_n(const char *s, size_t n, uint64_t *ret) {
-        uint64_t v = 0;
-
-        if (n == 0)
-                return -EINVAL;
-
-        for (size_t i = 0; i < n; i++) {
-                unsigned d;
-
-                if (!ascii_isdigit(s[i]))
-                        return -EINVAL;
-                d = (unsigned) (s[i] - '0');
-                if (v > (UINT64_MAX - d) / 10)
-                        return -ERANGE;
-                v = v * 10 + d;
-        }
-
-        *ret = v;
-        return 0;
-}
-
-static int parse_decimal(const char *s, uint64_t *ret) {
-        return parse_decimal_n(s, strlen(s), ret);
-}
-
 static int parse_boolean(const char *s) {
         static const char *const yes[] = { "yes", "true", "on", "1" };
         static const char *const no[] = { "no", "false", "off", "0" };
@@ -254,7 +231,7 @@ static int parse_size(const char *s, uint64_t *ret) {
                         return -EINVAL;
         }
 
-        r = parse_decimal_n(s, n, &v);
+        r = parse_uint64_n(s, n, &v);
         if (r < 0)
                 return r;
         if (v > (UINT64_MAX >> shift))
@@ -273,7 +250,7 @@ static int resolve_group(const char *name, gid_t *ret) {
         bool numeric = false;
         uint64_t id = 0;
 
-        if (parse_decimal(name, &id) >= 0) {
+        if (parse_uint64(name, &id) >= 0) {
                 /* (gid_t) -1 means "no change" to chown() and friends, never a real group. */
                 if (id >= (gid_t) -1)
                         return -ESRCH;
@@ -366,7 +343,7 @@ static int config_parse_groups(const ParseContext *ctx, const ConfigItem *item, 
              w = strtok_r(NULL, LIST_SEPARATORS, &state)) {
                 uint64_t g;
 
-                if (parse_decimal(w, &g) < 0 || g < 1 || g > CND_GROUP_MAX)
+                if (parse_uint64(w, &g) < 0 || g < 1 || g > CND_GROUP_MAX)
                         return parse_error(ctx, -EINVAL, "invalid group '%s' in %s=: expected 1..%u",
                                            w, item->key, CND_GROUP_MAX);
                 set |= GROUP_BIT(g);
@@ -403,7 +380,7 @@ static int parse_ranged(const ParseContext *ctx, const ConfigItem *item, const c
                         uint64_t *ret) {
         uint64_t v;
 
-        if (parse_decimal(value, &v) < 0 || v < item->min || v > item->max)
+        if (parse_uint64(value, &v) < 0 || v < item->min || v > item->max)
                 return parse_error(ctx, -EINVAL,
                                    "invalid %s= value '%s': expected an integer %" PRIu64 "..%" PRIu64,
                                    item->key, value, item->min, item->max);
@@ -646,64 +623,12 @@ int config_parse_text(Config *c, const char *filename, const char *text, size_t 
 
 /* Files. */
 
-/* Reads a whole file of at most CONFIG_FILE_MAX bytes. The size from fstat() is only a hint:
- * pipes and /proc files have none, so reading goes one byte past the limit to notice. */
-static int read_config_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_(fclosep) FILE *f = NULL;
-        _cleanup_(freep) char *buf = NULL;
-        size_t size = 0, allocated;
-        struct stat st;
-
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        if (fstat(fileno(f), &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (S_ISREG(st.st_mode) && st.st_size > (off_t) CONFIG_FILE_MAX)
-                return -EFBIG;
-
-        allocated = S_ISREG(st.st_mode) ? (size_t) st.st_size + 1 : 4096;
-        for (;;) {
-                size_t n;
-
-                if (size == allocated) {
-                        char *t;
-
-                        allocated = MIN(allocated * 2, (size_t) CONFIG_FILE_MAX + 1);
-                        t = realloc(buf, allocated);
-                        if (!t)
-                                return -ENOMEM;
-                        buf = t;
-                } else if (!buf) {
-                        buf = malloc(allocated);
-                        if (!buf)
-                                return -ENOMEM;
-                }
-
-                n = fread(buf + size, 1, allocated - size, f);
-                size += n;
-                if (size > CONFIG_FILE_MAX)
-                        return -EFBIG;
-                if (n == 0) {
-                        if (ferror(f))
-                                return errno > 0 ? -errno : -EIO;
-                        break;
-                }
-        }
-
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 static int config_load_file(Config *c, const char *path, bool missing_ok, char **error) {
         _cleanup_(freep) char *text = NULL;
         size_t size = 0;
         int r;
 
-        r = read_config_file(path, &text, &size);
+        r = read_full_file(path, CONFIG_FILE_MAX, &text, &size);
         if (r == -ENOENT && missing_ok)
                 return 0;
         if (r == -EFBIG)

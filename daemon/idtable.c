@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "idtable.h"
+#include "parse-util.h"
 #include "util.h"
 
 static int id_compare(uint32_t idx_a, uint32_t val_a, uint32_t idx_b, uint32_t val_b) {
@@ -24,18 +25,13 @@ void cn_id_format_path(char path[static CN_ID_PATH_MAX], uint32_t idx, uint32_t 
 /* Canonical decimal only ("0", "17", no sign, no leading zero), so that every id has exactly
  * one path. */
 static const char *parse_u32_component(const char *s, uint32_t *ret) {
-        uint64_t v = 0;
-        const char *p = s;
+        size_t n = strspn(s, "0123456789");
 
-        if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+        if (n > 1 && s[0] == '0')
                 return NULL;
-        for (; *p >= '0' && *p <= '9'; p++) {
-                v = v * 10 + (uint64_t) (*p - '0');
-                if (v > UINT32_MAX)
-                        return NULL;
-        }
-        *ret = (uint32_t) v;
-        return p;
+        if (parse_uint32_n(s, n, ret) < 0)
+                return NULL;
+        return s + n;
 }
 
 int cn_id_parse_path(const char *path, uint32_t *idx, uint32_t *val) {
@@ -310,22 +306,6 @@ static int entry_compare(const void *a, const void *b) {
         return id_compare(x->idx, x->val, y->idx, y->val);
 }
 
-static bool parse_u32_decimal(const char *s, size_t len, uint32_t *ret) {
-        uint64_t v = 0;
-
-        if (len == 0 || len > 10)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return false;
-                v = v * 10 + (uint64_t) (s[i] - '0');
-        }
-        if (v > UINT32_MAX)
-                return false;
-        *ret = (uint32_t) v;
-        return true;
-}
-
 static bool is_blank(char c) {
         return c == ' ' || c == '\t';
 }
@@ -345,8 +325,8 @@ static bool parse_line(const char *line, size_t len, ConnectorEntry *ret) {
         colon = memchr(id, ':', id_len);
         if (!colon)
                 return false;
-        if (!parse_u32_decimal(id, (size_t) (colon - id), &ret->idx) ||
-            !parse_u32_decimal(colon + 1, id_len - (size_t) (colon - id) - 1, &ret->val))
+        if (parse_uint32_n(id, (size_t) (colon - id), &ret->idx) < 0 ||
+            parse_uint32_n(colon + 1, id_len - (size_t) (colon - id) - 1, &ret->val) < 0)
                 return false;
 
         name_len = len - id_len;

@@ -25,7 +25,6 @@ typedef struct CnId {
         uint64_t received;        /* accepted messages of this id */
         uint64_t last_active;     /* table clock at the last message, for eviction */
         char path[CN_ID_PATH_MAX];
-        void *userdata;           /* the Manager's per-id state (e.g. a batch being built) */
 } CnId;
 
 /* One line of /proc/net/connector. */

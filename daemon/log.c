@@ -53,15 +53,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         return -error;
 }
 
-static uint64_t now_monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 bool ratelimit_below(RateLimit *rl, unsigned *suppressed) {
-        uint64_t now = now_monotonic_usec();
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
 
         *suppressed = 0;
         if (rl->begin == 0 || now - rl->begin >= rl->interval_usec) {

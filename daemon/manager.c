@@ -5,10 +5,10 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
-#include "../kernel/cnfeed.h"
-#include "cnmsg.h"
+#include "event-util.h"
+#include "family.h"
+#include "fileio.h"
 #include "manager.h"
-#include "notify.h"
 
 /* Reopens a failed socket more often than this, and cnd gives up (the service restarts it). */
 #define REOPEN_BURST 5
@@ -19,7 +19,6 @@
 
 /* A message from an unknown id asks for a rescan, but not more often than this. */
 #define RESCAN_MIN_INTERVAL_USEC (250 * USEC_PER_MSEC)
-
 
 #define CONNECTOR_LIST_PATH "/proc/net/connector"
 #define CONNECTOR_LIST_MAX (1024 * 1024)
@@ -38,8 +37,10 @@ static void on_id_created(CnId *id, void *userdata) {
 }
 
 static void on_id_destroyed(CnId *id, void *userdata) {
-        bus_id_batch_free(userdata, id);
-        (void) bus_id_emit_removed(userdata, id);
+        Manager *m = userdata;
+
+        batcher_forget(&m->batcher, id);
+        (void) bus_id_emit_removed(m, id);
 }
 
 static void on_id_registered(CnId *id, void *userdata) {
@@ -72,45 +73,6 @@ static const IdTableEvents id_events = {
 
 /* Scanning /proc/net/connector. */
 
-static int read_connector_list(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_(freep) char *buf = NULL;
-        _cleanup_(closep) int fd = -1;
-        size_t size = 0, allocated = 4096;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-
-        buf = malloc(allocated);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (size == allocated) {
-                        char *b;
-
-                        if (allocated >= CONNECTOR_LIST_MAX)
-                                return -EFBIG;
-                        b = realloc(buf, allocated * 2);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                        allocated *= 2;
-                }
-                n = read(fd, buf + size, allocated - size);
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 int manager_scan_ids(Manager *m) {
         _cleanup_(freep) ConnectorEntry *entries = NULL;
         _cleanup_(freep) char *text = NULL;
@@ -120,7 +82,7 @@ int manager_scan_ids(Manager *m) {
 
         m->last_scan_usec = manager_now_usec(m);
 
-        r = read_connector_list(m->connector_list_path, &text, &size);
+        r = read_full_file(m->connector_list_path, CONNECTOR_LIST_MAX, &text, &size);
         if (r < 0)
                 return log_warning_errno(r, "Failed to read %s: %m", m->connector_list_path);
 
@@ -134,23 +96,8 @@ int manager_scan_ids(Manager *m) {
         r = idtable_apply_scan(&m->ids, entries, n);
         if (r > 0)
                 (void) bus_manager_emit_ids_changed(m);
-
-        /* Every time, not only when {-1,-1} appears: a notification service unloaded and loaded
-         * again between two scans has forgotten our request. It ignores one it holds already. */
-        for (size_t i = n; i > 0; i--)
-                if (entries[i - 1].idx == CNFEED_NOTIFY_IDX && entries[i - 1].val == CNFEED_NOTIFY_VAL) {
-                        notify_subscribe(m);
-                        break;
-                }
+        FAMILIES_CALL(m, scanned, entries, n);
         return r < 0 ? log_oom() : 0;
-}
-
-bool manager_id_registered(Manager *m, uint32_t idx, uint32_t val) {
-        const CnId *id;
-
-        (void) manager_scan_ids(m);
-        id = idtable_find(&m->ids, idx, val);
-        return id && id->registered;
 }
 
 static int on_scan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -158,7 +105,8 @@ static int on_scan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) manager_scan_ids(m);
         /* From now, not from when it was due: after a stall, one scan, not a burst of them. */
-        return sd_event_source_set_time(s, manager_now_usec(m) + m->config.scan_interval_usec);
+        event_timer_arm(s, manager_now_usec(m) + m->config.scan_interval_usec);
+        return 0;
 }
 
 static int on_rescan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -166,24 +114,18 @@ static int on_rescan_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 void manager_request_rescan(Manager *m) {
-        int enabled = SD_EVENT_OFF;
-
-        (void) sd_event_source_get_enabled(m->rescan_timer, &enabled);
-        if (enabled != SD_EVENT_OFF)
-                return;
-        (void) sd_event_source_set_time(m->rescan_timer,
-                                        MAX(manager_now_usec(m), m->last_scan_usec + RESCAN_MIN_INTERVAL_USEC));
-        (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_ONESHOT);
+        event_timer_arm_unless_armed(m->rescan_timer,
+                                     MAX(manager_now_usec(m), m->last_scan_usec + RESCAN_MIN_INTERVAL_USEC));
 }
 
 static int setup_scan_timer(Manager *m) {
         if (m->config.scan_interval_usec == 0)
                 return sd_event_source_set_enabled(m->scan_timer, SD_EVENT_OFF);
-        (void) sd_event_source_set_time(m->scan_timer, manager_now_usec(m) + m->config.scan_interval_usec);
-        return sd_event_source_set_enabled(m->scan_timer, SD_EVENT_ON);
+        event_timer_arm(m->scan_timer, manager_now_usec(m) + m->config.scan_interval_usec);
+        return 0;
 }
 
-/* Groups and cn_proc subscription. */
+/* Groups. */
 
 int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_t size,
                  uint32_t *ret_seq, uint32_t *ret_ack) {
@@ -217,9 +159,7 @@ int manager_join_group(Manager *m, unsigned group) {
         m->failed_groups &= ~GROUP_BIT(group);
         m->groups |= GROUP_BIT(group);
         log_info("Joined connector group %u.", group);
-
-        if (group == CN_IDX_PROC)
-                proc_listen(m);
+        FAMILIES_CALL(m, joined, group);
 
         (void) bus_manager_emit_groups_changed(m);
         return 1;
@@ -233,9 +173,8 @@ int manager_leave_group(Manager *m, unsigned group) {
         if (!(m->groups & GROUP_BIT(group)))
                 return 0;
 
-        /* Before leaving, while the socket still counts as a cn_proc listener. */
-        if (group == CN_IDX_PROC)
-                proc_ignore(m);
+        /* Before leaving: cn_proc's IGNORE must come from a socket that still listens. */
+        FAMILIES_CALL(m, leaving, group);
 
         r = netlink_leave_group(m->netlink, group);
         if (r < 0)
@@ -256,24 +195,21 @@ static void apply_groups(Manager *m, uint32_t wanted) {
         }
 }
 
-/* The groups the configuration asks for: Groups= and the notification group. */
+/* The groups the configuration asks for: Groups= and those its families need. */
 static uint32_t configured_groups(const Config *c) {
-        return c->groups | (c->notify_group ? GROUP_BIT(c->notify_group) : 0);
-}
+        uint32_t groups = c->groups;
 
-static void apply_notify_group(Manager *m) {
-        if (m->notify_group == m->config.notify_group)
-                return;
-        notify_unsubscribe(m);
-        m->notify_group = m->config.notify_group;
-        notify_subscribe(m);
+        for (size_t i = 0; i < n_families; i++)
+                if (families[i]->groups)
+                        groups |= families[i]->groups(c);
+        return groups;
 }
 
 /* Status, reload and shutdown. */
 
 static void notify_status(Manager *m, const char *prefix) {
-        char failed[CND_GROUP_MAX * 4 + 64] = "";
-        size_t n = 0;
+        char failed[CND_GROUP_MAX * 4 + 64] = "", families_status[256] = "";
+        size_t n = 0, k = 0;
 
         for (unsigned g = 1; g <= CND_GROUP_MAX; g++)
                 if (m->failed_groups & GROUP_BIT(g))
@@ -281,10 +217,15 @@ static void notify_status(Manager *m, const char *prefix) {
                                                n == 0 ? " Could not join group(s) " : " ", g);
         if (n > 0)
                 snprintf(failed + n, sizeof(failed) - n, ".");
+        for (size_t i = 0; i < n_families && k < sizeof(families_status); i++) {
+                const char *status = families[i]->status ? families[i]->status(m->family_state[i]) : NULL;
 
-        (void) sd_notifyf(false, "%sSTATUS=Relaying %u connector group(s), %zu id(s) known.%s%s%s",
-                          prefix, (unsigned) __builtin_popcount(m->groups), m->ids.n, failed,
-                          m->proc.error[0] ? " " : "", m->proc.error);
+                if (status)
+                        k += (size_t) snprintf(families_status + k, sizeof(families_status) - k, " %s", status);
+        }
+
+        (void) sd_notifyf(false, "%sSTATUS=Relaying %u connector group(s), %zu id(s) known.%s%s",
+                          prefix, (unsigned) __builtin_popcount(m->groups), m->ids.n, failed, families_status);
 }
 
 void manager_notify_status(Manager *m) {
@@ -297,8 +238,8 @@ static void notify_ready(Manager *m) {
 }
 
 int manager_reload(Manager *m, char **error) {
-        uint32_t added, dropped, kept, wanted, old_proc_events;
-        Config new;
+        uint32_t added, dropped, kept, wanted;
+        Config new, old;
         int r;
 
         (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading configuration...");
@@ -322,19 +263,17 @@ int manager_reload(Manager *m, char **error) {
         wanted = (m->groups & ~dropped) | added | (kept & ~m->left_at_runtime);
         m->left_at_runtime &= kept;
 
-        old_proc_events = m->config.proc_events;
-        config_done(&m->config);
+        old = m->config;
         m->config = new;
 
         idtable_set_max_unregistered(&m->ids, m->config.max_unregistered_ids);
         m->requests.max = m->config.max_pending_requests;
+        loss_set_limits(&m->loss, m->config.max_queued_signals, m->config.max_queued_bytes);
         (void) netlink_set_receive_buffer(m->netlink, m->config.receive_buffer_bytes);
         apply_groups(m, wanted);
-        apply_notify_group(m);
+        FAMILIES_CALL(m, reconfigured, &old);
         (void) setup_scan_timer(m);
-
-        if (m->config.proc_events != old_proc_events)
-                proc_events_changed(m);
+        config_done(&old);
 
         log_info("Configuration reloaded.");
         notify_ready(m);
@@ -380,25 +319,12 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                         return -ENOMEM;
         }
 
-        /* Test hook: connector ids cannot be registered on a kernel without modules, so the
-         * host's tests hand cnd a file of their own in the format of /proc/net/connector. */
-        m->connector_list_path = secure_getenv("CND_TEST_CONNECTOR_LIST") ?: CONNECTOR_LIST_PATH;
-        if (!streq(m->connector_list_path, CONNECTOR_LIST_PATH))
-                log_notice("Test hook: reading connector ids from %s.", m->connector_list_path);
-
-        /* Test hook: the kernel answers an unknown op with an error ack, the one way to see
-         * cnd handle one for real (a LISTEN without CAP_NET_ADMIN cannot even join group 1). */
-        if (secure_getenv("CND_TEST_PROC_LISTEN_OP"))
-                m->proc.test_listen_op = (uint32_t) strtoul(secure_getenv("CND_TEST_PROC_LISTEN_OP"), NULL, 0);
-
-        /* Test hook: the Nth read of the connector socket fails as a broken socket would. */
-        if (secure_getenv("CND_TEST_NETLINK_READ_FAULT"))
-                m->test_read_fault = strtoul(secure_getenv("CND_TEST_NETLINK_READ_FAULT"), NULL, 0);
+        test_hooks_load(&m->test_hooks);
+        m->connector_list_path = m->test_hooks.connector_list ?: CONNECTOR_LIST_PATH;
 
         m->reopen_limit = RATELIMIT_INIT(REOPEN_INTERVAL_USEC, REOPEN_BURST);
         m->log_rejected = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
-        m->log_bus_dropped = RATELIMIT_INIT(10 * USEC_PER_SEC, 1);
         m->send_seq = (uint32_t) getpid() << 16; /* distinct from a previous instance's */
         idtable_init(&m->ids, m->config.max_unregistered_ids, &id_events, m);
 
@@ -425,11 +351,13 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_OFF);
-        r = sd_event_add_time(m->event, &m->overrun_timer, CLOCK_MONOTONIC, 0, 0, relay_on_overrun_timer, m);
+
+        r = loss_init(&m->loss, m->event, bus_manager_emit_overrun, m);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_enabled(m->overrun_timer, SD_EVENT_OFF);
-        r = sd_event_add_post(m->event, &m->drain_check, relay_on_post, m);
+        loss_set_limits(&m->loss, m->config.max_queued_signals, m->config.max_queued_bytes);
+        batcher_init(&m->batcher, &m->loss);
+        r = families_init(m);
         if (r < 0)
                 return r;
 
@@ -470,6 +398,7 @@ static int connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to keep the bus open at exit: %m");
 
+        loss_set_bus(&m->loss, m->bus);
         return bus_objects_setup(m);
 }
 
@@ -480,17 +409,12 @@ static int open_netlink(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to open the connector socket: %m%s",
                                        r == -EPROTONOSUPPORT ? NO_CONNECTOR_HINT : "");
-        /* KernelDroppedMessages goes on across sockets: count from this one's start. */
-        m->kernel_drops_raw = 0;
-        manager_update_kernel_drops(m);
-
         /* Below the bus (normal priority): under a flood, method calls are still served. */
         r = sd_event_add_io(m->event, &m->netlink_source, netlink_get_fd(m->netlink), EPOLLIN,
                             relay_on_netlink_io, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the connector socket: %m");
-        if (m->bus_congested)
-                (void) sd_event_source_set_enabled(m->netlink_source, SD_EVENT_OFF);
+        loss_attach_socket(&m->loss, m->netlink, m->netlink_source);
         return sd_event_source_set_priority(m->netlink_source, SD_EVENT_PRIORITY_NORMAL + 10);
 }
 
@@ -505,10 +429,12 @@ int manager_reopen_netlink(Manager *m, int error) {
                 return sd_event_exit(m->event, EXIT_FAILURE);
         }
 
-        /* Best effort on the old socket: an older kernel's listener count must not leak. */
-        if (groups & GROUP_BIT(CN_IDX_PROC))
-                proc_ignore(m);
-        manager_update_kernel_drops(m);
+        /* Best effort on the old socket, as if its groups were left: an older kernel's cn_proc
+         * listener count must not leak. */
+        for (unsigned g = 1; g <= CND_GROUP_MAX; g++)
+                if (groups & GROUP_BIT(g))
+                        FAMILIES_CALL(m, leaving, g);
+        loss_detach_socket(&m->loss);
         m->netlink_source = sd_event_source_disable_unref(m->netlink_source);
         m->netlink = netlink_free(m->netlink);
         m->groups = 0;
@@ -518,7 +444,7 @@ int manager_reopen_netlink(Manager *m, int error) {
                 return sd_event_exit(m->event, EXIT_FAILURE);
         log_notice("Opened a new connector socket; joining group(s) again.");
         apply_groups(m, groups);
-        notify_subscribe(m);
+        FAMILIES_CALL(m, subscribe);
         return 0;
 }
 
@@ -539,7 +465,7 @@ int manager_startup(Manager *m) {
 
         apply_groups(m, configured_groups(&m->config));
         (void) manager_scan_ids(m);
-        apply_notify_group(m);
+        FAMILIES_CALL(m, subscribe);
         (void) setup_scan_timer(m);
 
         /* Last: whoever sees the name appear finds everything in place. */
@@ -562,17 +488,13 @@ int manager_run(Manager *m) {
 /* Writes out what the bus still has queued, for at most timeout_usec: a bus that has stopped
  * reading cnd (dbus-daemon behind a stalled subscriber) must not keep it from exiting. */
 static void flush_bus(Manager *m, uint64_t timeout_usec) {
-        uint64_t deadline, queued = 0, now;
-        struct timespec ts;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec, queued = 0, now;
         int r;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        deadline = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000 + timeout_usec;
         for (;;) {
                 if (sd_bus_get_n_queued_write(m->bus, &queued) < 0 || queued == 0)
                         return;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+                now = now_usec(CLOCK_MONOTONIC);
                 if (now >= deadline) {
                         log_warning("The bus did not take %" PRIu64 " last message(s); leaving them.", queued);
                         return;
@@ -585,8 +507,9 @@ static void flush_bus(Manager *m, uint64_t timeout_usec) {
         }
 }
 
-/* Before the bus goes: answers waiting Request calls, removes the notification request, leaves
- * every group (so that cn_proc gets its IGNORE), and flushes the bus. Runs once. */
+/* Before the bus goes: answers waiting Request calls, lets the families undo their
+ * subscriptions, leaves every group (so that cn_proc gets its IGNORE), and flushes the bus.
+ * Runs once. */
 static void manager_stop(Manager *m) {
         if (m->stopped)
                 return;
@@ -594,7 +517,7 @@ static void manager_stop(Manager *m) {
 
         request_table_done(&m->requests);
         if (m->netlink) {
-                notify_unsubscribe(m);
+                FAMILIES_CALL(m, unsubscribe);
                 apply_groups(m, 0);
         }
         if (m->bus)
@@ -610,18 +533,14 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->netlink_source);
         sd_event_source_disable_unref(m->scan_timer);
         sd_event_source_disable_unref(m->rescan_timer);
-        sd_event_source_disable_unref(m->overrun_timer);
-        sd_event_source_disable_unref(m->drain_check);
 
         request_table_done(&m->requests);
         bus_access_done(m);
-        proc_state_done(&m->proc);
+        families_done(m);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
-        for (size_t i = 0; i < m->ids.n; i++)
-                bus_id_batch_release(m->ids.ids[i]);
-        free(m->batch_pending);
-        free(m->queue_weight.sizes);
+        batcher_done(&m->batcher);
         idtable_done(&m->ids);
+        loss_done(&m->loss);
         netlink_free(m->netlink);
         sd_bus_close_unref(m->bus);
         sd_event_unref(m->event);

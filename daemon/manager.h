@@ -1,29 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The Manager owns the event loop, the bus connection, the connector socket, the id table and
- * the configuration, and wires them: socket -> cnmsg -> bus. */
+/* The Manager owns the event loop, the bus connection, the connector socket and the
+ * configuration, and wires the parts that each own their state: the id table (idtable.c), the
+ * loss accounting (loss.c), batching (batch.c), waiting requests (request.c), the families
+ * (family.h) and admin checks (bus-access.c). Data flows socket -> cnmsg -> family -> bus. */
 
 #include <linux/connector.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "batch.h"
 #include "cnd-bus-names.h"
 #include "conf.h"
 #include "idtable.h"
 #include "log.h"
+#include "loss.h"
 #include "netlink.h"
-#include "proc.h"
 #include "request.h"
+#include "test-hooks.h"
+
+/* Families in the table of family.c, at most. */
+#define FAMILIES_MAX 8
 
 typedef struct AdminQuery AdminQuery;
-
-/* The estimated bytes of cnd's signals in sd-bus's write queue (relay.c). */
-typedef struct QueueWeight {
-        uint32_t *sizes;                        /* FIFO ring */
-        size_t capacity, head, len;
-        uint64_t bytes;
-} QueueWeight;
 
 typedef struct Manager {
         sd_event *event;
@@ -33,7 +33,6 @@ typedef struct Manager {
         sd_event_source *netlink_source;
         sd_event_source *scan_timer;            /* every ScanIntervalSec */
         sd_event_source *rescan_timer;          /* soon, after a message from an unknown id */
-        sd_event_source *overrun_timer;         /* paces the Overrun signal */
 
         /* Where the configuration comes from, for reloads. */
         char *config_file;
@@ -43,46 +42,27 @@ typedef struct Manager {
 
         const char *connector_list_path;        /* /proc/net/connector, or a test's file */
         IdTable ids;
-        CnId **batch_pending;                   /* ids with a Messages signal being built */
-        size_t n_batch_pending, batch_pending_allocated;
-        RequestTable requests;
-        ProcState proc;
+        uint64_t last_scan_usec;
+
         uint32_t groups;                        /* groups joined now, bit g-1 for group g */
         uint32_t left_at_runtime;               /* configured groups an admin left by LeaveGroup */
         uint32_t failed_groups;                 /* groups the kernel would not let us join */
-        uint32_t notify_group;                  /* where id notifications come, 0 = none */
-        uint64_t last_scan_usec;
 
-        /* Counters of org.cnd.Connector1(5); kernel drops are read from the socket on demand. */
-        uint64_t received;
-        uint64_t rejected;
-        uint64_t bus_dropped;
-        uint64_t overruns;
-        uint64_t kernel_dropped;
-        uint32_t kernel_drops_raw;              /* last SO_MEMINFO value, which wraps */
-
-        /* Hysteresis on sd-bus's write queue: at MaxQueuedSignals cnd stops reading the socket
-         * (see relay.c) until the queue is back under a quarter of it. */
-        bool bus_congested;
-        sd_event_source *drain_check;
-        QueueWeight queue_weight;
-
-        /* Totals carried by the last Overrun signal, and when it went out. */
-        uint64_t overrun_signalled_usec;
-        uint64_t signalled_kernel_dropped;
-        uint64_t signalled_bus_dropped;
-
-        uint32_t send_seq;                      /* seq of the next message cnd sends */
-        bool stopped;                           /* manager_stop() ran */
+        Loss loss;
+        Batcher batcher;
+        RequestTable requests;
+        void *family_state[FAMILIES_MAX];       /* by index in the family table */
 
         AdminQuery *admin_queries;              /* admin calls waiting for the bus's answer */
         unsigned n_admin_queries;
 
+        uint32_t send_seq;                      /* seq of the next message cnd sends */
+        bool stopped;                           /* manager_stop() ran */
+
         RateLimit reopen_limit;
-        unsigned long test_read_fault;          /* test hook CND_TEST_NETLINK_READ_FAULT */
         RateLimit log_rejected;
         RateLimit log_netlink_error;
-        RateLimit log_bus_dropped;
+        TestHooks test_hooks;
 } Manager;
 
 int manager_new(Manager **ret, const char *config_file, bool config_must_exist, bool use_dropins,
@@ -101,17 +81,11 @@ int manager_reload(Manager *m, char **error);
 int manager_join_group(Manager *m, unsigned group);
 int manager_leave_group(Manager *m, unsigned group);
 
-/* Whether signals may go out now (see bus_congested). */
-bool manager_may_send_signal(Manager *m);
-
 /* Sends STATUS= with what cnd is doing and any cn_proc error. */
 void manager_notify_status(Manager *m);
 
 /* Reads /proc/net/connector now and applies the difference. */
 int manager_scan_ids(Manager *m);
-
-/* Whether the kernel has the id registered now, from a fresh scan. */
-bool manager_id_registered(Manager *m, uint32_t idx, uint32_t val);
 
 /* Unicasts one cn_msg to the kernel with the next seq of cnd's and a random ack, as the
  * connector protocol recommends; returns both. */
@@ -127,15 +101,7 @@ void manager_request_rescan(Manager *m);
 int manager_reopen_netlink(Manager *m, int error);
 
 /* relay.c */
-/* Folds the socket's drop counter into m->kernel_dropped. */
-void manager_update_kernel_drops(Manager *m);
 int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
-int relay_on_overrun_timer(sd_event_source *s, uint64_t usec, void *userdata);
-/* A signal carrying data_size bytes went into sd-bus's write queue. */
-void relay_note_queued(Manager *m, size_t data_size);
-/* After every loop iteration that dispatched something: resumes reading once the bus queue
- * has drained. */
-int relay_on_post(sd_event_source *s, void *userdata);
 
 /* bus-access.c */
 /* 1: the caller may use admin methods (root or [Bus] AdminGroup=), go on. 0: the question went
@@ -152,7 +118,7 @@ int bus_manager_emit_id_added(Manager *m, const CnId *id);
 int bus_manager_emit_id_removed(Manager *m, const CnId *id);
 int bus_manager_emit_ids_changed(Manager *m);
 int bus_manager_emit_groups_changed(Manager *m);
-int bus_manager_emit_overrun(Manager *m);
+void bus_manager_emit_overrun(uint64_t kernel_dropped, uint64_t bus_dropped, void *userdata);
 
 /* bus-id.c */
 int bus_id_setup(Manager *m);
@@ -160,13 +126,3 @@ int bus_id_emit_added(Manager *m, const CnId *id);
 int bus_id_emit_removed(Manager *m, const CnId *id);
 int bus_id_emit_registration_changed(Manager *m, const CnId *id);
 int bus_id_emit_message(Manager *m, const CnId *id, const struct cn_msg *msg);
-/* Batched mode (BatchGroups=): adds a message to its id's Messages signal, sending that first
- * if the message would take it past 64 KiB. A negative return: this message is lost (and any
- * earlier ones of a batch that failed to send are counted in BusDroppedMessages). */
-int bus_id_batch_append(Manager *m, CnId *id, const struct cn_msg *msg);
-/* Sends every pending Messages signal. */
-void bus_id_batch_flush_all(Manager *m);
-/* Sends the id's pending batch, if any, and frees its batch state: the id is going. */
-void bus_id_batch_free(Manager *m, CnId *id);
-/* Frees the id's batch state without sending anything: cnd is going. */
-void bus_id_batch_release(CnId *id);

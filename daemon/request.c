@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
-#include <linux/cn_proc.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "log.h"
 #include "request.h"
 #include "util.h"
 
 struct Request {
         RequestTable *table;
-        Request *prev, *next;
+        LIST_FIELDS(Request, requests);
 
         uint32_t idx, val, seq, ack;
+        RequestReplyMatcher is_reply;
         sd_bus_message *call;
         sd_event_source *timer;
 };
@@ -25,14 +26,7 @@ void request_table_init(RequestTable *t, sd_event *event, unsigned max) {
 static void request_free(Request *r) {
         RequestTable *t = r->table;
 
-        if (r->prev)
-                r->prev->next = r->next;
-        else
-                t->head = r->next;
-        if (r->next)
-                r->next->prev = r->prev;
-        else
-                t->tail = r->prev;
+        LIST_REMOVE(requests, t->head, t->tail, r);
         t->n--;
 
         sd_event_source_disable_unref(r->timer);
@@ -49,22 +43,14 @@ void request_table_done(RequestTable *t) {
         t->owner_match = sd_bus_slot_unref(t->owner_match);
 }
 
-/* The connector protocol: a reply has the request's id and seq and ack + 1. cn_proc answers
- * with a seq of its own (a per-CPU event counter), so for 1:1 the ack must tell, and the
- * message must be an ack (PROC_EVENT_NONE): its events carry ack 0, which an ack of
- * 0xffffffff + 1 would match. */
-static bool is_reply(const Request *r, const struct cn_msg *msg) {
-        uint32_t what;
-
-        if (msg->id.idx != r->idx || msg->id.val != r->val || msg->ack != r->ack + 1)
+/* The connector protocol: a reply has the request's id and seq and ack + 1. Some kernel users
+ * answer otherwise (cn_proc); their family gives the rule. */
+static bool answers(const Request *r, const struct cn_msg *msg) {
+        if (msg->id.idx != r->idx || msg->id.val != r->val)
                 return false;
-        if (r->idx == CN_IDX_PROC && r->val == CN_VAL_PROC) {
-                if (msg->len < sizeof(what))
-                        return false;
-                memcpy(&what, msg->data, sizeof(what));
-                return what == PROC_EVENT_NONE;
-        }
-        return msg->seq == r->seq;
+        if (r->is_reply)
+                return r->is_reply(msg, r->seq, r->ack);
+        return msg->seq == r->seq && msg->ack == r->ack + 1;
 }
 
 static int reply_with_message(Request *r, const struct cn_msg *msg) {
@@ -84,8 +70,8 @@ static int reply_with_message(Request *r, const struct cn_msg *msg) {
 }
 
 bool request_table_offer(RequestTable *t, const struct cn_msg *msg) {
-        for (Request *r = t->head; r; r = r->next)
-                if (is_reply(r, msg)) {
+        for (Request *r = t->head; r; r = r->requests_next)
+                if (answers(r, msg)) {
                         int e = reply_with_message(r, msg);
 
                         if (e < 0)
@@ -112,11 +98,11 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         RequestTable *t = userdata;
         const char *name, *old_owner, *new_owner;
+        Request *r, *next;
 
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || *new_owner)
                 return 0;
-        for (Request *r = t->head, *next; r; r = next) {
-                next = r->next;
+        LIST_FOREACH_SAFE(requests, r, next, t->head) {
                 if (streq(strempty(sd_bus_message_get_sender(r->call)), name)) {
                         log_debug("Caller of Request to %u:%u left the bus; dropping it.", r->idx, r->val);
                         request_free(r);
@@ -135,7 +121,7 @@ static int watch_callers(RequestTable *t, sd_bus *bus) {
 }
 
 int request_table_add(RequestTable *t, sd_bus_message *call, uint32_t idx, uint32_t val,
-                      uint32_t seq, uint32_t ack, uint64_t timeout_usec) {
+                      uint32_t seq, uint32_t ack, RequestReplyMatcher is_reply, uint64_t timeout_usec) {
         Request *r;
         int e;
 
@@ -150,15 +136,11 @@ int request_table_add(RequestTable *t, sd_bus_message *call, uint32_t idx, uint3
                 return -ENOMEM;
         *r = (Request) {
                 .table = t,
-                .prev = t->tail,
                 .idx = idx, .val = val, .seq = seq, .ack = ack,
+                .is_reply = is_reply,
                 .call = sd_bus_message_ref(call),
         };
-        if (t->tail)
-                t->tail->next = r;
-        else
-                t->head = r;
-        t->tail = r;
+        LIST_APPEND(requests, t->head, t->tail, r);
         t->n++;
 
         e = sd_event_add_time_relative(t->event, &r->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, r);

@@ -14,6 +14,9 @@
 
 typedef struct Request Request;
 
+/* Whether msg answers a request to its id that carried seq and ack. */
+typedef bool (*RequestReplyMatcher)(const struct cn_msg *msg, uint32_t seq, uint32_t ack);
+
 typedef struct RequestTable {
         sd_event *event;
         Request *head, *tail;   /* oldest first */
@@ -31,9 +34,10 @@ static inline bool request_table_full(const RequestTable *t) {
 }
 
 /* Starts waiting for the reply to a message just sent with (seq, ack). The reply to the call
- * is sent from here, whatever the outcome. */
+ * is sent from here, whatever the outcome. is_reply may be NULL for the connector protocol's
+ * rule: same id and seq, ack + 1. */
 int request_table_add(RequestTable *t, sd_bus_message *call, uint32_t idx, uint32_t val,
-                      uint32_t seq, uint32_t ack, uint64_t timeout_usec);
+                      uint32_t seq, uint32_t ack, RequestReplyMatcher is_reply, uint64_t timeout_usec);
 
 /* Offers an accepted message to the waiting requests; a request it answers gets its reply and
  * goes. Returns true if it answered one. */

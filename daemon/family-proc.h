@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* cn_proc (connector id 1:1) as a family: cnd's subscription (proc-subscription.c), each event
+ * decoded (proc-event.c) and published on /org/cnd/Connector1/proc (bus-proc.c), and the loss
+ * its per-CPU sequence numbers show. */
+
+#include <systemd/sd-event.h>
+
+#include "proc-event.h"
+#include "proc-subscription.h"
+
+typedef struct Manager Manager;
+
+typedef struct ProcFamily {
+        Manager *manager;
+        ProcSubscription subscription;
+        ProcSeqTracker seq;             /* LostEvents */
+        sd_event_source *probe_timer;
+        uint64_t unknown;               /* events of a what cnd does not know */
+        uint64_t malformed;             /* events too short for their what */
+} ProcFamily;
+
+/* bus-proc.c */
+int bus_proc_setup(Manager *m, void *state);
+int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev);
+void bus_proc_emit_events_changed(ProcFamily *p);

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Connector families: the kernel users whose messages cnd understands beyond relaying them —
+ * cn_proc (family-proc.c) and the id-notification protocol (family-notify.c). Each is one file
+ * with one entry in the table in family.c; the Manager and the relay call the hooks and know
+ * nothing else of them. Every hook may be NULL. A family's state is allocated by family.c
+ * (state_size bytes, zeroed) and handed to each hook. */
+
+#include <linux/connector.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "idtable.h"
+
+typedef struct Manager Manager;
+
+typedef struct Family {
+        const char *name;
+        size_t state_size;
+
+        /* Sets up the state (no I/O yet) and frees what it holds. */
+        int (*init)(Manager *m, void *state);
+        void (*done)(void *state);
+        /* Registers its D-Bus objects on m->bus. */
+        int (*bus_setup)(Manager *m, void *state);
+
+        /* The groups its configuration needs joined, besides [Connector] Groups=. */
+        uint32_t (*groups)(const Config *c);
+        /* cnd joined a group / is about to leave one. */
+        void (*joined)(Manager *m, void *state, unsigned group);
+        void (*leaving)(Manager *m, void *state, unsigned group);
+        /* A new connector socket (at start-up or after a failure): subscribe again. */
+        void (*subscribe)(Manager *m, void *state);
+        /* cnd is stopping, its socket still open: undo what subscribe did. */
+        void (*unsubscribe)(Manager *m, void *state);
+        /* The configuration was reloaded; old is the one before. */
+        void (*reconfigured)(Manager *m, void *state, const Config *old);
+        /* A scan of /proc/net/connector found these ids registered. */
+        void (*scanned)(Manager *m, void *state, const ConnectorEntry *entries, size_t n);
+
+        /* A frame of the family's own protocol on group, which is not to be relayed (an id
+         * notification): returns true if it took msg. */
+        bool (*intercept)(Manager *m, void *state, unsigned group, const struct cn_msg *msg);
+
+        /* The ids whose messages it decodes. */
+        bool (*decodes)(uint32_t idx, uint32_t val);
+        /* An accepted message of such an id: publishes what it decodes to, if may_signal.
+         * Returns negative if that could not go out (the message counts as lost), 0 if the
+         * raw Message is not to go out as well, 1 if it is. */
+        int (*decode)(Manager *m, void *state, const struct cn_msg *msg, bool may_signal);
+        /* Whether msg answers a request to such an id that carried seq and ack; without this
+         * hook, the connector protocol's rule (same id and seq, ack + 1) applies. */
+        bool (*is_reply)(const struct cn_msg *msg, uint32_t seq, uint32_t ack);
+        /* A client sent data to such an id on cnd's socket. */
+        void (*client_sent)(Manager *m, void *state, const void *data, size_t size);
+
+        /* What it has to add to STATUS= (an error, say), or NULL. */
+        const char *(*status)(void *state);
+} Family;
+
+/* The table, and each family's state in a Manager. */
+extern const Family *const families[];
+extern const size_t n_families;
+
+int families_init(Manager *m);
+void families_done(Manager *m);
+
+/* The family that decodes (idx, val), or NULL; its index in *ret_index. */
+const Family *family_for_id(uint32_t idx, uint32_t val, size_t *ret_index);
+
+/* Calls hook(m, state, args...) on every family that has it. */
+#define FAMILIES_CALL(m, hook, ...)                                                     \
+        do {                                                                            \
+                for (size_t _i_ = 0; _i_ < n_families; _i_++)                           \
+                        if (families[_i_]->hook)                                        \
+                                families[_i_]->hook((m), (m)->family_state[_i_], ##__VA_ARGS__); \
+        } while (0)

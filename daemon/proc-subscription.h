@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* cnd's subscription to cn_proc, as a state machine that does no I/O itself: it asks for
+ * messages to be sent, a timer to be armed and the sequence tracking to be restarted through
+ * ProcSubscriptionOps, and learns of acks and the timeout through calls. So every path through
+ * it — kernels before 6.6 that know only a machine-wide listener count and ignore the 8-byte
+ * form, 6.6+ kernels that filter per socket, refusals — is unit-tested without a socket.
+ *
+ * What the kernels do: every kernel takes the 4-byte PROC_CN_MCAST_LISTEN and, before 6.6, acks
+ * it when it counted; 6.6+ also takes the 8-byte struct proc_input, whose event_type becomes the
+ * socket's filter, and acks it only when the filter is PROC_EVENT_ALL (the filter applies to the
+ * ack too). Which kernel this is shows in whether the 8-byte form is answered, not in a version
+ * string that would not tell for backports. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum ProcFilterSupport {
+        PROC_FILTER_UNKNOWN,    /* probing: the 8-byte LISTEN went out, its ack has not come */
+        PROC_FILTER_KERNEL,     /* 6.6+: the kernel filters events for our socket */
+        PROC_FILTER_LOCAL,      /* older kernels ignore the 8-byte form: cnd filters */
+} ProcFilterSupport;
+
+typedef enum ProcListenState {
+        PROC_LISTEN_PENDING,    /* the 4-byte LISTEN went out, no answer yet */
+        PROC_LISTEN_COUNTED,    /* acked without error: cnd counts as a listener */
+        PROC_LISTEN_REFUSED,    /* an error ack, or (before 6.6) no ack in time */
+} ProcListenState;
+
+typedef struct ProcSubscriptionOps {
+        /* Sends op to cn_proc: the 4-byte form if filter is NULL, else the 8-byte form with
+         * *filter as event_type. Stores the ack it used in *ret_ack if that is not NULL. */
+        int (*send)(uint32_t op, const uint32_t *filter, uint32_t *ret_ack, void *userdata);
+        /* Arms (true) or disarms the probe timeout; when it fires, call
+         * proc_subscription_probe_timeout(). */
+        void (*arm_probe)(bool arm, void *userdata);
+        /* The kernel's sequence numbers start afresh for cnd's purposes (a new subscription or
+         * filter): gaps before this are no loss. */
+        void (*restart_sequence)(void *userdata);
+        /* ProcSubscription.error changed. */
+        void (*error_changed)(void *userdata);
+} ProcSubscriptionOps;
+
+typedef struct ProcSubscription {
+        const ProcSubscriptionOps *ops;
+        void *userdata;
+
+        bool listening;
+        ProcListenState listen_state;
+        ProcFilterSupport support;
+        uint32_t listen_ack;            /* ack of the 4-byte LISTEN */
+        uint32_t probe_ack;             /* ack of the 8-byte LISTEN that probes for the filter */
+        uint32_t wanted;                /* the kernel event mask of the configured kinds */
+        bool kernel_narrows;            /* the kernel sends us a subset: gaps are no loss */
+        uint32_t listen_op;             /* the op of the 4-byte LISTEN (a test build may change it) */
+        char error[128];                /* the last error ack, for STATUS= and the bus; "" if none */
+} ProcSubscription;
+
+void proc_subscription_init(ProcSubscription *s, const ProcSubscriptionOps *ops, void *userdata,
+                            uint32_t wanted);
+
+/* Group 1 was joined / is about to be left. */
+void proc_subscription_listen(ProcSubscription *s);
+void proc_subscription_ignore(ProcSubscription *s);
+
+/* The configured kinds changed: wanted is their kernel event mask. */
+void proc_subscription_set_wanted(ProcSubscription *s, uint32_t wanted);
+
+/* An ack event (PROC_EVENT_NONE) arrived with this ack and error. */
+void proc_subscription_ack(ProcSubscription *s, uint32_t ack, uint32_t err);
+
+/* The probe timer fired: no answer to the 8-byte LISTEN. */
+void proc_subscription_probe_timeout(ProcSubscription *s);
+
+/* A client sent data to 1:1 on cnd's socket: puts cnd's own subscription back if it moved. */
+void proc_subscription_client_sent(ProcSubscription *s, const void *data, size_t size);
+
+/* Whether cnd must drop kinds itself: the kernel does not filter for it. */
+static inline bool proc_subscription_filters_locally(const ProcSubscription *s) {
+        return s->support != PROC_FILTER_KERNEL;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "log.h"
+#include "test-hooks.h"
+
+#if CND_TEST_HOOKS
+void test_hooks_load(TestHooks *h) {
+        const char *e;
+
+        *h = (TestHooks) {};
+        h->connector_list = secure_getenv("CND_TEST_CONNECTOR_LIST");
+        if (h->connector_list)
+                log_notice("Test hook: reading connector ids from %s.", h->connector_list);
+        e = secure_getenv("CND_TEST_PROC_LISTEN_OP");
+        if (e)
+                h->proc_listen_op = (uint32_t) strtoul(e, NULL, 0);
+        e = secure_getenv("CND_TEST_NETLINK_READ_FAULT");
+        if (e)
+                h->read_fault = strtoul(e, NULL, 0);
+}
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Faults that cannot be produced for real on the machines the tests run on, made by cnd itself
+ * when a test asks through CND_TEST_* environment variables. Only a build configured with
+ * meson -Dtest_hooks=true reads them; in any other build (the installed daemon) every hook is
+ * inert and no CND_TEST_* variable is looked at. cnd(8) lists them. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct TestHooks {
+        /* CND_TEST_CONNECTOR_LIST=FILE: read the registered ids from FILE instead of
+         * /proc/net/connector (a kernel without modules cannot register ids for a test). */
+        const char *connector_list;
+        /* CND_TEST_PROC_LISTEN_OP=N: send N instead of PROC_CN_MCAST_LISTEN in the 4-byte
+         * subscription; the kernel answers an unknown op with an error ack. 0 = none. */
+        uint32_t proc_listen_op;
+        /* CND_TEST_NETLINK_READ_FAULT=N: the Nth read of the connector socket fails as a
+         * broken socket would. 0 = none. */
+        unsigned long read_fault;
+} TestHooks;
+
+#if CND_TEST_HOOKS
+void test_hooks_load(TestHooks *h);
+
+static inline bool test_hook_read_fault(TestHooks *h) {
+        return h->read_fault > 0 && --h->read_fault == 0;
+}
+#else
+static inline void test_hooks_load(TestHooks *h) {
+        *h = (TestHooks) {};
+}
+
+static inline bool test_hook_read_fault(TestHooks *h) {
+        return false;
+}
+#endif
