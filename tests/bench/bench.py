@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import BUILD_DIR, Client, Daemon, PrivateBus, rss_kib  # noqa: E402
+from cndtest import BUILD_DIR, ID_PATH_PREFIX, Client, Daemon, PrivateBus, rss_kib  # noqa: E402
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 GROUP = 31
@@ -57,7 +57,7 @@ def cpu_seconds(pid):
 def subscribers(address, n, expect, idle_ms=3000):
     procs = []
     for _ in range(n):
-        p = subprocess.Popen(helper('bus-count', address, f'/org/cnd/Connector1/id/{IDX}', expect, idle_ms),
+        p = subprocess.Popen(helper('bus-count', address, f'{ID_PATH_PREFIX}/{IDX}', expect, idle_ms),
                              stdout=subprocess.PIPE, text=True)
         assert p.stdout.readline().strip() == 'ready'
         procs.append(p)

@@ -18,10 +18,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import BUILD_DIR, Client, Daemon, PrivateBus, ProcListener  # noqa: E402
+from cndtest import BUILD_DIR, PROC_IFACE, PROC_PATH, Client, Daemon, PrivateBus, ProcListener  # noqa: E402
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
-PROC = dict(path='/org/cnd/Connector1/proc', iface='org.cnd.Connector1.Proc')
+PROC = dict(path=PROC_PATH, iface=PROC_IFACE)
 
 
 def ensure_forkstat():

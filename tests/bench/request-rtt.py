@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import Client, Daemon, PrivateBus  # noqa: E402
+from cndtest import MANAGER_PATH, Client, Daemon, PrivateBus  # noqa: E402
 
 
 def timed(fn, count):
@@ -40,7 +40,7 @@ def main():
         cnd.start()
         c = Client(bus.address)
         listen = struct.pack('=I', 1)
-        ping = timed(lambda: c.call('Ping', path='/org/cnd/Connector1', iface='org.freedesktop.DBus.Peer'),
+        ping = timed(lambda: c.call('Ping', path=MANAGER_PATH, iface='org.freedesktop.DBus.Peer'),
                      args.count)
         req = timed(lambda: c.call('Request', (1, 1, listen, 0), '(uuayu)'), args.count)
         print(f'{args.bus}, {args.count} calls each (microseconds):')

@@ -6,7 +6,7 @@ on cnd and prints the outcome as JSON: {"ok": value} or {"error": "org.Error.Nam
 import json
 import sys
 
-from cndtest import Client, GLib
+from cndtest import ID_IFACE, MANAGER_IFACE, MANAGER_PATH, PROC_IFACE, PROC_PATH, Client, GLib
 
 
 def main():
@@ -14,24 +14,24 @@ def main():
     c = Client(address)
     try:
         if action == 'get':
-            result = c.get(args[0], path=args[1] if len(args) > 1 else '/org/cnd/Connector1',
-                           iface=args[2] if len(args) > 2 else 'org.cnd.Connector1.Manager')
+            result = c.get(args[0], path=args[1] if len(args) > 1 else MANAGER_PATH,
+                           iface=args[2] if len(args) > 2 else MANAGER_IFACE)
         elif action == 'introspect':
-            result = c.introspect(args[0] if args else '/org/cnd/Connector1')
+            result = c.introspect(args[0] if args else MANAGER_PATH)
         elif action == 'call':
             method, signature, values = args[0], args[1], json.loads(args[2])
             result = c.call(method, tuple(values) if signature else None, signature or None)
         elif action == 'listen':
             # Prints "ready" once the match is in place, then waits for n Message signals.
             n, namespace = int(args[0]), args[1]
-            got = c.subscribe('Message', iface='org.cnd.Connector1.Id', path_namespace=namespace)
+            got = c.subscribe('Message', iface=ID_IFACE, path_namespace=namespace)
             print('ready', flush=True)
             c.pump(lambda: len(got) >= n, timeout=float(args[2]) if len(args) > 2 else 10)
             result = [list(g[2][:5]) + [bytes(g[2][5]).hex()] for g in got]
         elif action == 'proc-record':
             # Records Fork and Exit signals until stdin closes, then prints them.
-            forks = c.subscribe('Fork', iface='org.cnd.Connector1.Proc', path='/org/cnd/Connector1/proc')
-            exits = c.subscribe('Exit', iface='org.cnd.Connector1.Proc', path='/org/cnd/Connector1/proc')
+            forks = c.subscribe('Fork', iface=PROC_IFACE, path=PROC_PATH)
+            exits = c.subscribe('Exit', iface=PROC_IFACE, path=PROC_PATH)
             print('ready', flush=True)
             import select
             while not select.select([sys.stdin], [], [], 0.01)[0]:

@@ -11,7 +11,6 @@ import errno
 import os
 import pwd
 import shutil
-import signal
 import socket
 import struct
 import subprocess

@@ -6,7 +6,7 @@ order and exact, no signal body past 64 KiB, and nothing lost uncounted."""
 import os
 import signal
 
-from cndtest import CndTestCase, ID_IFACE, main, wait_for
+from cndtest import ID_IFACE, ID_PATH_PREFIX, CndTestCase, main, wait_for
 
 PLAIN, BATCHED = 24, 25
 IDX = 0x4949
@@ -25,8 +25,8 @@ ScanIntervalSec=0
 
     def setUp(self):
         super().setUp()
-        self.batches = self.client.subscribe('Messages', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
-        self.singles = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        self.batches = self.client.subscribe('Messages', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
+        self.singles = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
 
     def elements(self, val):
         return [tuple(e[:3]) + (bytes(e[3]),) for path, _, (msgs,) in self.batches

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from cndtest import CndTestCase, Daemon, ID_IFACE, main, wait_for
+from cndtest import ID_IFACE, ID_PATH_PREFIX, PROC_IFACE, CndTestCase, Daemon, main, wait_for
 
 GROUP = 29
 IDX = 0x4747
@@ -23,8 +23,8 @@ class SocketFault(CndTestCase):
     def test_socket_error_reopens_and_rejoins(self):
         self.cnd.write_config(f'[Connector]\nGroups=1 {GROUP}\nAcceptUserspaceSenders=yes\n')
         self.cnd.start(env={'CND_TEST_NETLINK_READ_FAULT': '5'})
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
-        execs = self.client.subscribe('Exec', iface='org.cnd.Connector1.Proc')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
+        execs = self.client.subscribe('Exec', iface=PROC_IFACE)
         for seq in range(20):
             self.injector.send(GROUP, IDX, 1, seq=seq)
             time.sleep(0.02)
@@ -92,7 +92,7 @@ class ReloadStorm(CndTestCase):
 
     def test_sighup_storm_under_traffic_counts_every_message_once(self):
         n = 20000
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         self.injector.send(GROUP, IDX, 2, seq=0xffffffff)        # the id object first
         self.client.pump(lambda: got)
         del got[:]

@@ -7,7 +7,8 @@ format; the guest suite does the same with a real module."""
 
 import time
 
-from cndtest import CndTestCase, ConnectorList, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main, wait_for
+from cndtest import (ID_IFACE, ID_PATH_PREFIX, MANAGER_IFACE, MANAGER_PATH, CndTestCase,
+                     ConnectorList, main, wait_for)
 
 GROUP = 27
 
@@ -38,7 +39,7 @@ class IdTracking(CndTestCase):
         self.write_ids([('cn_proc', 1, 1), ('test_driver', 50, 1)])
         self.client.pump(lambda: self.added)
         self.assertIn((50, 1, 'test_driver'), self.client.get('Ids'))
-        path = '/org/cnd/Connector1/id/50/1'
+        path = f'{ID_PATH_PREFIX}/50/1'
         props = self.client.get_all(path=path, iface=ID_IFACE)
         self.assertTrue(props['Registered'])
         self.assertEqual(props['Name'], 'test_driver')
@@ -66,11 +67,11 @@ class IdTracking(CndTestCase):
         self.write_ids([('cn_proc', 1, 1), ('talker', 53, 1)])
         self.client.pump(lambda: self.added)
         self.injector.send(GROUP, 53, 1, seq=1)
-        wait_for(lambda: self.client.get('ReceivedMessages', path='/org/cnd/Connector1/id/53/1',
+        wait_for(lambda: self.client.get('ReceivedMessages', path=f'{ID_PATH_PREFIX}/53/1',
                                          iface=ID_IFACE) == 1)
         self.write_ids([('cn_proc', 1, 1)])
         self.client.pump(lambda: self.removed)
-        props = self.client.get_all(path='/org/cnd/Connector1/id/53/1', iface=ID_IFACE)
+        props = self.client.get_all(path=f'{ID_PATH_PREFIX}/53/1', iface=ID_IFACE)
         self.assertFalse(props['Registered'])
         self.assertEqual(props['ReceivedMessages'], 1)
 

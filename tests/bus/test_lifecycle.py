@@ -6,7 +6,7 @@ import pwd
 import signal
 import time
 
-from cndtest import CndTestCase, Daemon, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main, wait_for
+from cndtest import ID_IFACE, ID_PATH_PREFIX, MANAGER_IFACE, MANAGER_PATH, CndTestCase, main
 
 GROUP_A = 23
 GROUP_B = 24
@@ -50,7 +50,7 @@ ScanIntervalSec=0
     def test_sighup_applies_group_change(self):
         changed = self.client.subscribe('PropertiesChanged', iface='org.freedesktop.DBus.Properties',
                                         path=MANAGER_PATH)
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         self.assertEqual(self.client.get('Groups'), [GROUP_A])
 
         self.cnd.write_config(self.CONFIG.replace(f'Groups={GROUP_A}', f'Groups={GROUP_B}'))

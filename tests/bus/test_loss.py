@@ -4,7 +4,7 @@
 
 import signal
 
-from cndtest import CndTestCase, ID_IFACE, MANAGER_IFACE, main, wait_for
+from cndtest import ID_IFACE, ID_PATH_PREFIX, MANAGER_IFACE, CndTestCase, main, wait_for
 
 GROUP = 22
 IDX = 0x4343
@@ -22,7 +22,7 @@ ScanIntervalSec=0
 """
 
     def test_burst_larger_than_receive_buffer(self):
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         overruns = self.client.subscribe('Overrun', iface=MANAGER_IFACE)
         # Make the register-on-first-message work happen before the burst.
         self.injector.send(GROUP, IDX, 0, seq=0xffffffff)

@@ -6,7 +6,8 @@ import signal
 import struct
 import time
 
-from cndtest import Client, CndTestCase, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main, wait_for
+from cndtest import (BUS_NAME, ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, Client,
+                     CndTestCase, main, wait_for)
 
 GROUP = 26
 IDX = 0x4646
@@ -14,7 +15,7 @@ LISTEN = struct.pack('=I', 1)      # PROC_CN_MCAST_LISTEN, the 4-byte form every
 IGNORE = struct.pack('=I', 2)      # PROC_CN_MCAST_IGNORE
 GARBAGE = b'\x01\x02\x03'          # cn_proc ignores a message of this length: no reply, ever
 PROC_EVENT = struct.Struct('=IIQ')  # what, cpu, timestamp_ns; then the event data
-ERRORS = 'org.cnd.Connector1.Error.'
+ERRORS = BUS_NAME + '.Error.'
 
 
 def proc_ack(data):
@@ -45,7 +46,7 @@ MaxPendingRequests=150
 
     def test_client_ignore_does_not_silence_cnd(self):
         # The IGNORE goes out on cnd's own socket; cnd must put its subscription back.
-        got = self.client.subscribe('Message', iface=ID_IFACE, path='/org/cnd/Connector1/id/1/1')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path=f'{ID_PATH_PREFIX}/1/1')
         self.cnd.write_config(self.CONFIG + '[Proc]\nRawMessages=yes\n')
         self.client.call('Reload')
         self.client.call('Send', (1, 1, IGNORE), '(uuay)')
@@ -121,7 +122,7 @@ MaxPendingRequests=150
     def test_reply_is_also_a_signal(self):
         self.cnd.write_config(self.CONFIG + '[Proc]\nRawMessages=yes\n')
         self.client.call('Reload')
-        got = self.client.subscribe('Message', iface=ID_IFACE, path='/org/cnd/Connector1/id/1/1')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path=f'{ID_PATH_PREFIX}/1/1')
         seq, ack, data = self.request(LISTEN)
         self.client.pump(lambda: any(g[2][3] == ack for g in got))
 
@@ -129,7 +130,7 @@ MaxPendingRequests=150
         g = GROUP + 1
         changed = self.client.subscribe('PropertiesChanged', iface='org.freedesktop.DBus.Properties',
                                         path=MANAGER_PATH)
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         self.injector.send(g, IDX, 1, seq=1)
         self.client.call('JoinGroup', (g,), '(u)')
         self.assertEqual(self.client.get('Groups'), [1, GROUP, g])

@@ -8,7 +8,7 @@ accepts any sender, and the scan reads the test hook's file."""
 
 import time
 
-from cndtest import CndTestCase, ConnectorList, ID_IFACE, MANAGER_IFACE, MANAGER_PATH, main
+from cndtest import ID_IFACE, ID_PATH_PREFIX, MANAGER_IFACE, CndTestCase, ConnectorList, main
 
 GROUP = 27
 NOTIFY = 28
@@ -50,9 +50,9 @@ class Notifications(CndTestCase):
         self.assertIn((55, 1), [(i, v) for i, v, _ in self.client.get('Ids')])
 
         # The scan that follows names the id: a PropertiesChanged, no second IdAdded.
-        self.client.pump(lambda: any(a[0] == '/org/cnd/Connector1/id/55/1' and
+        self.client.pump(lambda: any(a[0] == f'{ID_PATH_PREFIX}/55/1' and
                                      a[2][1].get('Name') == 'cnfeed_data' for a in self.changed))
-        self.assertEqual(self.client.get('Name', path='/org/cnd/Connector1/id/55/1', iface=ID_IFACE),
+        self.assertEqual(self.client.get('Name', path=f'{ID_PATH_PREFIX}/55/1', iface=ID_IFACE),
                          'cnfeed_data')
         self.assertIn((55, 1, 'cnfeed_data'), self.client.get('Ids'))
 
@@ -74,7 +74,7 @@ class Notifications(CndTestCase):
         self.assertEqual(self.removed, [])
 
     def test_other_traffic_on_the_group_is_relayed(self):
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace='/org/cnd/Connector1/id/60')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/60')
         self.injector.send(NOTIFY, 60, 1, seq=5, data=b'not a notification')
         self.client.pump(lambda: got)
         self.client.settle()

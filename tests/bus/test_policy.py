@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Who may do what: the shipped policy, and the daemon's own check behind it."""
 
-import time
 
-from cndtest import CndTestCase, ensure_group, main, run_as, spawn_as
+from cndtest import ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, CndTestCase, ensure_group, main, run_as, spawn_as
 
 GROUP = 25
 IDX = 0x4545
@@ -37,13 +36,13 @@ ScanIntervalSec=0
         self.assertEqual(run_as('nobody', self.bus.address, 'get', 'Groups'), {'ok': [GROUP]})
         ids = run_as('nobody', self.bus.address, 'get', 'Ids')['ok']
         self.assertIn([1, 1, 'cn_proc'], ids)
-        xml = run_as('nobody', self.bus.address, 'introspect', '/org/cnd/Connector1')['ok']
+        xml = run_as('nobody', self.bus.address, 'introspect', MANAGER_PATH)['ok']
         self.assertIn('<arg type="u" name="timeout_msec" direction="in"/>', xml)
-        self.assertEqual(run_as('nobody', self.bus.address, 'get', 'Name', '/org/cnd/Connector1/id/1/1',
-                                'org.cnd.Connector1.Id'), {'ok': 'cn_proc'})
+        self.assertEqual(run_as('nobody', self.bus.address, 'get', 'Name', f'{ID_PATH_PREFIX}/1/1',
+                                ID_IFACE), {'ok': 'cn_proc'})
 
     def test_anyone_receives_signals(self):
-        p = spawn_as('nobody', self.bus.address, 'listen', 3, f'/org/cnd/Connector1/id/{IDX}')
+        p = spawn_as('nobody', self.bus.address, 'listen', 3, f'{ID_PATH_PREFIX}/{IDX}')
         self.assertEqual(p.stdout.readline().strip(), 'ready')
         for seq in range(3):
             self.injector.send(GROUP, IDX, 1, seq=seq, data=b'hi')

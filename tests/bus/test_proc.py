@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from cndtest import (BUILD_DIR, PROC_IFACE, PROC_PATH, CndTestCase, Daemon, ProcListener, main, spawn_as,
+from cndtest import (BUILD_DIR, PROC_IFACE, PROC_PATH, CndTestCase, ProcListener, main, spawn_as,
                      wait_for)
 
 FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')

@@ -6,7 +6,7 @@ import os
 import signal
 import struct
 
-from cndtest import CndTestCase, ID_IFACE, main, wait_for
+from cndtest import ID_IFACE, ID_PATH_PREFIX, CndTestCase, main, wait_for
 
 GROUP = 21
 IDX = 0x4242
@@ -22,7 +22,7 @@ ScanIntervalSec=0
 """
 
     def test_messages_arrive_identical_and_in_order(self):
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace='/org/cnd/Connector1/id/%d' % IDX)
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         sent = []
         for i in range(200):
             data = os.urandom(i % 64) + bytes([i % 256])
@@ -34,13 +34,13 @@ ScanIntervalSec=0
         self.assertEqual(len(got), len(sent))
         for (path, member, args), msg in zip(got, sent):
             idx, val, seq, ack, flags, data = args
-            self.assertEqual(path, f'/org/cnd/Connector1/id/{msg[0]}/{msg[1]}')
+            self.assertEqual(path, f'{ID_PATH_PREFIX}/{msg[0]}/{msg[1]}')
             self.assertEqual((idx, val, seq, ack, flags, bytes(data)), msg)
 
     def test_id_object_appears_for_unknown_sender_id(self):
         added = self.client.subscribe('InterfacesAdded', iface='org.freedesktop.DBus.ObjectManager')
         self.injector.send(GROUP, IDX, 99, seq=1, data=b'x')
-        path = f'/org/cnd/Connector1/id/{IDX}/99'
+        path = f'{ID_PATH_PREFIX}/{IDX}/99'
         self.client.pump(lambda: any(a[2][0] == path for a in added))
         props = self.client.get_all(path=path, iface=ID_IFACE)
         self.assertEqual(props['Idx'], IDX)
@@ -66,7 +66,7 @@ ScanIntervalSec=0
         ]
         for b in bad:
             self.injector.send_raw(GROUP, b)
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         self.injector.send_raw(GROUP, good)
         self.client.pump(lambda: len(got) == 1)
         after = self.counters()
@@ -77,7 +77,7 @@ ScanIntervalSec=0
 
     def test_netlink_control_messages(self):
         before = self.counters()
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         noop = struct.pack('=IHHII', 16, 1, 0, 0, 0)
         error = struct.pack('=IHHII', 20, 2, 0, 0, 0) + struct.pack('=i', -1)
         overrun = struct.pack('=IHHII', 16, 4, 0, 0, 0)
@@ -92,7 +92,7 @@ ScanIntervalSec=0
         self.assertIn('Netlink error message', self.cnd.log_text())
 
     def test_two_messages_in_one_datagram(self):
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         a = self.injector.frame(IDX, 3, seq=1, data=b'a')
         b = self.injector.frame(IDX, 3, seq=2, data=b'bb')
         pad = b'\0' * ((4 - len(a) % 4) % 4)
@@ -103,7 +103,7 @@ ScanIntervalSec=0
     def test_cn_proc_is_known_and_groups_follow_config(self):
         self.assertIn((1, 1, 'cn_proc'), self.client.get('Ids'))
         self.assertEqual(self.client.get('Groups'), [GROUP, 31])
-        props = self.client.get_all(path='/org/cnd/Connector1/id/1/1', iface=ID_IFACE)
+        props = self.client.get_all(path=f'{ID_PATH_PREFIX}/1/1', iface=ID_IFACE)
         self.assertTrue(props['Registered'])
         self.assertEqual(props['Name'], 'cn_proc')
 
@@ -113,14 +113,14 @@ ScanIntervalSec=0
         mark = self.cnd.notify_mark()
         self.cnd.signal(signal.SIGHUP)
         self.cnd.wait_notified('READY=1', start=mark)
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace='/org/cnd/Connector1/id')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=ID_PATH_PREFIX)
         for v in range(500):
             self.injector.send(GROUP, IDX + 1, v, seq=v)
         self.client.pump(lambda: len([g for g in got if g[2][0] == IDX + 1]) == 500)
-        objects = [p for p in self.client.managed_objects() if p.startswith(f'/org/cnd/Connector1/id/{IDX + 1}/')]
+        objects = [p for p in self.client.managed_objects() if p.startswith(f'{ID_PATH_PREFIX}/{IDX + 1}/')]
         self.assertLessEqual(len(objects), 8)
         # The most recent ones are the survivors.
-        self.assertIn(f'/org/cnd/Connector1/id/{IDX + 1}/499', objects)
+        self.assertIn(f'{ID_PATH_PREFIX}/{IDX + 1}/499', objects)
 
 
 class RejectUserspace(CndTestCase):
@@ -131,7 +131,7 @@ AcceptUserspaceSenders=no
 """
 
     def test_userspace_senders_are_rejected_and_counted(self):
-        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace='/org/cnd/Connector1/id')
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=ID_PATH_PREFIX)
         before = self.counters()
         for i in range(50):
             self.injector.send(GROUP, IDX, 1, seq=i, data=b'spoof')
