@@ -1,41 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* cnd's configuration (cnd.conf(5)). config_parse_text() is a pure function of the bytes it is given
- * (plus the group database for AdminGroup=), so the unit tests and the fuzzer can drive it
- * directly; config_load() adds the main file and the *.conf.d drop-ins on top of it.
+/* cnd's configuration (cnd.conf(5)): the value types and the [Section] Key= table, on top of
+ * ini.c's reader. config_parse_text() is a pure function of the bytes it is given (plus the
+ * group database for AdminGroup=), so the unit tests and the fuzzer can drive it directly;
+ * config_load() adds the main file and the *.conf.d drop-ins.
  *
  * The parser never logs: every problem goes back to the caller as a malloc'd
  * "FILE:LINE: problem" string, because the caller knows whether it is starting up
  * (log and exit), reloading (log and keep the old config) or running --check-config. */
 
-#include <dirent.h>
+#include <assert.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "conf.h"
-#include "fileio.h"
+#include "ini.h"
 #include "parse-util.h"
 #include "util.h"
 
-/* Not counting the line terminator. Longer lines are an error rather than being split or cut,
- * so that a garbled file cannot half-apply. */
-#define CONFIG_LINE_MAX 4096U
-#define CONFIG_FILE_MAX (1024U * 1024U)
-#define CONFIG_DROPINS_MAX 256U
-
-#define WHITESPACE " \t\r"
 #define LIST_SEPARATORS " \t"
 
 #define SCAN_INTERVAL_MAX_USEC (UINT64_C(86400) * USEC_PER_SEC)
 #define RECEIVE_BUFFER_MIN UINT64_C(4096)
 #define RECEIVE_BUFFER_MAX (UINT64_C(1) << 30)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 static const char *const proc_kind_table[_PROC_KIND_MAX] = {
         [PROC_KIND_FORK] = "fork",
@@ -62,85 +50,6 @@ int proc_kind_from_string(const char *s) {
                 if (streq(s, proc_kind_table[i]))
                         return (int) i;
         return -EINVAL;
-}
-
-void config_init(Config *c) {
-        *c = (Config) {
-                .groups = GROUP_BIT(1),
-                .accept_userspace_senders = false,
-                .scan_interval_usec = 5 * USEC_PER_SEC,
-                .batch_groups = 0,
-                .receive_buffer_bytes = UINT64_C(8) << 20,
-                .max_unregistered_ids = 1024,
-                .notify_group = 0,
-                .proc_events = PROC_KINDS_ALL,
-                .proc_raw_messages = false,
-                .admin_group = NULL,
-                .admin_gid = 0,
-                .max_queued_signals = 8192,
-                .max_queued_bytes = UINT64_C(4) << 20,
-                .max_pending_requests = 256,
-        };
-}
-
-void config_done(Config *c) {
-        c->admin_group = mfree(c->admin_group);
-}
-
-/* Errors. On allocation failure *error is set to NULL and -ENOMEM returned instead of r, so
- * that callers can always free *error after a failure. error may be NULL if the caller only
- * wants the code. */
-
-_printf_(3, 0)
-static int error_va(char **error, int r, const char *format, va_list ap) {
-        char *s;
-
-        if (!error)
-                return r;
-
-        if (vasprintf(&s, format, ap) < 0) {
-                *error = NULL;
-                return -ENOMEM;
-        }
-
-        *error = s;
-        return r;
-}
-
-_printf_(3, 4)
-static int error_set(char **error, int r, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        r = error_va(error, r, format, ap);
-        va_end(ap);
-        return r;
-}
-
-/* Where the parser is, for "FILE:LINE: problem". */
-typedef struct ParseContext {
-        const char *filename;
-        unsigned line;
-        char **error;
-} ParseContext;
-
-_printf_(3, 4)
-static int parse_error(const ParseContext *ctx, int r, const char *format, ...) {
-        _cleanup_(freep) char *problem = NULL;
-        va_list ap;
-
-        if (!ctx->error)
-                return r;
-
-        va_start(ap, format);
-        r = error_va(&problem, r, format, ap);
-        va_end(ap);
-        if (r == -ENOMEM && !problem) {
-                *ctx->error = NULL;
-                return r;
-        }
-
-        return error_set(ctx->error, r, "%s:%u: %s", ctx->filename, ctx->line, problem);
 }
 
 /* Value syntax. These return -EINVAL for bad syntax and -ERANGE for numbers that do not fit,
@@ -285,56 +194,43 @@ static int resolve_group(const char *name, gid_t *ret) {
         }
 }
 
-/* The [Section] Key= table. */
+/* Value types: how a key's value is parsed into its field and written back by config_dump().
+ * value is stripped and non-empty, unless the type parses_empty; the parser may modify it.
+ * data points at the item's field in c. */
 
-typedef enum Section {
-        SECTION_NONE,
-        SECTION_CONNECTOR,
-        SECTION_NOTIFY,
-        SECTION_PROC,
-        SECTION_BUS,
-        _SECTION_MAX,
-} Section;
-
-static const char *const section_table[_SECTION_MAX] = {
-        [SECTION_CONNECTOR] = "Connector",
-        [SECTION_NOTIFY] = "Notify",
-        [SECTION_PROC] = "Proc",
-        [SECTION_BUS] = "Bus",
-};
-
-typedef struct ConfigItem ConfigItem;
-
-/* value is the stripped, non-empty (unless the item parses_empty) value; the parser may
- * modify it. data points at the item's field in c. */
-typedef int (*ConfigParser)(const ParseContext *ctx, const ConfigItem *item, char *value, Config *c,
+typedef int (*ConfigParser)(const IniContext *ctx, const ConfigItem *item, char *value, Config *c,
                             void *data);
+typedef void (*ConfigDumper)(FILE *f, const void *data);
 
-struct ConfigItem {
-        Section section;
-        const char *key;
+struct ConfigType {
         ConfigParser parse;
-        size_t offset;
-        size_t size;
-        uint64_t min, max;
-        /* The parser gives "" its own meaning (the empty set, no group) instead of the
-         * generic "reset to the default". */
+        ConfigDumper dump;
+        /* The type gives "" its own meaning (the empty set, no group) instead of the generic
+         * "reset to the default". */
         bool parses_empty;
 };
 
-static int config_parse_bool(const ParseContext *ctx, const ConfigItem *item, char *value, Config *c,
+/* Defines config_type_<kind>, and config_value_<kind> as the C type of its fields, which the
+ * table's ITEM() checks. */
+#define CONFIG_TYPE(kind, ctype, parser, dumper, empty)                 \
+        typedef ctype config_value_##kind;                              \
+        static const ConfigType config_type_##kind = {                  \
+                .parse = (parser), .dump = (dumper), .parses_empty = (empty), \
+        }
+
+static int config_parse_bool(const IniContext *ctx, const ConfigItem *item, char *value, Config *c,
                              void *data) {
         int b = parse_boolean(value);
 
         if (b < 0)
-                return parse_error(ctx, -EINVAL, "invalid %s= value '%s': expected yes or no",
-                                   item->key, value);
+                return ini_error(ctx, -EINVAL, "invalid %s= value '%s': expected yes or no",
+                                 item->key, value);
 
         *(bool *) data = b;
         return 0;
 }
 
-static int config_parse_groups(const ParseContext *ctx, const ConfigItem *item, char *value,
+static int config_parse_groups(const IniContext *ctx, const ConfigItem *item, char *value,
                                Config *c, void *data) {
         uint32_t set = 0;
         char *state = NULL;
@@ -344,8 +240,8 @@ static int config_parse_groups(const ParseContext *ctx, const ConfigItem *item, 
                 uint64_t g;
 
                 if (parse_uint64(w, &g) < 0 || g < 1 || g > CND_GROUP_MAX)
-                        return parse_error(ctx, -EINVAL, "invalid group '%s' in %s=: expected 1..%u",
-                                           w, item->key, CND_GROUP_MAX);
+                        return ini_error(ctx, -EINVAL, "invalid group '%s' in %s=: expected 1..%u",
+                                         w, item->key, CND_GROUP_MAX);
                 set |= GROUP_BIT(g);
         }
 
@@ -353,7 +249,7 @@ static int config_parse_groups(const ParseContext *ctx, const ConfigItem *item, 
         return 0;
 }
 
-static int config_parse_proc_events(const ParseContext *ctx, const ConfigItem *item, char *value,
+static int config_parse_proc_events(const IniContext *ctx, const ConfigItem *item, char *value,
                                     Config *c, void *data) {
         uint32_t set = 0;
         char *state = NULL;
@@ -368,7 +264,7 @@ static int config_parse_proc_events(const ParseContext *ctx, const ConfigItem *i
                 }
                 k = proc_kind_from_string(w);
                 if (k < 0)
-                        return parse_error(ctx, -EINVAL, "unknown event '%s' in %s=", w, item->key);
+                        return ini_error(ctx, -EINVAL, "unknown event '%s' in %s=", w, item->key);
                 set |= UINT32_C(1) << k;
         }
 
@@ -376,14 +272,14 @@ static int config_parse_proc_events(const ParseContext *ctx, const ConfigItem *i
         return 0;
 }
 
-static int parse_ranged(const ParseContext *ctx, const ConfigItem *item, const char *value,
+static int parse_ranged(const IniContext *ctx, const ConfigItem *item, const char *value,
                         uint64_t *ret) {
         uint64_t v;
 
         if (parse_uint64(value, &v) < 0 || v < item->min || v > item->max)
-                return parse_error(ctx, -EINVAL,
-                                   "invalid %s= value '%s': expected an integer %" PRIu64 "..%" PRIu64,
-                                   item->key, value, item->min, item->max);
+                return ini_error(ctx, -EINVAL,
+                                 "invalid %s= value '%s': expected an integer %" PRIu64 "..%" PRIu64,
+                                 item->key, value, item->min, item->max);
         *ret = v;
         return 0;
 }
@@ -391,7 +287,7 @@ static int parse_ranged(const ParseContext *ctx, const ConfigItem *item, const c
 /* For the unsigned and the uint32_t fields alike. */
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "unsigned fields are parsed as uint32_t");
 
-static int config_parse_uint(const ParseContext *ctx, const ConfigItem *item, char *value, Config *c,
+static int config_parse_uint(const IniContext *ctx, const ConfigItem *item, char *value, Config *c,
                              void *data) {
         uint64_t v = 0;
         int r;
@@ -403,35 +299,35 @@ static int config_parse_uint(const ParseContext *ctx, const ConfigItem *item, ch
         return 0;
 }
 
-static int config_parse_sec(const ParseContext *ctx, const ConfigItem *item, char *value, Config *c,
+static int config_parse_sec(const IniContext *ctx, const ConfigItem *item, char *value, Config *c,
                             void *data) {
         uint64_t usec;
 
         if (parse_sec(value, item->max, &usec) < 0)
-                return parse_error(ctx, -EINVAL,
-                                   "invalid %s= value '%s': expected seconds 0..%" PRIu64
-                                   " with at most 6 decimals",
-                                   item->key, value, item->max / USEC_PER_SEC);
+                return ini_error(ctx, -EINVAL,
+                                 "invalid %s= value '%s': expected seconds 0..%" PRIu64
+                                 " with at most 6 decimals",
+                                 item->key, value, item->max / USEC_PER_SEC);
 
         *(uint64_t *) data = usec;
         return 0;
 }
 
-static int config_parse_size(const ParseContext *ctx, const ConfigItem *item, char *value, Config *c,
+static int config_parse_size(const IniContext *ctx, const ConfigItem *item, char *value, Config *c,
                              void *data) {
         uint64_t v;
 
         if (parse_size(value, &v) < 0 || v < item->min || v > item->max)
-                return parse_error(ctx, -EINVAL,
-                                   "invalid %s= value '%s': expected bytes %" PRIu64 "..%" PRIu64
-                                   " with an optional K, M or G suffix",
-                                   item->key, value, item->min, item->max);
+                return ini_error(ctx, -EINVAL,
+                                 "invalid %s= value '%s': expected bytes %" PRIu64 "..%" PRIu64
+                                 " with an optional K, M or G suffix",
+                                 item->key, value, item->min, item->max);
 
         *(uint64_t *) data = v;
         return 0;
 }
 
-static int config_parse_admin_group(const ParseContext *ctx, const ConfigItem *item, char *value,
+static int config_parse_admin_group(const IniContext *ctx, const ConfigItem *item, char *value,
                                     Config *c, void *data) {
         char *s;
         gid_t gid = 0;
@@ -447,14 +343,14 @@ static int config_parse_admin_group(const ParseContext *ctx, const ConfigItem *i
          * instead of silently locking the admins out. */
         r = resolve_group(value, &gid);
         if (r == -ESRCH)
-                return parse_error(ctx, r, "unknown group '%s' in %s=", value, item->key);
+                return ini_error(ctx, r, "unknown group '%s' in %s=", value, item->key);
         if (r < 0)
-                return parse_error(ctx, r, "cannot resolve group '%s' in %s=: %s", value, item->key,
-                                   strerror(-r));
+                return ini_error(ctx, r, "cannot resolve group '%s' in %s=: %s", value, item->key,
+                                 strerror(-r));
 
         s = strdup(value);
         if (!s)
-                return parse_error(ctx, -ENOMEM, "out of memory");
+                return ini_error(ctx, -ENOMEM, "out of memory");
 
         free(c->admin_group);
         c->admin_group = s;
@@ -462,292 +358,215 @@ static int config_parse_admin_group(const ParseContext *ctx, const ConfigItem *i
         return 0;
 }
 
-#define ITEM(sec, k, p, field, lo, hi, pe)                                      \
-        {                                                                       \
-                .section = (sec), .key = (k), .parse = (p),                     \
-                .offset = offsetof(Config, field),                              \
-                .size = sizeof(((Config *) NULL)->field),                       \
-                .min = (lo), .max = (hi), .parses_empty = (pe),                 \
+static void dump_bool(FILE *f, const void *data) {
+        fputs(yes_no(*(const bool *) data), f);
+}
+
+static void dump_uint(FILE *f, const void *data) {
+        fprintf(f, "%" PRIu32, *(const uint32_t *) data);
+}
+
+static void dump_groups(FILE *f, const void *data) {
+        uint32_t set = *(const uint32_t *) data;
+        const char *sep = "";
+
+        for (unsigned g = 1; g <= CND_GROUP_MAX; g++)
+                if (set & GROUP_BIT(g)) {
+                        fprintf(f, "%s%u", sep, g);
+                        sep = " ";
+                }
+}
+
+static void dump_proc_events(FILE *f, const void *data) {
+        uint32_t set = *(const uint32_t *) data;
+        const char *sep = "";
+
+        for (ProcKind k = 0; k < _PROC_KIND_MAX; k++)
+                if (set & (UINT32_C(1) << k)) {
+                        fprintf(f, "%s%s", sep, proc_kind_to_string(k));
+                        sep = " ";
+                }
+}
+
+/* Whole seconds, and the decimals only as far as they are not zero. */
+static void dump_sec(FILE *f, const void *data) {
+        uint64_t usec = *(const uint64_t *) data;
+        char frac[8];
+        size_t n;
+
+        fprintf(f, "%" PRIu64, usec / USEC_PER_SEC);
+        if (usec % USEC_PER_SEC == 0)
+                return;
+
+        snprintf(frac, sizeof(frac), "%06" PRIu64, usec % USEC_PER_SEC);
+        for (n = strlen(frac); n > 0 && frac[n - 1] == '0'; n--)
+                frac[n - 1] = 0;
+        fprintf(f, ".%s", frac);
+}
+
+/* The largest suffix that divides exactly. */
+static void dump_size(FILE *f, const void *data) {
+        static const struct {
+                char suffix;
+                unsigned shift;
+        } units[] = { { 'G', 30 }, { 'M', 20 }, { 'K', 10 } };
+        uint64_t bytes = *(const uint64_t *) data;
+
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (bytes != 0 && bytes % (UINT64_C(1) << units[i].shift) == 0) {
+                        fprintf(f, "%" PRIu64 "%c", bytes >> units[i].shift, units[i].suffix);
+                        return;
+                }
+        fprintf(f, "%" PRIu64, bytes);
+}
+
+static void dump_string(FILE *f, const void *data) {
+        fputs(strempty(*(char *const *) data), f);
+}
+
+CONFIG_TYPE(boolean, bool, config_parse_bool, dump_bool, false);
+CONFIG_TYPE(uint, uint32_t, config_parse_uint, dump_uint, false);
+CONFIG_TYPE(sec, uint64_t, config_parse_sec, dump_sec, false);
+CONFIG_TYPE(size, uint64_t, config_parse_size, dump_size, false);
+CONFIG_TYPE(groups, uint32_t, config_parse_groups, dump_groups, true);
+CONFIG_TYPE(proc_events, uint32_t, config_parse_proc_events, dump_proc_events, true);
+/* Also sets Config.admin_gid. */
+CONFIG_TYPE(admin_group, char *, config_parse_admin_group, dump_string, true);
+
+/* The [Section] Key= table, in the order of config_dump() and cnd.conf(5); a section's keys stand
+ * together. The default is written as in the file and applied through the type's parser by
+ * config_init() and by an empty assignment. The range, for the types that take one, follows as
+ * .min/.max. */
+
+#define FIELD_IS_OF(field, kind)                                                        \
+        (0 * sizeof(struct {                                                            \
+                _Static_assert(__builtin_types_compatible_p(                            \
+                                       __typeof__(((Config *) NULL)->field),            \
+                                       config_value_##kind),                            \
+                               "Config." #field " is not a " #kind " field");           \
+                char _unused;                                                           \
+        }))
+
+#define ITEM(sect, k, kind, field, def, ...)                                            \
+        {                                                                               \
+                .section = (sect), .key = (k), .type = &config_type_##kind,             \
+                .offset = offsetof(Config, field) + FIELD_IS_OF(field, kind),           \
+                .default_value = (def), __VA_ARGS__                                     \
         }
 
-static const ConfigItem config_items[] = {
-        ITEM(SECTION_CONNECTOR, "Groups", config_parse_groups, groups, 0, 0, true),
-        ITEM(SECTION_CONNECTOR, "AcceptUserspaceSenders", config_parse_bool,
-             accept_userspace_senders, 0, 0, false),
-        ITEM(SECTION_CONNECTOR, "ScanIntervalSec", config_parse_sec, scan_interval_usec, 0,
-             SCAN_INTERVAL_MAX_USEC, false),
-        ITEM(SECTION_CONNECTOR, "BatchGroups", config_parse_groups, batch_groups, 0, 0, true),
-        ITEM(SECTION_CONNECTOR, "ReceiveBufferSize", config_parse_size, receive_buffer_bytes,
-             RECEIVE_BUFFER_MIN, RECEIVE_BUFFER_MAX, false),
-        ITEM(SECTION_CONNECTOR, "MaxUnregisteredIds", config_parse_uint, max_unregistered_ids, 1,
-             65536, false),
-        ITEM(SECTION_NOTIFY, "Group", config_parse_uint, notify_group, 0, CND_GROUP_MAX, false),
-        ITEM(SECTION_PROC, "Events", config_parse_proc_events, proc_events, 0, 0, true),
-        ITEM(SECTION_PROC, "RawMessages", config_parse_bool, proc_raw_messages, 0, 0, false),
-        ITEM(SECTION_BUS, "AdminGroup", config_parse_admin_group, admin_group, 0, 0, true),
-        ITEM(SECTION_BUS, "MaxQueuedSignals", config_parse_uint, max_queued_signals, 64, 262144,
-             false),
-        ITEM(SECTION_BUS, "MaxQueuedBytes", config_parse_size, max_queued_bytes, UINT64_C(64) << 10,
-             UINT64_C(1) << 30, false),
-        ITEM(SECTION_BUS, "MaxPendingRequests", config_parse_uint, max_pending_requests, 1, 65536,
-             false),
+static const ConfigItem config_table[] = {
+        ITEM("Connector", "Groups", groups, groups, "1"),
+        ITEM("Connector", "AcceptUserspaceSenders", boolean, accept_userspace_senders, "no"),
+        ITEM("Connector", "ScanIntervalSec", sec, scan_interval_usec, "5",
+             .max = SCAN_INTERVAL_MAX_USEC),
+        ITEM("Connector", "BatchGroups", groups, batch_groups, ""),
+        ITEM("Connector", "ReceiveBufferSize", size, receive_buffer_bytes, "8M",
+             .min = RECEIVE_BUFFER_MIN, .max = RECEIVE_BUFFER_MAX),
+        ITEM("Connector", "MaxUnregisteredIds", uint, max_unregistered_ids, "1024",
+             .min = 1, .max = 65536),
+        ITEM("Notify", "Group", uint, notify_group, "0", .max = CND_GROUP_MAX),
+        ITEM("Proc", "Events", proc_events, proc_events, "all"),
+        ITEM("Proc", "RawMessages", boolean, proc_raw_messages, "no"),
+        ITEM("Bus", "AdminGroup", admin_group, admin_group, ""),
+        /* Below the limit of sd-bus's own write queue. */
+        ITEM("Bus", "MaxQueuedSignals", uint, max_queued_signals, "8192",
+             .min = 64, .max = 262144),
+        ITEM("Bus", "MaxQueuedBytes", size, max_queued_bytes, "4M",
+             .min = UINT64_C(64) << 10, .max = UINT64_C(1) << 30),
+        ITEM("Bus", "MaxPendingRequests", uint, max_pending_requests, "256",
+             .min = 1, .max = 65536),
 };
 
-static const ConfigItem *config_item_find(Section section, const char *key) {
-        for (size_t i = 0; i < ELEMENTSOF(config_items); i++)
-                if (config_items[i].section == section && streq(config_items[i].key, key))
-                        return &config_items[i];
+const ConfigItem *config_items(size_t *ret_n) {
+        *ret_n = ELEMENTSOF(config_table);
+        return config_table;
+}
+
+static const ConfigItem *config_item_find(const char *section, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+                if (streq(config_table[i].section, section) && streq(config_table[i].key, key))
+                        return &config_table[i];
         return NULL;
 }
 
-static int config_assign(const ParseContext *ctx, Config *c, const ConfigItem *item, char *value) {
-        void *data = (uint8_t *) c + item->offset;
+/* Defaults and assignments. */
 
-        if (*value == 0 && !item->parses_empty) {
-                /* As in systemd, "Key=" undoes earlier assignments, e.g. from the main file. */
-                Config defaults;
+static int config_assign_default(const IniContext *ctx, Config *c, const ConfigItem *item) {
+        /* A copy: parsers may cut their value up. */
+        char *value = strdupa(item->default_value);
 
-                config_init(&defaults);
-                memcpy(data, (const uint8_t *) &defaults + item->offset, item->size);
-                return 0;
+        return item->type->parse(ctx, item, value, c, (uint8_t *) c + item->offset);
+}
+
+void config_init(Config *c) {
+        const IniContext ctx = { .filename = "(defaults)" };
+
+        *c = (Config) {};
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+                /* Cannot fail: test-conf.c checks that every default parses. */
+                int r = config_assign_default(&ctx, c, &config_table[i]);
+
+                assert(r >= 0);
+                (void) r;
         }
-
-        return item->parse(ctx, item, value, c, data);
 }
 
-/* The text parser. */
-
-static char *strip(char *s) {
-        char *e;
-
-        s += strspn(s, WHITESPACE);
-        e = s + strlen(s);
-        while (e > s && strchr(WHITESPACE, e[-1]))
-                e--;
-        *e = 0;
-        return s;
+void config_done(Config *c) {
+        c->admin_group = mfree(c->admin_group);
 }
 
-/* "Groups=1   # joined at start", as the contract's own example writes it: a '#' or ';' after
- * white space starts a comment. No value cnd takes can contain one legitimately. */
-static char *cut_trailing_comment(char *value) {
-        for (char *p = value; *p; p++)
-                if ((*p == '#' || *p == ';') && (p == value || strchr(WHITESPACE, p[-1]))) {
-                        *p = 0;
-                        break;
-                }
-        return value;
+static int config_assign(const IniContext *ctx, Config *c, const ConfigItem *item, char *value) {
+        /* As in systemd, "Key=" undoes earlier assignments, e.g. from the main file. */
+        if (*value == 0 && !item->type->parses_empty)
+                return config_assign_default(ctx, c, item);
+
+        return item->type->parse(ctx, item, value, c, (uint8_t *) c + item->offset);
 }
 
-static int parse_section_header(const ParseContext *ctx, char *l, Section *section) {
-        size_t n = strlen(l);
+/* The text parser: ini.c's reader calling back into the table. */
 
-        if (n < 2 || l[n - 1] != ']')
-                return parse_error(ctx, -EBADMSG, "invalid section header '%s'", l);
-        l[n - 1] = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(section_table); i++)
-                if (section_table[i] && streq(section_table[i], l + 1)) {
-                        *section = (Section) i;
+static int config_on_section(const IniContext *ctx, const char *name, void *userdata) {
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+                if (streq(config_table[i].section, name))
                         return 0;
-                }
 
         /* Unknown sections are errors rather than skipped: a misspelt header would otherwise
          * silently drop every key below it. */
-        return parse_error(ctx, -EINVAL, "unknown section [%s]", l + 1);
+        return ini_error(ctx, -EINVAL, "unknown section [%s]", name);
 }
 
-static int parse_line(const ParseContext *ctx, Config *c, Section *section, const char *p, size_t len) {
-        char buf[CONFIG_LINE_MAX + 1], *l, *eq, *key, *value;
-        const ConfigItem *item;
+static int config_on_assignment(const IniContext *ctx, const char *section, const char *key,
+                                char *value, void *userdata) {
+        const ConfigItem *item = config_item_find(section, key);
 
-        if (len > 0 && p[len - 1] == '\r')
-                len--;
-        if (len > CONFIG_LINE_MAX)
-                return parse_error(ctx, -ENOBUFS, "line too long (more than %u bytes)", CONFIG_LINE_MAX);
-        if (memchr(p, 0, len))
-                return parse_error(ctx, -EBADMSG, "NUL byte in line");
-
-        memcpy(buf, p, len);
-        buf[len] = 0;
-
-        l = strip(buf);
-        if (*l == 0 || *l == '#' || *l == ';')
-                return 0;
-
-        if (*l == '[')
-                return parse_section_header(ctx, l, section);
-
-        eq = strchr(l, '=');
-        if (!eq)
-                return parse_error(ctx, -EBADMSG, "expected Key=Value, got '%s'", l);
-        *eq = 0;
-        key = strip(l);
-        value = strip(cut_trailing_comment(eq + 1));
-        if (*key == 0)
-                return parse_error(ctx, -EBADMSG, "expected Key=Value, got an empty key");
-
-        if (*section == SECTION_NONE)
-                return parse_error(ctx, -EBADMSG, "assignment to '%s' before any [Section] header", key);
-
-        item = config_item_find(*section, key);
         if (!item)
-                return parse_error(ctx, -EINVAL, "unknown key '%s' in section [%s]", key,
-                                   section_table[*section]);
+                return ini_error(ctx, -EINVAL, "unknown key '%s' in section [%s]", key, section);
 
-        return config_assign(ctx, c, item, value);
+        return config_assign(ctx, userdata, item, value);
 }
+
+static const IniCallbacks config_callbacks = {
+        .section = config_on_section,
+        .assignment = config_on_assignment,
+};
 
 int config_parse_text(Config *c, const char *filename, const char *text, size_t size, char **error) {
-        ParseContext ctx = {
-                .filename = filename ?: "(text)",
-                .error = error,
-        };
-        Section section = SECTION_NONE;
-        size_t pos = 0;
-
-        while (pos < size) {
-                const char *eol = memchr(text + pos, '\n', size - pos);
-                size_t len = eol ? (size_t) (eol - (text + pos)) : size - pos;
-                int r;
-
-                ctx.line++;
-                r = parse_line(&ctx, c, &section, text + pos, len);
-                if (r < 0)
-                        return r;
-                pos += len + 1;
-        }
-
-        return 0;
+        return ini_parse_text(filename, text, size, &config_callbacks, c, error);
 }
 
 /* Files. */
 
-static int config_load_file(Config *c, const char *path, bool missing_ok, char **error) {
-        _cleanup_(freep) char *text = NULL;
-        size_t size = 0;
-        int r;
-
-        r = read_full_file(path, CONFIG_FILE_MAX, &text, &size);
-        if (r == -ENOENT && missing_ok)
+/* Across files: on a group that also carries messages, a kernel message could pass for a
+ * notification. */
+static int config_verify(const Config *c, const char *main_file, char **error) {
+        if (c->notify_group == 0 || !(c->groups & GROUP_BIT(c->notify_group)))
                 return 0;
-        if (r == -EFBIG)
-                return error_set(error, r, "%s: file too large (more than %u bytes)", path,
-                                 CONFIG_FILE_MAX);
-        if (r < 0)
-                return error_set(error, r, "%s: %s", path, strerror(-r));
 
-        return config_parse_text(c, path, text, size, error);
-}
-
-/* Drop-ins: file name → path of the highest-priority file of that name. */
-
-typedef struct Dropin {
-        char *path;
-        const char *name; /* points into path */
-} Dropin;
-
-typedef struct DropinList {
-        Dropin items[CONFIG_DROPINS_MAX];
-        size_t n;
-} DropinList;
-
-static void dropin_list_done(DropinList *l) {
-        for (size_t i = 0; i < l->n; i++)
-                free(l->items[i].path);
-        l->n = 0;
-}
-
-static bool dropin_name_valid(const char *name) {
-        size_t n = strlen(name);
-
-        return name[0] != '.' && n > strlen(".conf") && streq(name + n - strlen(".conf"), ".conf");
-}
-
-/* A later directory's file replaces an earlier one of the same name, so that an admin can
- * override a vendor drop-in in /etc, or mask it with a symlink to /dev/null. */
-static int dropin_list_add(DropinList *l, const char *dir, const char *name, char **error) {
-        Dropin *d = NULL;
-        char *path;
-
-        for (size_t i = 0; i < l->n; i++)
-                if (streq(l->items[i].name, name)) {
-                        d = &l->items[i];
-                        break;
-                }
-
-        if (!d && l->n >= CONFIG_DROPINS_MAX)
-                return error_set(error, -E2BIG, "%s/%s: too many drop-ins (more than %u)", dir, name,
-                                 CONFIG_DROPINS_MAX);
-
-        if (asprintf(&path, "%s/%s", dir, name) < 0)
-                return error_set(error, -ENOMEM, "out of memory");
-
-        if (d)
-                free(d->path);
-        else
-                d = &l->items[l->n++];
-        d->path = path;
-        d->name = path + strlen(dir) + 1;
-        return 0;
-}
-
-/* Regular files count, and /dev/null so that it can mask; reading it applies nothing. Anything
- * else (directories, sockets, dangling symlinks) is not a drop-in. */
-static int dropin_is_file(DIR *d, const char *dir, const char *name, char **error) {
-        struct stat st;
-
-        if (fstatat(dirfd(d), name, &st, 0) < 0) {
-                if (errno == ENOENT)
-                        return false;
-                return error_set(error, -errno, "%s/%s: %s", dir, name, strerror(errno));
-        }
-
-        return S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
-}
-
-static int dropin_list_add_dir(DropinList *l, const char *dir, char **error) {
-        _cleanup_(closedirp) DIR *d = NULL;
-
-        d = opendir(dir);
-        if (!d) {
-                if (errno == ENOENT)
-                        return 0;
-                return error_set(error, -errno, "%s: %s", dir, strerror(errno));
-        }
-
-        for (;;) {
-                struct dirent *de;
-                int r;
-
-                errno = 0;
-                de = readdir(d);
-                if (!de) {
-                        if (errno != 0)
-                                return error_set(error, -errno, "%s: %s", dir, strerror(errno));
-                        return 0;
-                }
-
-                if (!dropin_name_valid(de->d_name))
-                        continue;
-
-                r = dropin_is_file(d, dir, de->d_name, error);
-                if (r <= 0) {
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-
-                r = dropin_list_add(l, dir, de->d_name, error);
-                if (r < 0)
-                        return r;
-        }
-}
-
-static int dropin_compare(const void *a, const void *b) {
-        const Dropin *x = a, *y = b;
-
-        return strcmp(x->name, y->name);
+        if (error && asprintf(error, "%s: [Notify] Group=%" PRIu32 " is also in [Connector] Groups=; "
+                              "the notification group must be one of its own",
+                              main_file ?: "configuration", c->notify_group) < 0)
+                *error = NULL;
+        return -EINVAL;
 }
 
 /* *c is overwritten without being freed first: the caller must not hold allocated state in it
@@ -755,7 +574,7 @@ static int dropin_compare(const void *a, const void *b) {
  * a half-applied file. main_file may be NULL for none. */
 int config_load(Config *c, const char *main_file, bool must_exist, const char *const *dropin_dirs,
                 char **error) {
-        _cleanup_(dropin_list_done) DropinList dropins = { .n = 0 };
+        _cleanup_(ini_paths_freep) char **dropins = NULL;
         _cleanup_(config_done) Config new;
         int r;
 
@@ -763,125 +582,51 @@ int config_load(Config *c, const char *main_file, bool must_exist, const char *c
         config_init(&new);
 
         if (main_file) {
-                r = config_load_file(&new, main_file, !must_exist, error);
+                r = ini_parse_file(main_file, !must_exist, &config_callbacks, &new, error);
                 if (r < 0)
                         return r;
         }
 
-        for (size_t i = 0; dropin_dirs && dropin_dirs[i]; i++) {
-                r = dropin_list_add_dir(&dropins, dropin_dirs[i], error);
+        r = ini_dropins_list(dropin_dirs, &dropins, error);
+        if (r < 0)
+                return r;
+
+        for (char **p = dropins; *p; p++) {
+                r = ini_parse_file(*p, false, &config_callbacks, &new, error);
                 if (r < 0)
                         return r;
         }
 
-        qsort(dropins.items, dropins.n, sizeof(Dropin), dropin_compare);
-
-        for (size_t i = 0; i < dropins.n; i++) {
-                r = config_load_file(&new, dropins.items[i].path, false, error);
-                if (r < 0)
-                        return r;
-        }
-
-        /* Across files: on a group that also carries messages, a kernel message could pass for
-         * a notification. */
-        if (new.notify_group != 0 && (new.groups & GROUP_BIT(new.notify_group))) {
-                if (error && asprintf(error, "%s: [Notify] Group=%" PRIu32 " is also in [Connector] Groups=; "
-                                      "the notification group must be one of its own",
-                                      main_file ?: "configuration", new.notify_group) < 0)
-                        *error = NULL;
-                return -EINVAL;
-        }
+        r = config_verify(&new, main_file, error);
+        if (r < 0)
+                return r;
 
         *c = new;
         new.admin_group = NULL;
         return 0;
 }
 
-/* Dumping. */
-
-static void dump_groups(FILE *f, const char *key, uint32_t set) {
-        const char *sep = "";
-
-        fprintf(f, "%s=", key);
-        for (unsigned g = 1; g <= CND_GROUP_MAX; g++)
-                if (set & GROUP_BIT(g)) {
-                        fprintf(f, "%s%u", sep, g);
-                        sep = " ";
-                }
-        fputc('\n', f);
-}
-
-static void dump_sec(FILE *f, const char *key, uint64_t usec) {
-        char frac[8];
-        size_t n;
-
-        fprintf(f, "%s=%" PRIu64, key, usec / USEC_PER_SEC);
-        if (usec % USEC_PER_SEC == 0) {
-                fputc('\n', f);
-                return;
-        }
-
-        snprintf(frac, sizeof(frac), "%06" PRIu64, usec % USEC_PER_SEC);
-        for (n = strlen(frac); n > 0 && frac[n - 1] == '0'; n--)
-                frac[n - 1] = 0;
-        fprintf(f, ".%s\n", frac);
-}
-
-static void dump_size(FILE *f, const char *key, uint64_t bytes) {
-        static const struct {
-                char suffix;
-                unsigned shift;
-        } units[] = { { 'G', 30 }, { 'M', 20 }, { 'K', 10 } };
-
-        for (size_t i = 0; i < ELEMENTSOF(units); i++)
-                if (bytes != 0 && bytes % (UINT64_C(1) << units[i].shift) == 0) {
-                        fprintf(f, "%s=%" PRIu64 "%c\n", key, bytes >> units[i].shift, units[i].suffix);
-                        return;
-                }
-        fprintf(f, "%s=%" PRIu64 "\n", key, bytes);
-}
-
-static void dump_proc_events(FILE *f, const char *key, uint32_t set) {
-        const char *sep = "";
-
-        fprintf(f, "%s=", key);
-        for (ProcKind k = 0; k < _PROC_KIND_MAX; k++)
-                if (set & (UINT32_C(1) << k)) {
-                        fprintf(f, "%s%s", sep, proc_kind_to_string(k));
-                        sep = " ";
-                }
-        fputc('\n', f);
-}
+/* Dumping: every key of the table in order, each section's header before its first key. */
 
 int config_dump(const Config *c, char **ret) {
         _cleanup_(freep) char *buf = NULL;
         _cleanup_(fclosep) FILE *f = NULL;
+        const char *section = NULL;
         size_t size = 0;
 
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
 
-        fputs("[Connector]\n", f);
-        dump_groups(f, "Groups", c->groups);
-        fprintf(f, "AcceptUserspaceSenders=%s\n", yes_no(c->accept_userspace_senders));
-        dump_sec(f, "ScanIntervalSec", c->scan_interval_usec);
-        dump_groups(f, "BatchGroups", c->batch_groups);
-        dump_size(f, "ReceiveBufferSize", c->receive_buffer_bytes);
-        fprintf(f, "MaxUnregisteredIds=%u\n", c->max_unregistered_ids);
-
-        fputs("\n[Notify]\n", f);
-        fprintf(f, "Group=%" PRIu32 "\n", c->notify_group);
-
-        fputs("\n[Proc]\n", f);
-        dump_proc_events(f, "Events", c->proc_events);
-        fprintf(f, "RawMessages=%s\n", yes_no(c->proc_raw_messages));
-
-        fputs("\n[Bus]\n", f);
-        fprintf(f, "AdminGroup=%s\n", strempty(c->admin_group));
-        fprintf(f, "MaxQueuedSignals=%u\n", c->max_queued_signals);
-        dump_size(f, "MaxQueuedBytes", c->max_queued_bytes);
-        fprintf(f, "MaxPendingRequests=%u\n", c->max_pending_requests);
+        for (const ConfigItem *i = config_table; i < config_table + ELEMENTSOF(config_table); i++) {
+                if (!section || !streq(section, i->section)) {
+                        fprintf(f, "%s[%s]\n", section ? "\n" : "", i->section);
+                        section = i->section;
+                }
+                fprintf(f, "%s=", i->key);
+                i->type->dump(f, (const uint8_t *) c + i->offset);
+                fputc('\n', f);
+        }
 
         /* The buffer is only complete (and errors only known) once the stream is closed. */
         if (fclose(TAKE_PTR(f)) != 0)

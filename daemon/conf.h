@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* cnd's configuration: /etc/cnd/cnd.conf (or --config=FILE), then drop-ins. The parser is a pure
- * function of text (config_parse_text) so that it can be unit-tested and fuzzed; file and
- * directory handling sits on top of it (config_load). */
+/* cnd's configuration: /etc/cnd/cnd.conf (or --config=FILE), then drop-ins. The keys are one
+ * table (conf.c) of section, key, value type, field, range and default; the syntax, the files
+ * and the drop-ins are ini.c's. The parser is a pure function of text (config_parse_text) so
+ * that it can be unit-tested and fuzzed; file and directory handling sits on top of it
+ * (config_load).
+ *
+ * Adding a key: a field in Config, one line in conf.c's table (with its default), its entry in
+ * cnd.conf(5) (test-conf checks the two defaults agree). config_init(), "Key=" resetting to
+ * the default, and --check-config's dump follow from the table; a reload swaps in the whole new
+ * Config, so nothing is copied key by key. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,29 +49,30 @@ typedef enum ProcKind {
 const char *proc_kind_to_string(ProcKind k);
 int proc_kind_from_string(const char *s);
 
+/* Each field is its key's (Groups= is groups): the table in conf.c gives its type, range and
+ * default, cnd.conf(5) its meaning. */
 typedef struct Config {
         /* [Connector] */
-        uint32_t groups;                  /* Groups=, bit g-1 for group g; default group 1 */
-        bool accept_userspace_senders;    /* AcceptUserspaceSenders=, default no */
-        uint64_t scan_interval_usec;      /* ScanIntervalSec=, default 5 s; 0 = start/on demand */
-        uint32_t batch_groups;            /* BatchGroups=, default none */
-        uint64_t receive_buffer_bytes;    /* ReceiveBufferSize=, default 8M */
-        unsigned max_unregistered_ids;    /* MaxUnregisteredIds=, 1..65536, default 1024 */
+        uint32_t groups;                  /* Groups=, bit g-1 for group g */
+        bool accept_userspace_senders;    /* AcceptUserspaceSenders= */
+        uint64_t scan_interval_usec;      /* ScanIntervalSec=; 0 = at start and on demand */
+        uint32_t batch_groups;            /* BatchGroups= */
+        uint64_t receive_buffer_bytes;    /* ReceiveBufferSize= */
+        unsigned max_unregistered_ids;    /* MaxUnregisteredIds= */
 
         /* [Notify] */
         uint32_t notify_group;            /* Group=, 0 = off */
 
         /* [Proc] */
-        uint32_t proc_events;             /* Events=, bits of ProcKind, default all */
-        bool proc_raw_messages;           /* RawMessages=, raw Message for id 1:1, default no */
+        uint32_t proc_events;             /* Events=, bits of ProcKind */
+        bool proc_raw_messages;           /* RawMessages=, raw Message for id 1:1 */
 
         /* [Bus] */
         char *admin_group;                /* AdminGroup=, NULL = root only */
         gid_t admin_gid;                  /* resolved from admin_group when it is set */
-        unsigned max_queued_signals;      /* MaxQueuedSignals=, 64..262144 (below sd-bus's own
-                                           * write queue limit), default 8192 */
-        uint64_t max_queued_bytes;        /* MaxQueuedBytes=, 64K..1G, default 4M */
-        unsigned max_pending_requests;    /* MaxPendingRequests=, default 256 */
+        unsigned max_queued_signals;      /* MaxQueuedSignals= */
+        uint64_t max_queued_bytes;        /* MaxQueuedBytes= */
+        unsigned max_pending_requests;    /* MaxPendingRequests= */
 } Config;
 
 void config_init(Config *c);
@@ -81,5 +89,20 @@ int config_parse_text(Config *c, const char *filename, const char *text, size_t 
 int config_load(Config *c, const char *main_file, bool must_exist, const char *const *dropin_dirs,
                 char **error);
 
-/* Writes the effective configuration in the file's own syntax (for --check-config). */
+/* Writes the effective configuration in the file's own syntax (for --check-config): every key,
+ * in the table's order. */
 int config_dump(const Config *c, char **ret);
+
+/* The table, read-only, so that the tests can check it against itself and cnd.conf(5). */
+typedef struct ConfigType ConfigType;
+
+typedef struct ConfigItem {
+        const char *section;
+        const char *key;
+        const ConfigType *type;
+        size_t offset;          /* of the field in Config */
+        uint64_t min, max;      /* for the types that take a range */
+        const char *default_value; /* as it would be written in the file */
+} ConfigItem;
+
+const ConfigItem *config_items(size_t *ret_n);

@@ -5,11 +5,11 @@
  * round trip. */
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "scratch.h"
 #include "tests.h"
 #include "util.h"
 
@@ -621,35 +621,6 @@ static void test_syntax(void) {
 
         /* '=' in the value is part of it (and here a bad group). */
         CHECK_PARSE_ERROR("[Connector]\nGroups=1=2\n", 2, "invalid group '1=2'");
-}
-
-/* Scratch tree helpers. */
-
-static void write_file(const char *dir, const char *name, const char *content) {
-        _cleanup_(freep) char *path = NULL;
-        _cleanup_(fclosep) FILE *f = NULL;
-
-        CHECK(asprintf(&path, "%s/%s", dir, name) >= 0);
-        f = fopen(path, "we");
-        CHECK(f);
-        CHECK(fputs(content, f) >= 0);
-        CHECK(fclose(TAKE_PTR(f)) == 0);
-}
-
-static char *make_dir(const char *root, const char *name) {
-        char *path;
-
-        CHECK(asprintf(&path, "%s/%s", root, name) >= 0);
-        CHECK(mkdir(path, 0755) == 0);
-        return path;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path) < 0 ? -1 : 0;
-}
-
-static void rm_rf(const char *path) {
-        CHECK(nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
 }
 
 static void test_load(void) {
