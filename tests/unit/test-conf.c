@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "fileio.h"
 #include "scratch.h"
 #include "tests.h"
 #include "util.h"
@@ -841,6 +842,22 @@ static void test_load(void) {
         CHECK(access(root, F_OK) < 0 && errno == ENOENT);
 }
 
+/* Values that differ from c's and from the defaults everywhere, so that text parsed on top of
+ * them must set every key. */
+static void config_init_unlike(Config *parsed, const Config *c) {
+        config_init(parsed);
+        parsed->groups = parsed->batch_groups = UINT32_C(0xdeadbeef);
+        parsed->proc_events = 0x5a;
+        parsed->scan_interval_usec = 12345;
+        parsed->receive_buffer_bytes = 12345;
+        parsed->max_queued_bytes = 12345;
+        parsed->max_unregistered_ids = parsed->max_queued_signals = parsed->max_pending_requests = 12345;
+        parsed->notify_group = 31;
+        parsed->accept_userspace_senders = !c->accept_userspace_senders;
+        parsed->proc_raw_messages = !c->proc_raw_messages;
+        parsed->admin_gid = 4242;
+}
+
 static void check_round_trip(const Config *c) {
         _cleanup_(freep) char *dump = NULL, *dump2 = NULL;
         _cleanup_(config_done) Config parsed;
@@ -850,18 +867,7 @@ static void check_round_trip(const Config *c) {
         CHECK_EQ_INT(config_dump(c, &dump), 0);
         CHECK(dump);
 
-        config_init(&parsed);
-        /* Start from values that differ from everything, so that every key must be dumped. */
-        parsed.groups = parsed.batch_groups = UINT32_C(0xdeadbeef);
-        parsed.proc_events = 0x5a;
-        parsed.scan_interval_usec = 12345;
-        parsed.receive_buffer_bytes = 12345;
-        parsed.max_queued_bytes = 12345;
-        parsed.max_unregistered_ids = parsed.max_queued_signals = parsed.max_pending_requests = 12345;
-        parsed.notify_group = 31;
-        parsed.accept_userspace_senders = !c->accept_userspace_senders;
-        parsed.proc_raw_messages = !c->proc_raw_messages;
-        parsed.admin_gid = 4242;
+        config_init_unlike(&parsed, c);
 
         r = config_parse_text(&parsed, "dump", dump, strlen(dump), &error);
         if (r < 0)
@@ -955,7 +961,156 @@ static void test_dump(void) {
         }
 }
 
-int main(void) {
+/* Text that sets every key of the table to the given values (one per item, NULL for the
+ * table's default), each under its own header. */
+static char *text_of_values(const char *const *values) {
+        const ConfigItem *items;
+        char *text = NULL;
+        size_t n, size = 0;
+        FILE *f;
+
+        items = config_items(&n);
+        f = open_memstream(&text, &size);
+        CHECK(f);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "[%s]\n%s=%s\n", items[i].section, items[i].key,
+                        values ? values[i] : items[i].default_value);
+        CHECK(fclose(f) == 0);
+        return text;
+}
+
+/* text parsed on top of values unlike the defaults must dump as config_init() does. */
+static void check_sets_defaults(const char *text) {
+        _cleanup_(freep) char *expected = NULL, *got = NULL, *error = NULL;
+        _cleanup_(config_done) Config defaults, c;
+        int r;
+
+        config_init(&defaults);
+        CHECK_EQ_INT(config_dump(&defaults, &expected), 0);
+
+        config_init_unlike(&c, &defaults);
+        r = config_parse_text(&c, "defaults", text, strlen(text), &error);
+        if (r < 0)
+                fprintf(stderr, "%s\n---\n%s", strempty(error), text);
+        CHECK_EQ_INT(r, 0);
+        CHECK(config_equal(&c, &defaults));
+        CHECK_EQ_INT(config_dump(&c, &got), 0);
+        CHECK_STREQ(got, expected);
+}
+
+/* The table: every default parses, alone and all together, and sets what config_init() sets;
+ * no key is listed twice; a section's keys stand together, so config_dump() writes each
+ * header once. */
+static void test_table(void) {
+        const ConfigItem *items;
+        size_t n;
+
+        items = config_items(&n);
+        CHECK(n > 0);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(freep) char *t = one(items[i].section, items[i].key, items[i].default_value);
+                Config c;
+
+                parse_ok(&c, t);
+                config_done(&c);
+
+                for (size_t j = 0; j < i; j++) {
+                        CHECK(!streq(items[j].section, items[i].section) ||
+                              !streq(items[j].key, items[i].key));
+                        CHECK(!streq(items[j].section, items[i].section) ||
+                              streq(items[i - 1].section, items[i].section));
+                }
+        }
+
+        _cleanup_(freep) char *all = text_of_values(NULL);
+        check_sets_defaults(all);
+}
+
+/* "Default: _8M_." or "Default: empty." in the entry text, white space already folded. NULL if
+ * the entry has none. */
+static char *documented_default(const char *entry) {
+        const char *p = strstr(entry, "Default: ");
+
+        if (!p)
+                return NULL;
+        p += strlen("Default: ");
+        if (strncmp(p, "empty.", strlen("empty.")) == 0)
+                return strdup("");
+        CHECK(*p == '_');
+        CHECK(strchr(p + 1, '_'));
+        return strndup(p + 1, (size_t) (strchr(p + 1, '_') - (p + 1)));
+}
+
+/* cnd.conf(5) documents every key of the table, under its section's heading, with the table's
+ * default: "# [Connector] SECTION OPTIONS", then "*Groups=*", its text, "Default: _1_.". */
+static void test_documented_defaults(const char *man_page) {
+        _cleanup_(freep) char *man = NULL, *text = NULL;
+        const ConfigItem *items;
+        size_t n, size = 0, found = 0;
+        char **documented;
+
+        if (!man_page) {
+                fprintf(stderr, "cnd.conf(5) not given, not comparing its defaults\n");
+                return;
+        }
+
+        items = config_items(&n);
+        documented = calloc(n, sizeof(char *));
+        CHECK(documented);
+        CHECK_EQ_INT(read_full_file(man_page, 1024 * 1024, &man, &size), 0);
+
+        /* Walks the lines, collecting each key's entry up to the next key or heading. */
+        char section[64] = "", key[64] = "", entry[4096] = "";
+        char *state = NULL;
+        for (char *l = strtok_r(man, "\n", &state);; l = strtok_r(NULL, "\n", &state)) {
+                bool heading = l && l[0] == '#', is_key = l && l[0] == '*' && strlen(l) > 3 &&
+                        streq(l + strlen(l) - 2, "=*") && !strchr(l, ' ');
+
+                if (!l || heading || is_key) {
+                        for (size_t i = 0; key[0] && i < n; i++)
+                                if (streq(items[i].section, section) && streq(items[i].key, key)) {
+                                        CHECK(!documented[i]);
+                                        documented[i] = documented_default(entry);
+                                        if (!documented[i])
+                                                fprintf(stderr, "[%s] %s= has no default\n", section, key);
+                                        CHECK(documented[i]);
+                                        found++;
+                                }
+                        key[0] = entry[0] = 0;
+                }
+                if (!l)
+                        break;
+                if (heading && sscanf(l, "# [%63[A-Za-z]] SECTION OPTIONS", section) != 1)
+                        section[0] = 0;
+                else if (is_key && section[0])
+                        snprintf(key, sizeof(key), "%.*s", (int) strlen(l) - 3, l + 1);
+                else if (key[0]) {
+                        /* Folds the line breaks and tabs of a wrapped "Default:\n\t_1024_.". */
+                        l += strspn(l, " \t");
+                        CHECK(strlen(entry) + strlen(l) + 2 < sizeof(entry));
+                        strcat(strcat(entry, " "), l);
+                }
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                if (!documented[i])
+                        fprintf(stderr, "[%s] %s= is not in %s\n", items[i].section, items[i].key, man_page);
+                CHECK(documented[i]);
+                CHECK_STREQ(documented[i], items[i].default_value);
+        }
+        CHECK_EQ_INT(found, n);
+
+        /* And the documented defaults, written in a file, are the defaults. */
+        text = text_of_values((const char *const *) documented);
+        check_sets_defaults(text);
+
+        for (size_t i = 0; i < n; i++)
+                free(documented[i]);
+        free(documented);
+}
+
+int main(int argc, char *argv[]) {
         test_proc_kind();
         test_defaults();
         test_groups();
@@ -968,5 +1123,7 @@ int main(void) {
         test_syntax();
         test_load();
         test_dump();
+        test_table();
+        test_documented_defaults(argc > 1 ? argv[1] : NULL);
         return EXIT_SUCCESS;
 }
