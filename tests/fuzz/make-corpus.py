@@ -67,6 +67,14 @@ write('fuzz-conf', 'crlf', b'[Connector]\r\nGroups=\r\n; x\r\n[Proc]\r\nEvents=a
 write('fuzz-conf', 'bad', b'[Connector]\nGrups=1\n')
 write('fuzz-conf', 'empty', b'')
 
+# fuzz-ini: INI text of any sections and keys
+write('fuzz-ini', 'sections', b'; top\n[A]\nkey = value  # c\n[ spaced ]\nk2=a=b\n\n[A]\nk3=\n[]\nk=1#glued\n')
+write('fuzz-ini', 'crlf', b'[S]\r\na=1\r\n\r\n# x\r\nb = 2 ; c\r')
+write('fuzz-ini', 'errors', b'[S]\nno equals sign\n')
+write('fuzz-ini', 'reject', b'[ok]\na=1\n[reject]\nb=2\n')
+write('fuzz-ini', 'before-section', b'a=1\n')
+write('fuzz-ini', 'nul', b'[S]\na=\0\n')
+
 # fuzz-connector-list: /proc/net/connector
 write('fuzz-connector-list', 'kernel', b'Name            ID\ncn_proc         1:1\ncnfeed          17:0\n'
       b'cnfeed_notify   4294967295:4294967295\n')
