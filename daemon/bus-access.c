@@ -6,8 +6,7 @@
  * systemd's polkit checks do: a stalled bus must not stall cnd's event loop. When the answer
  * is in, the original call is queued again and its handler runs a second time. */
 
-#include <grp.h>
-#include <pwd.h>
+#include <inttypes.h>
 
 #include "list.h"
 #include "manager.h"
@@ -47,14 +46,14 @@ static bool gid_in(gid_t gid, const gid_t *list, size_t n) {
         return false;
 }
 
-/* For a bus that does not report groups (dbus-daemon before 1.14): the group database's
- * answer for the uid the bus vouched for. */
-static bool user_in_group_db(uid_t uid, gid_t gid) {
-        struct passwd *pw = getpwuid(uid);
-        gid_t list[256];
-        int n = ELEMENTSOF(list);
-
-        return pw && getgrouplist(pw->pw_name, pw->pw_gid, list, &n) >= 0 && gid_in(gid, list, (size_t) n);
+/* A bus that does not report groups (dbus-daemon before 1.12) leaves only the group database
+ * to ask, and that may block on NSS (LDAP, sssd) for as long as it likes, with cnd's whole event
+ * loop waiting: such a caller is denied instead (root is still let in), and the log says why. */
+static bool no_groups_reported(Manager *m, uint32_t uid) {
+        log_ratelimited(&m->log_access, LOG_WARNING,
+                        "The bus does not report the groups of callers (uid %" PRIu32 "): members of "
+                        "AdminGroup= are denied; only root may call admin methods.", uid);
+        return false;
 }
 
 /* Reads the a{sv} of GetConnectionCredentials into a verdict. */
@@ -102,8 +101,7 @@ static int judge_credentials(Manager *m, sd_bus_message *reply, bool *allowed) {
         *allowed = have_uid &&
                 (uid == 0 ||
                  (m->config.admin_group &&
-                  (have_gids ? gid_in(m->config.admin_gid, gids, n_gids)
-                             : user_in_group_db(uid, m->config.admin_gid))));
+                  (have_gids ? gid_in(m->config.admin_gid, gids, n_gids) : no_groups_reported(m, uid))));
         return 0;
 }
 

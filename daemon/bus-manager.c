@@ -56,6 +56,12 @@ static int property_get_ids(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_close_container(reply);
 }
 
+static int property_get_refused_calls(sd_bus *bus, const char *path, const char *interface,
+                                      const char *property, sd_bus_message *reply, void *userdata,
+                                      sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", bus_limits_refused(userdata));
+}
+
 static int property_get_kernel_dropped(sd_bus *bus, const char *path, const char *interface,
                                        const char *property, sd_bus_message *reply,
                                        void *userdata, sd_bus_error *error) {
@@ -88,8 +94,10 @@ static int begin_message_call(Manager *m, sd_bus_message *call, sd_bus_error *er
         return 1;
 }
 
+/* Sends a client's message, on cnd's socket or through its family's own exchange; in the
+ * latter case *reply has the kernel's answer if it came back with it. */
 static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t val,
-                        const void *data, size_t size, uint32_t *seq, uint32_t *ack) {
+                        const void *data, size_t size, uint32_t *seq, uint32_t *ack, FamilyReply *reply) {
         const CnId *id;
         const Family *f;
         size_t i;
@@ -103,19 +111,28 @@ static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t 
                 return sd_bus_error_setf(error, CND_ERROR_NO_SUCH_ID,
                                          "Connector id %" PRIu32 ":%" PRIu32 " is not registered in the kernel.",
                                          idx, val);
-        r = manager_send(m, idx, val, data, size, seq, ack);
+        f = family_for_id(idx, val, &i);
+        reply->answered = false;
+        if (f && f->client_send) {
+                manager_new_seq_ack(m, seq, ack);
+                r = f->client_send(m, m->family_state[i], data, size, *seq, *ack, reply);
+        } else
+                r = manager_send(m, idx, val, data, size, seq, ack);
         if (r < 0)
                 return sd_bus_error_setf(error, CND_ERROR_KERNEL, "Failed to send to %" PRIu32 ":%" PRIu32 ": %s",
                                          idx, val, strerror(-r));
-        f = family_for_id(idx, val, &i);
-        if (f && f->client_sent)
-                f->client_sent(m, m->family_state[i], data, size);
         return 0;
+}
+
+/* A family's exchange brings its answer back at once or not at all: nothing later is one. */
+static bool no_later_reply(const struct cn_msg *msg, uint32_t seq, uint32_t ack) {
+        return false;
 }
 
 static int method_send(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         uint32_t idx, val, seq, ack;
+        FamilyReply reply;
         const void *data;
         size_t size;
         int r;
@@ -123,7 +140,7 @@ static int method_send(sd_bus_message *call, void *userdata, sd_bus_error *error
         r = begin_message_call(m, call, error, &idx, &val, &data, &size);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
-        r = send_checked(m, error, idx, val, data, size, &seq, &ack);
+        r = send_checked(m, error, idx, val, data, size, &seq, &ack, &reply);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(call, "uu", seq, ack);
@@ -132,6 +149,8 @@ static int method_send(sd_bus_message *call, void *userdata, sd_bus_error *error
 static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         uint32_t idx, val, seq, ack, timeout_msec;
+        _cleanup_(freep) FamilyReply *reply = NULL;
+        RequestReplyMatcher is_reply;
         const Family *f;
         const void *data;
         size_t size;
@@ -154,13 +173,28 @@ static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *er
                                          "%u requests are outstanding already (MaxPendingRequests=).",
                                          m->requests.n);
 
-        r = send_checked(m, error, idx, val, data, size, &seq, &ack);
+        reply = malloc(sizeof(FamilyReply));
+        if (!reply)
+                return -ENOMEM;
+        r = send_checked(m, error, idx, val, data, size, &seq, &ack, reply);
         if (r < 0)
                 return r;
-        /* The reply cannot overtake us: the socket is only read once we are back in the loop. */
+        if (reply->answered) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *answer = NULL;
+
+                r = sd_bus_message_new_method_return(call, &answer);
+                if (r >= 0)
+                        r = sd_bus_message_append(answer, "uu", reply->seq, reply->ack);
+                if (r >= 0)
+                        r = sd_bus_message_append_array(answer, 'y', reply->data, reply->size);
+                return r < 0 ? r : sd_bus_send(NULL, answer, NULL);
+        }
+
+        /* The reply cannot overtake us: the socket is only read once we are back in the loop.
+         * A family that exchanges on its own got its answer already, or none will come. */
         f = family_for_id(idx, val, NULL);
-        r = request_table_add(&m->requests, call, idx, val, seq, ack, f ? f->is_reply : NULL,
-                              timeout_msec * USEC_PER_MSEC);
+        is_reply = f && f->client_send ? no_later_reply : f ? f->is_reply : NULL;
+        r = request_table_add(&m->requests, call, idx, val, seq, ack, is_reply, timeout_msec * USEC_PER_MSEC);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to wait for the reply: %m");
         return 1;
@@ -230,6 +264,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("KernelDroppedMessages", "t", property_get_kernel_dropped, 0, 0),
         SD_BUS_PROPERTY("BusDroppedMessages", "t", NULL, offsetof(Manager, loss.bus_dropped), 0),
         SD_BUS_PROPERTY("Overruns", "t", NULL, offsetof(Manager, loss.overruns), 0),
+        SD_BUS_PROPERTY("RefusedCalls", "t", property_get_refused_calls, 0, 0),
 
         SD_BUS_METHOD_WITH_ARGS("Send",
                                 SD_BUS_ARGS("u", idx, "u", val, "ay", data),

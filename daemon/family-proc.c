@@ -4,6 +4,7 @@
 #include <linux/cn_proc.h>
 #include <string.h>
 
+#include "cnmsg.h"
 #include "family-proc.h"
 #include "family.h"
 #include "manager.h"
@@ -123,7 +124,7 @@ static bool proc_decodes(uint32_t idx, uint32_t val) {
 static void track_sequence(ProcFamily *p, const struct cn_msg *msg, const ProcEvent *ev) {
         int lost;
 
-        if (p->subscription.kernel_narrows)
+        if (p->subscription.kernel_filters)
                 return;
         lost = proc_seq_tracker_see(&p->seq, ev->cpu, msg->seq);
         if (lost > 0)
@@ -183,10 +184,75 @@ static bool proc_is_reply(const struct cn_msg *msg, uint32_t seq, uint32_t ack) 
         return what == PROC_EVENT_NONE;
 }
 
-static void proc_client_sent(Manager *m, void *state, const void *data, size_t size) {
-        ProcFamily *p = state;
+/* Clients' messages. cn_proc answers by multicast on group 1, and acts on the socket a message
+ * came from (6.6+ keeps a LISTEN's filter per socket): so a client's message goes out on a
+ * socket of its own, joined to group 1, never on cnd's, whose filter and subscription it would
+ * change. The connector runs cn_proc in the sender's own send(2), so the answer is queued on
+ * that socket when the send returns: only what is queued then can be the reply, and anyone who
+ * would forge one would have had to guess the random ack before it was sent. */
 
-        proc_subscription_client_sent(&p->subscription, data, size);
+#define CLIENT_SOCKET_BUFFER (256 * 1024)
+
+/* Takes the first ack with the expected ack value among what is queued now. */
+static void find_reply(Netlink *nl, uint32_t seq, uint32_t ack, FamilyReply *reply) {
+        for (;;) {
+                const NetlinkDatagram *d;
+                int n = netlink_read(nl, &d);
+
+                if (n == -ENOBUFS)
+                        continue;
+                if (n <= 0)
+                        return;
+                for (int i = 0; i < n; i++) {
+                        CnDatagram dg;
+
+                        if (d[i].sender != 0 || d[i].truncated)
+                                continue;
+                        cn_datagram_init(&dg, d[i].data, d[i].size);
+                        for (CnFrame f = cn_datagram_next(&dg); f.kind != CN_FRAME_END; f = cn_datagram_next(&dg))
+                                if (f.kind == CN_FRAME_MESSAGE && proc_decodes(f.msg->id.idx, f.msg->id.val) &&
+                                    proc_is_reply(f.msg, seq, ack)) {
+                                        *reply = (FamilyReply) {
+                                                .answered = true,
+                                                .seq = f.msg->seq,
+                                                .ack = f.msg->ack,
+                                                .size = f.msg->len,
+                                        };
+                                        memcpy(reply->data, f.msg->data, f.msg->len);
+                                        return;
+                                }
+                }
+        }
+}
+
+static int proc_client_send(Manager *m, void *state, const void *data, size_t size, uint32_t seq,
+                            uint32_t ack, FamilyReply *reply) {
+        _cleanup_(netlink_freep) Netlink *nl = NULL;
+        ProcFamily *p = state;
+        uint32_t undo, undo_seq, undo_ack;
+        int r;
+
+        r = netlink_open(&nl, CLIENT_SOCKET_BUFFER);
+        if (r < 0)
+                return r;
+        r = netlink_join_group(nl, CN_IDX_PROC);
+        if (r < 0)
+                return r;
+        r = netlink_send(nl, CN_IDX_PROC, CN_VAL_PROC, seq, ack, 0, data, size);
+        if (r < 0)
+                return r;
+        find_reply(nl, seq, ack, reply);
+
+        /* A LISTEN or IGNORE moved the kernel's listener count; closing the socket would not
+         * move it back. */
+        undo = proc_subscription_undo_op(&p->subscription, data, size);
+        if (undo != 0) {
+                manager_new_seq_ack(m, &undo_seq, &undo_ack);
+                r = netlink_send(nl, CN_IDX_PROC, CN_VAL_PROC, undo_seq, undo_ack, 0, &undo, sizeof(undo));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to undo a client's cn_proc subscription: %m");
+        }
+        return 0;
 }
 
 static const char *proc_status(void *state) {
@@ -207,6 +273,6 @@ const Family family_proc = {
         .decodes = proc_decodes,
         .decode = proc_decode,
         .is_reply = proc_is_reply,
-        .client_sent = proc_client_sent,
+        .client_send = proc_client_send,
         .status = proc_status,
 };

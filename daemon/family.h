@@ -17,6 +17,14 @@
 
 typedef struct Manager Manager;
 
+/* The answer that a family's own exchange with the kernel brought back. */
+typedef struct FamilyReply {
+        bool answered;
+        uint32_t seq, ack;
+        uint16_t size;
+        uint8_t data[CONNECTOR_MAX_MSG_SIZE];
+} FamilyReply;
+
 typedef struct Family {
         const char *name;
         size_t state_size;
@@ -54,8 +62,12 @@ typedef struct Family {
         /* Whether msg answers a request to such an id that carried seq and ack; without this
          * hook, the connector protocol's rule (same id and seq, ack + 1) applies. */
         bool (*is_reply)(const struct cn_msg *msg, uint32_t seq, uint32_t ack);
-        /* A client sent data to such an id on cnd's socket. */
-        void (*client_sent)(Manager *m, void *state, const void *data, size_t size);
+        /* Sends a client's message (Send, Request) to such an id itself, with the seq and ack
+         * cnd chose, instead of on cnd's socket; fills *reply if the kernel's answer came back
+         * with it. Without this hook the message goes out on cnd's socket and an answer is
+         * awaited there. */
+        int (*client_send)(Manager *m, void *state, const void *data, size_t size, uint32_t seq,
+                           uint32_t ack, FamilyReply *reply);
 
         /* What it has to add to STATUS= (an error, say), or NULL. */
         const char *(*status)(void *state);

@@ -127,11 +127,17 @@ static int setup_scan_timer(Manager *m) {
 
 /* Groups. */
 
+void manager_new_seq_ack(Manager *m, uint32_t *ret_seq, uint32_t *ret_ack) {
+        *ret_seq = m->send_seq++;
+        *ret_ack = arc4random();
+}
+
 int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_t size,
                  uint32_t *ret_seq, uint32_t *ret_ack) {
-        uint32_t seq = m->send_seq++, ack = arc4random();
+        uint32_t seq, ack;
         int r;
 
+        manager_new_seq_ack(m, &seq, &ack);
         r = netlink_send(m->netlink, idx, val, seq, ack, 0, data, size);
         if (r < 0)
                 return r;
@@ -325,6 +331,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         m->reopen_limit = RATELIMIT_INIT(REOPEN_INTERVAL_USEC, REOPEN_BURST);
         m->log_rejected = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
+        m->log_access = RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
         m->send_seq = (uint32_t) getpid() << 16; /* distinct from a previous instance's */
         idtable_init(&m->ids, m->config.max_unregistered_ids, &id_events, m);
 
@@ -399,6 +406,9 @@ static int connect_bus(Manager *m) {
                 return log_error_errno(r, "Failed to keep the bus open at exit: %m");
 
         loss_set_bus(&m->loss, m->bus);
+        r = bus_limits_setup(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up call limits: %m");
         return bus_objects_setup(m);
 }
 
@@ -536,6 +546,7 @@ Manager *manager_free(Manager *m) {
 
         request_table_done(&m->requests);
         bus_access_done(m);
+        bus_limits_done(m);
         families_done(m);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         batcher_done(&m->batcher);

@@ -24,6 +24,7 @@
 #define FAMILIES_MAX 8
 
 typedef struct AdminQuery AdminQuery;
+typedef struct CallLimiter CallLimiter;
 
 typedef struct Manager {
         sd_event *event;
@@ -55,6 +56,7 @@ typedef struct Manager {
 
         AdminQuery *admin_queries;              /* admin calls waiting for the bus's answer */
         unsigned n_admin_queries;
+        CallLimiter *call_limiter;              /* budgets of the calls anyone may make */
 
         uint32_t send_seq;                      /* seq of the next message cnd sends */
         bool stopped;                           /* manager_stop() ran */
@@ -62,6 +64,7 @@ typedef struct Manager {
         RateLimit reopen_limit;
         RateLimit log_rejected;
         RateLimit log_netlink_error;
+        RateLimit log_access;
         TestHooks test_hooks;
 } Manager;
 
@@ -87,8 +90,10 @@ void manager_notify_status(Manager *m);
 /* Reads /proc/net/connector now and applies the difference. */
 int manager_scan_ids(Manager *m);
 
-/* Unicasts one cn_msg to the kernel with the next seq of cnd's and a random ack, as the
- * connector protocol recommends; returns both. */
+/* The next seq of cnd's and a random ack, as the connector protocol recommends. */
+void manager_new_seq_ack(Manager *m, uint32_t *ret_seq, uint32_t *ret_ack);
+
+/* Unicasts one cn_msg to the kernel with manager_new_seq_ack()'s values; returns them. */
 int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_t size,
                  uint32_t *ret_seq, uint32_t *ret_ack);
 
@@ -109,6 +114,12 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
  * Negative: AccessDenied (or LimitsExceeded) is set in *error. */
 int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error);
 void bus_access_done(Manager *m);
+
+/* bus-limits.c */
+/* Limits what any client may ask of cnd per connection, and while the bus queue is full. */
+int bus_limits_setup(Manager *m);
+void bus_limits_done(Manager *m);
+uint64_t bus_limits_refused(const Manager *m);
 
 /* bus-manager.c */
 /* Every object cnd serves, on m->bus: the daemon's connection and --bus-introspect's alike. */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 /* Datagrams per recvmmsg() and the buffer for each: one connector message is at most
  * 16 (nlmsghdr) + 20 (cn_msg) + 16384 bytes; a larger datagram is truncated and rejected. */
 #define NETLINK_BATCH 64
@@ -30,6 +32,7 @@ typedef struct NetlinkDatagram {
 
 int netlink_open(Netlink **ret, uint64_t receive_buffer_bytes);
 Netlink *netlink_free(Netlink *nl);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Netlink *, netlink_free);
 
 int netlink_get_fd(const Netlink *nl);
 uint32_t netlink_get_port(const Netlink *nl);

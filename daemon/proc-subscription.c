@@ -31,21 +31,27 @@ static int send_op(ProcSubscription *s, uint32_t op, const uint32_t *filter, uin
         return r;
 }
 
+/* Told once per new error: the same text again is neither logged nor notified again. */
 static void set_error(ProcSubscription *s, const char *what, uint32_t err) {
-        snprintf(s->error, sizeof(s->error), "cn_proc refused %s: %s", what, strerror((int) err));
+        char error[sizeof(s->error)];
+
+        snprintf(error, sizeof(error), "cn_proc refused %s: %s", what, strerror((int) err));
+        if (streq(error, s->error))
+                return;
+        memcpy(s->error, error, sizeof(error));
         log_error("%s", s->error);
         s->ops->error_changed(s->userdata);
 }
 
-/* On a kernel that filters, ask for just what is configured. With every kind (or none, which
- * the kernel would read as every kind) the ALL filter stays. */
+/* On a kernel that filters, ask for just the configured kinds (all of them if none is set),
+ * as a mask that is never PROC_EVENT_ALL: with any other mask the kernel also keeps acks
+ * (PROC_EVENT_NONE) out of our socket, those to others and those anyone can make it send, so
+ * a flood of them cannot fill our queue and push events out. */
 static void apply_kernel_filter(ProcSubscription *s) {
-        uint32_t mask = s->wanted;
+        uint32_t mask = s->wanted ?: proc_kinds_to_what_mask(PROC_KINDS_ALL);
 
-        s->kernel_narrows = mask != 0 && mask != proc_kinds_to_what_mask(PROC_KINDS_ALL);
-        if (!s->kernel_narrows)
-                mask = PROC_EVENT_ALL_MASK;
-        /* With a narrower filter the kernel sends no ack (the filter applies to it too). */
+        s->kernel_filters = true;
+        /* The kernel sends no ack for it: the filter applies to the ack too. */
         (void) send_op(s, PROC_CN_MCAST_LISTEN, &mask, NULL);
         s->ops->restart_sequence(s->userdata);
 }
@@ -55,7 +61,7 @@ void proc_subscription_listen(ProcSubscription *s) {
 
         s->listening = true;
         s->listen_state = PROC_LISTEN_PENDING;
-        s->kernel_narrows = false;
+        s->kernel_filters = false;
         if (s->error[0]) {
                 s->error[0] = '\0';
                 s->ops->error_changed(s->userdata);
@@ -65,6 +71,7 @@ void proc_subscription_listen(ProcSubscription *s) {
         /* The 4-byte LISTEN every kernel takes and acks: events flow at once. */
         if (send_op(s, s->listen_op, NULL, &s->listen_ack) < 0)
                 return;
+        s->listen_ack_pending = true;
 
         /* Then the probe: 6.6+ acks an 8-byte LISTEN for all events (the same subscription,
          * no second listener), older kernels ignore that form without an answer. */
@@ -102,7 +109,8 @@ void proc_subscription_probe_timeout(ProcSubscription *s) {
 }
 
 void proc_subscription_ack(ProcSubscription *s, uint32_t ack, uint32_t err) {
-        if (ack == s->listen_ack + 1) {
+        if (s->listen_ack_pending && ack == s->listen_ack + 1) {
+                s->listen_ack_pending = false;
                 s->listen_state = err == 0 ? PROC_LISTEN_COUNTED : PROC_LISTEN_REFUSED;
                 if (err != 0)
                         set_error(s, op_name(PROC_CN_MCAST_LISTEN), err);
@@ -114,31 +122,31 @@ void proc_subscription_ack(ProcSubscription *s, uint32_t ack, uint32_t err) {
                 }
                 log_debug("cn_proc takes struct proc_input: the kernel filters events.");
                 s->support = PROC_FILTER_KERNEL;
-                if (s->wanted != proc_kinds_to_what_mask(PROC_KINDS_ALL))
-                        apply_kernel_filter(s);
+                apply_kernel_filter(s);
         }
 }
 
-void proc_subscription_client_sent(ProcSubscription *s, const void *data, size_t size) {
+uint32_t proc_subscription_undo_op(const ProcSubscription *s, const void *data, size_t size) {
         uint32_t op;
 
-        if (!s->listening || (size != sizeof(uint32_t) && size != sizeof(ProcInput)))
-                return;
+        if (size != sizeof(uint32_t) && size != sizeof(ProcInput))
+                return 0;
         memcpy(&op, data, sizeof(op));
-        if (op != PROC_CN_MCAST_LISTEN && op != PROC_CN_MCAST_IGNORE)
-                return;
 
-        if (s->support == PROC_FILTER_LOCAL) {
-                /* Before 6.6 a LISTEN or IGNORE only moves one machine-wide listener count:
-                 * undo the client's move, so that it neither leaks nor silences anyone. The
-                 * 8-byte form those kernels ignore moved nothing. */
-                if (size == sizeof(uint32_t))
-                        (void) send_op(s, op == PROC_CN_MCAST_LISTEN ? PROC_CN_MCAST_IGNORE : PROC_CN_MCAST_LISTEN,
-                                       NULL, NULL);
-        } else if (op == PROC_CN_MCAST_IGNORE)
-                /* 6.6+: an IGNORE switched our socket off. */
-                proc_subscription_listen(s);
-        else if (s->support == PROC_FILTER_KERNEL)
-                /* 6.6+: a LISTEN replaced our socket's filter. */
-                apply_kernel_filter(s);
+        if (op == PROC_CN_MCAST_LISTEN) {
+                /* Counted by every kernel in the 4-byte form, and by 6.6+ in the 8-byte one,
+                 * which older kernels ignore: an IGNORE on the same socket takes it back. */
+                if (size == sizeof(uint32_t) || s->support == PROC_FILTER_KERNEL)
+                        return PROC_CN_MCAST_IGNORE;
+                return 0;
+        }
+        if (op == PROC_CN_MCAST_IGNORE && size == sizeof(uint32_t)) {
+                /* Before 6.6 an IGNORE takes one off the machine's count, whoever sent it:
+                 * a LISTEN puts it back. 6.6+ takes nothing off for a socket that never
+                 * listened. While the kernel is not known yet, putting it back is the safe
+                 * side: at worst a listener count too many, never events stopped for all. */
+                if (s->support != PROC_FILTER_KERNEL)
+                        return PROC_CN_MCAST_LISTEN;
+        }
+        return 0;
 }

@@ -49,10 +49,15 @@ typedef struct ProcSubscription {
         bool listening;
         ProcListenState listen_state;
         ProcFilterSupport support;
+        /* The acks we wait for. Each is taken once: the kernel answers in the sender's own
+         * call, so the real answer comes before anything a listener could replay. */
         uint32_t listen_ack;            /* ack of the 4-byte LISTEN */
+        bool listen_ack_pending;
         uint32_t probe_ack;             /* ack of the 8-byte LISTEN that probes for the filter */
         uint32_t wanted;                /* the kernel event mask of the configured kinds */
-        bool kernel_narrows;            /* the kernel sends us a subset: gaps are no loss */
+        /* The kernel filters for us (6.6+): it keeps acks out, and the events not wanted. The
+         * per-CPU sequence then has gaps that are no loss (others' acks take numbers too). */
+        bool kernel_filters;
         uint32_t listen_op;             /* the op of the 4-byte LISTEN (a test build may change it) */
         char error[128];                /* the last error ack, for STATUS= and the bus; "" if none */
 } ProcSubscription;
@@ -73,8 +78,11 @@ void proc_subscription_ack(ProcSubscription *s, uint32_t ack, uint32_t err);
 /* The probe timer fired: no answer to the 8-byte LISTEN. */
 void proc_subscription_probe_timeout(ProcSubscription *s);
 
-/* A client sent data to 1:1 on cnd's socket: puts cnd's own subscription back if it moved. */
-void proc_subscription_client_sent(ProcSubscription *s, const void *data, size_t size);
+/* A client's message to 1:1 went out on a socket of its own, and moved the kernel's listener
+ * count if it was a LISTEN or an IGNORE (before 6.6 there is one count for the machine; 6.6+
+ * counts a LISTEN per socket). Returns the 4-byte op to send on that same socket to undo it, or
+ * 0 if nothing needs undoing. */
+uint32_t proc_subscription_undo_op(const ProcSubscription *s, const void *data, size_t size);
 
 /* Whether cnd must drop kinds itself: the kernel does not filter for it. */
 static inline bool proc_subscription_filters_locally(const ProcSubscription *s) {

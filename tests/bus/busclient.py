@@ -28,6 +28,12 @@ def main():
             print('ready', flush=True)
             c.pump(lambda: len(got) >= n, timeout=float(args[2]) if len(args) > 2 else 10)
             result = [list(g[2][:5]) + [bytes(g[2][5]).hex()] for g in got]
+        elif action == 'emit':
+            # Emits a signal as this user: path, interface, member, signature, JSON arguments.
+            path, iface, member, signature, values = args[0], args[1], args[2], args[3], json.loads(args[4])
+            c.conn.emit_signal(None, path, iface, member, GLib.Variant(signature, tuple(values)))
+            c.conn.flush_sync(None)
+            result = True
         elif action == 'proc-record':
             # Records Fork and Exit signals until stdin closes, then prints them.
             forks = c.subscribe('Fork', iface=PROC_IFACE, path=PROC_PATH)

@@ -634,7 +634,11 @@ class ProcListener:
     """A raw cn_proc listener of the test's own: the truth cnd's signals are checked against.
     Records (kind, fields) for Fork and Exit in a background thread."""
 
-    def __init__(self, rcvbuf=256 << 20):
+    # Every kind of event, and no acks: a 6.6+ kernel filters a listener that asks with any
+    # mask but PROC_EVENT_ALL (0xe00003c7), which alone lets acks through.
+    EVENTS_NO_ACKS = 0xc00003c7
+
+    def __init__(self, rcvbuf=256 << 20, mask=None):
         import threading
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
         self.sock.setsockopt(socket.SOL_SOCKET, 33, rcvbuf)      # SO_RCVBUFFORCE
@@ -642,13 +646,18 @@ class ProcListener:
         self.sock.settimeout(0.2)
         self.forks = []      # (parent_tgid, child_pid)
         self.exits = []      # pid
+        self.acks = 0
+        self.ok_acks = []    # the ack values of successful acks (err 0), as a spy would see them
         self.stopping = False
         self._op(1)          # PROC_CN_MCAST_LISTEN
+        if mask is not None:
+            self._op(1, mask)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _op(self, op):
-        self.sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', op)), (0, 0))
+    def _op(self, op, mask=None):
+        data = struct.pack('=I', op) if mask is None else struct.pack('=II', op, mask)
+        self.sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=data), (0, 0))
 
     def _run(self):
         while not self.stopping:
@@ -665,7 +674,11 @@ class ProcListener:
                 if len(body) >= PROC_EVENT.size + 16:
                     what = struct.unpack_from('=I', body)[0]
                     f = struct.unpack_from('=IIII', body, PROC_EVENT.size)
-                    if what == 1:
+                    if what == 0:
+                        self.acks += 1
+                        if f[0] == 0:
+                            self.ok_acks.append(CN_MSG.unpack_from(data, off + 16)[3])
+                    elif what == 1:
                         self.forks.append((f[1], f[2]))
                     elif what == 0x80000000:
                         self.exits.append(f[0])

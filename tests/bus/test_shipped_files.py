@@ -32,6 +32,8 @@ class Unit(unittest.TestCase):
         self.assertEqual(s['User'], ['cnd'])
         self.assertEqual(s['CapabilityBoundingSet'], ['CAP_NET_ADMIN'])
         self.assertEqual(s['AmbientCapabilities'], ['CAP_NET_ADMIN'])
+        self.assertEqual(s['MemoryMax'], ['96M'])
+        self.assertEqual(s['TasksMax'], ['4'])
         self.assertEqual(s['ProtectSystem'], ['strict'])
         self.assertEqual(s['RestrictAddressFamilies'], ['AF_UNIX AF_NETLINK'])
         self.assertIn('WatchdogSec', s)

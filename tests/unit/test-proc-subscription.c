@@ -105,15 +105,30 @@ static void test_new_kernel_all_kinds(void) {
 
         start(&s, &r, ALL_KINDS);
         answer_as_new_kernel(&s, &r);
-        /* Every kind wanted: the ALL filter of the probe stays, nothing more is sent. */
-        CHECK_EQ_INT(r.n_sent, 2);
-        CHECK(!s.kernel_narrows);
+        /* Every kind wanted, still a filter: every kind's bit, never PROC_EVENT_ALL, which
+         * would let acks in — anyone's, as many as anyone cares to make the kernel send. */
+        CHECK_EQ_INT(r.n_sent, 3);
+        CHECK(r.sent[2].has_filter);
+        CHECK_EQ_INT(r.sent[2].filter, ALL_KINDS);
+        CHECK(r.sent[2].filter != PROC_EVENT_ALL_MASK);
+        CHECK(s.kernel_filters);
+        CHECK_EQ_INT(r.restarts, 2);
 
         proc_subscription_ignore(&s);
         CHECK(!s.listening);
-        CHECK_EQ_INT(r.n_sent, 3);
-        CHECK_EQ_INT(r.sent[2].op, PROC_CN_MCAST_IGNORE);
-        CHECK(!r.sent[2].has_filter);
+        CHECK_EQ_INT(r.n_sent, 4);
+        CHECK_EQ_INT(r.sent[3].op, PROC_CN_MCAST_IGNORE);
+        CHECK(!r.sent[3].has_filter);
+}
+
+static void test_no_kinds_is_every_kind(void) {
+        ProcSubscription s;
+        Recorder r;
+
+        /* A mask of 0 would read as "nothing" to cnd but as PROC_EVENT_NONE to the kernel. */
+        start(&s, &r, 0);
+        answer_as_new_kernel(&s, &r);
+        CHECK_EQ_INT(r.sent[2].filter, ALL_KINDS);
 }
 
 static void test_new_kernel_narrows(void) {
@@ -126,14 +141,14 @@ static void test_new_kernel_narrows(void) {
         CHECK_EQ_INT(r.n_sent, 3);
         CHECK(r.sent[2].has_filter);
         CHECK_EQ_INT(r.sent[2].filter, EXEC_ONLY);
-        CHECK(s.kernel_narrows);
+        CHECK(s.kernel_filters);
         CHECK_EQ_INT(r.restarts, 2);            /* the sequence restarts with the filter */
 
-        /* Back to every kind at run time: the ALL filter again, and gaps count again. */
+        /* Back to every kind at run time: every kind's bit, and still no acks. */
         proc_subscription_set_wanted(&s, ALL_KINDS);
         CHECK_EQ_INT(r.n_sent, 4);
-        CHECK_EQ_INT(r.sent[3].filter, PROC_EVENT_ALL_MASK);
-        CHECK(!s.kernel_narrows);
+        CHECK_EQ_INT(r.sent[3].filter, ALL_KINDS);
+        CHECK(s.kernel_filters);
         CHECK_EQ_INT(r.restarts, 3);
 }
 
@@ -213,9 +228,47 @@ static void test_unrelated_acks_change_nothing(void) {
         CHECK_EQ_INT(r.error_changes, 0);
 }
 
-static void test_client_messages_old_kernel(void) {
-        uint32_t listen = PROC_CN_MCAST_LISTEN, ignore = PROC_CN_MCAST_IGNORE;
-        ProcInput input = { .mcast_op = PROC_CN_MCAST_IGNORE };
+/* A listener that captured cnd's acks sends them back to cn_proc (with an op it refuses): the
+ * kernel multicasts error acks carrying the values cnd waits for. Each is taken once, and the
+ * real one comes first, in cnd's own send. */
+static void test_replayed_acks_change_nothing(void) {
+        ProcSubscription s;
+        Recorder r;
+
+        start(&s, &r, ALL_KINDS);
+        answer_as_new_kernel(&s, &r);
+        for (unsigned i = 0; i < 600; i++) {
+                proc_subscription_ack(&s, r.sent[0].ack + 1, EINVAL);
+                proc_subscription_ack(&s, r.sent[1].ack + 1, EINVAL);
+        }
+        CHECK_EQ_INT(s.listen_state, PROC_LISTEN_COUNTED);
+        CHECK_EQ_INT(s.support, PROC_FILTER_KERNEL);
+        CHECK_STREQ(s.error, "");
+        CHECK_EQ_INT(r.error_changes, 0);
+        CHECK_EQ_INT(r.n_sent, 3);
+}
+
+/* The same refusal again is not told again. */
+static void test_error_is_told_once(void) {
+        ProcSubscription s;
+        Recorder r;
+
+        start(&s, &r, ALL_KINDS);
+        proc_subscription_ack(&s, r.sent[1].ack + 1, EPERM);
+        proc_subscription_ignore(&s);
+        proc_subscription_listen(&s);              /* clears the error: told */
+        CHECK_EQ_INT(r.error_changes, 2);
+        proc_subscription_ack(&s, r.sent[3].ack + 1, EPERM);
+        CHECK_EQ_INT(r.error_changes, 3);
+}
+
+static void check_undo(const ProcSubscription *s, uint32_t op, bool eight_bytes, uint32_t expected) {
+        ProcInput input = { .mcast_op = op, .event_type = PROC_EVENT_ALL_MASK };
+
+        CHECK_EQ_INT(proc_subscription_undo_op(s, &input, eight_bytes ? sizeof(input) : sizeof(op)), expected);
+}
+
+static void test_undo_old_kernel(void) {
         ProcSubscription s;
         Recorder r;
 
@@ -223,38 +276,41 @@ static void test_client_messages_old_kernel(void) {
         proc_subscription_ack(&s, r.sent[0].ack + 1, 0);
         proc_subscription_probe_timeout(&s);
 
-        /* A client's LISTEN or IGNORE moved the machine-wide count: cnd moves it back. */
-        proc_subscription_client_sent(&s, &listen, sizeof(listen));
-        CHECK_EQ_INT(r.n_sent, 3);
-        CHECK_EQ_INT(r.sent[2].op, PROC_CN_MCAST_IGNORE);
-        proc_subscription_client_sent(&s, &ignore, sizeof(ignore));
-        CHECK_EQ_INT(r.n_sent, 4);
-        CHECK_EQ_INT(r.sent[3].op, PROC_CN_MCAST_LISTEN);
-        /* The 8-byte form moved nothing on such a kernel, and other data is no op at all. */
-        proc_subscription_client_sent(&s, &input, sizeof(input));
-        proc_subscription_client_sent(&s, "abc", 3);
-        CHECK_EQ_INT(r.n_sent, 4);
+        /* One count for the machine: whatever a client's 4-byte op did is undone. The 8-byte
+         * form moved nothing on such a kernel, and other data is no op at all. */
+        check_undo(&s, PROC_CN_MCAST_LISTEN, false, PROC_CN_MCAST_IGNORE);
+        check_undo(&s, PROC_CN_MCAST_IGNORE, false, PROC_CN_MCAST_LISTEN);
+        check_undo(&s, PROC_CN_MCAST_LISTEN, true, 0);
+        check_undo(&s, PROC_CN_MCAST_IGNORE, true, 0);
+        CHECK_EQ_INT(proc_subscription_undo_op(&s, "abc", 3), 0);
+        check_undo(&s, 3, false, 0);
 }
 
-static void test_client_messages_new_kernel(void) {
-        uint32_t listen = PROC_CN_MCAST_LISTEN, ignore = PROC_CN_MCAST_IGNORE;
+static void test_undo_new_kernel(void) {
         ProcSubscription s;
         Recorder r;
 
-        start(&s, &r, EXEC_ONLY);
+        start(&s, &r, ALL_KINDS);
         answer_as_new_kernel(&s, &r);
-        CHECK_EQ_INT(r.n_sent, 3);
 
-        /* On cnd's socket, a LISTEN replaced its filter: set it again. */
-        proc_subscription_client_sent(&s, &listen, sizeof(listen));
-        CHECK_EQ_INT(r.n_sent, 4);
-        CHECK_EQ_INT(r.sent[3].filter, EXEC_ONLY);
-        /* An IGNORE switched it off: subscribe again from the start. */
-        proc_subscription_client_sent(&s, &ignore, sizeof(ignore));
-        CHECK_EQ_INT(r.n_sent, 6);
-        CHECK_EQ_INT(r.sent[4].op, PROC_CN_MCAST_LISTEN);
-        CHECK(!r.sent[4].has_filter);
-        CHECK_EQ_INT(s.support, PROC_FILTER_UNKNOWN);
+        /* A LISTEN in either form counts for the client's socket; an IGNORE from a socket that
+         * never listened takes nothing off. */
+        check_undo(&s, PROC_CN_MCAST_LISTEN, false, PROC_CN_MCAST_IGNORE);
+        check_undo(&s, PROC_CN_MCAST_LISTEN, true, PROC_CN_MCAST_IGNORE);
+        check_undo(&s, PROC_CN_MCAST_IGNORE, false, 0);
+        check_undo(&s, PROC_CN_MCAST_IGNORE, true, 0);
+}
+
+static void test_undo_unknown_kernel(void) {
+        ProcSubscription s;
+        Recorder r;
+
+        /* Still probing: an IGNORE is put back (an old kernel took one off for everyone); an
+         * 8-byte LISTEN is left (an old kernel ignored it). */
+        start(&s, &r, ALL_KINDS);
+        check_undo(&s, PROC_CN_MCAST_IGNORE, false, PROC_CN_MCAST_LISTEN);
+        check_undo(&s, PROC_CN_MCAST_LISTEN, true, 0);
+        check_undo(&s, PROC_CN_MCAST_LISTEN, false, PROC_CN_MCAST_IGNORE);
 }
 
 static void test_send_failure(void) {
@@ -283,14 +339,18 @@ int main(void) {
         log_set_max_level(LOG_CRIT);
 
         test_new_kernel_all_kinds();
+        test_no_kinds_is_every_kind();
         test_new_kernel_narrows();
         test_old_kernel();
         test_old_kernel_no_ack_is_refusal();
         test_error_ack();
         test_error_ack_to_probe();
         test_unrelated_acks_change_nothing();
-        test_client_messages_old_kernel();
-        test_client_messages_new_kernel();
+        test_replayed_acks_change_nothing();
+        test_error_is_told_once();
+        test_undo_old_kernel();
+        test_undo_new_kernel();
+        test_undo_unknown_kernel();
         test_send_failure();
         test_listen_op_override();
         return 0;

@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A local user without privileges against cnd, for real on this kernel: what Linux 6.6 and
+later let any user do to cn_proc (listen on group 1, make the kernel multicast acks), spoofed
+signals on the bus, and clients that ask and never read. cnd must not be blinded, misled or
+slowed by any of it."""
+
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import time
+
+from cndtest import (BUILD_DIR, ID_PATH_PREFIX, MANAGER_PATH, PROC_IFACE, PROC_PATH, Client, CndTestCase,
+                     ProcListener, main, reachable, rss_kib, run_as, wait_for)
+
+HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
+HERE = os.path.dirname(os.path.abspath(__file__))
+LISTEN = struct.pack('=I', 1)
+
+
+def as_nobody(*cmd, **kw):
+    return subprocess.Popen(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] + list(cmd), **kw)
+
+
+def proc_ack(data):
+    """(what, err) of a cn_proc ack event's payload."""
+    return struct.unpack_from('=I', data)[0], struct.unpack_from('=I', data, 16)[0]
+
+
+class ProcTestCase(CndTestCase):
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n'
+
+    def wait_filter(self):
+        """Waits for cnd's subscription to settle; skips where the kernel filters nothing."""
+        wait_for(lambda: self.client.get('Listening', path=PROC_PATH, iface=PROC_IFACE), what='cnd to listen')
+        time.sleep(1.5)     # the probe has its answer, or none
+        if not self.client.get('KernelFilter', path=PROC_PATH, iface=PROC_IFACE):
+            self.skipTest('this kernel does not filter cn_proc per socket (before 6.6): no user but '
+                          'root can make it multicast acks')
+
+    def flood(self, seconds, n=2, ack=None):
+        """Unprivileged processes making cn_proc multicast acks as fast as it takes them."""
+        helper = reachable(os.path.join(HELPERS, 'ack-flood'))
+        extra = [str(ack)] if ack is not None else []
+        return [as_nobody(helper, str(seconds), *extra, stdout=subprocess.PIPE, text=True) for _ in range(n)]
+
+    @staticmethod
+    def flood_sent(procs):
+        return sum(int(p.communicate(timeout=120)[0].split()[1]) for p in procs)
+
+
+class AckFlood(ProcTestCase):
+    """An ack flood during a fork storm: cnd's own socket keeps acks out, so it delivers every
+    fork and exit a raw listener that keeps them out too receives, and loses nothing to it."""
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Proc]\nEvents=fork exit\n'
+    N = 20000
+
+    def test_flood_during_fork_storm(self):
+        self.wait_filter()
+        truth = ProcListener(mask=ProcListener.EVENTS_NO_ACKS)
+        self.addCleanup(truth.close)
+        counter = subprocess.Popen([os.path.join(HELPERS, 'proc-count'), self.bus.address, '3000', '1000'],
+                                   stdout=subprocess.PIPE, text=True)
+        self.addCleanup(counter.kill)
+        time.sleep(0.5)
+        before = self.counters()
+
+        flood = self.flood(8)
+        time.sleep(1.0)
+        start = time.monotonic()
+        storm = subprocess.Popen([os.path.join(HELPERS, 'fork-storm'), str(self.N)], stdout=subprocess.PIPE)
+        storm.communicate(timeout=300)
+        sent = self.flood_sent(flood)
+        elapsed = max(time.monotonic() - start, 1e-3)
+
+        wait_for(lambda: sum(1 for p, _ in truth.forks if p == storm.pid) >= self.N, timeout=120,
+                 what='the raw listener to see the storm')
+        self.wait_settled()
+        counter.send_signal(signal.SIGTERM)     # other processes of the machine keep it busy
+        out, _ = counter.communicate(timeout=300)
+        cnd = {int(m[1]): (int(m[2]), int(m[3]))
+               for m in re.finditer(r'parent (\d+) forks (\d+) exits (\d+)', out)}.get(storm.pid, (0, 0))
+        children = {c for p, c in truth.forks if p == storm.pid}
+        # Pids come round again within a storm (pid_max may be 32768): count each child's exit once.
+        raw = (len(children), len(children & set(truth.exits)))
+        after = self.counters()
+        kernel = after['KernelDroppedMessages'] - before['KernelDroppedMessages']
+        print(f'ack flood: {sent} acks from 2 unprivileged processes; storm of {self.N} forks in '
+              f'{elapsed:.1f} s; raw listener forks/exits {raw}, cnd {cnd}; '
+              f'KernelDroppedMessages +{kernel}; raw listener saw {truth.acks} acks')
+        self.assertEqual(truth.drops(), 0, 'the reference listener itself lost events')
+        self.assertGreater(sent, 100000)
+        self.assertEqual(cnd, raw)
+        self.assertEqual(kernel, 0)
+
+
+class AckReplay(ProcTestCase):
+    """cnd's own LISTEN acks, captured and sent back with an op cn_proc refuses, make the kernel
+    multicast error acks with the very values cnd waited for: they must change nothing."""
+    START = False
+
+    def test_replayed_listen_acks(self):
+        spy = ProcListener(rcvbuf=1 << 20)          # all events and acks: what any user may see
+        self.addCleanup(spy.close)
+        time.sleep(0.3)
+        spy.ok_acks.clear()                         # its own LISTEN's
+
+        self.cnd.start()
+        self.wait_filter()
+        # The acks of cnd's subscription as the spy saw them: err 0, the values cnd chose + 1.
+        captured = sorted(set(spy.ok_acks))
+        self.assertGreaterEqual(len(captured), 1)
+        mark = self.cnd.notify_mark()
+        log_before = self.cnd.log_text()
+
+        procs = []
+        for ack in captured:
+            procs += self.flood(0.5, n=1, ack=(ack - 1) & 0xffffffff)
+        replayed = self.flood_sent(procs)
+        time.sleep(0.5)
+
+        self.assertGreaterEqual(replayed, 600)
+        self.assertEqual(self.client.get('SubscriptionError', path=PROC_PATH, iface=PROC_IFACE), '')
+        new_log = self.cnd.log_text()[len(log_before):]
+        self.assertNotIn('refused', new_log)
+        self.assertEqual([n for n in self.cnd.read_notifications()[mark:] if n.startswith('STATUS=')], [])
+        print(f'replayed {replayed} copies of {len(captured)} captured ack(s): no effect')
+
+
+class ForgedReply(ProcTestCase):
+    """An attacker that answers every successful cn_proc ack with a forged error ack of the same
+    value, while others flood: an admin's Request to 1:1 gets the kernel's real answer (err 0),
+    or a timeout, never the forgery."""
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Bus]\nMaxPendingRequests=512\n'
+
+    def test_requests_under_forgery(self):
+        self.wait_filter()
+        attacker = as_nobody('/usr/bin/python3', reachable(os.path.join(HERE, 'replay-acks.py')),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(attacker.kill)
+        self.assertEqual(attacker.stdout.readline().strip(), 'ready')
+        flood = self.flood(6)
+        results = {'real': 0, 'forged': 0, 'timeout': 0}
+        for _ in range(100):
+            try:
+                _, _, data = self.client.call('Request', (1, 1, LISTEN, 2000), '(uuayu)')
+                results['real' if proc_ack(bytes(data)) == (0, 0) else 'forged'] += 1
+            except Exception as e:
+                self.assertIn('Timeout', str(e))
+                results['timeout'] += 1
+        self.flood_sent(flood)
+        out, _ = attacker.communicate('', timeout=60)
+        print(f'100 Requests under forgery: {results}; {out.strip()}')
+        self.assertEqual(results['forged'], 0)
+        self.assertGreater(int(out.split()[-1]), 0, 'the attacker forged nothing: the test proves nothing')
+        self.assertGreater(results['real'], 50)
+
+
+class SpoofedSignals(CndTestCase):
+    """Signals on cnd's interfaces are cnd's alone: the shipped policy refuses them from anyone
+    else, so a client matching on interface and path cannot be fed fake ones."""
+    CONFIG = '[Connector]\nGroups=1\n'
+
+    def test_spoofed_fork_and_message(self):
+        forks = self.client.subscribe('Fork', iface=PROC_IFACE, path=PROC_PATH, sender=None)
+        messages = self.client.subscribe('Message', iface='org.cnd.Connector1.Id', path=f'{ID_PATH_PREFIX}/1/1',
+                                         sender=None)
+        control = self.client.subscribe('Hello', iface='org.example.Spoof', sender=None)
+
+        fake = [1, 1, 999999, 999999, 0, 0]
+        self.assertEqual(run_as('nobody', self.bus.address, 'emit', PROC_PATH, PROC_IFACE, 'Fork',
+                                '(uuuuut)', json.dumps(fake)).get('ok'), True)
+        run_as('nobody', self.bus.address, 'emit', f'{ID_PATH_PREFIX}/1/1', 'org.cnd.Connector1.Id', 'Message',
+               '(uuuuqay)', json.dumps([1, 1, 7, 7, 0, [1, 2]]))
+        # The control: a signal of another interface from the same user does arrive.
+        run_as('nobody', self.bus.address, 'emit', MANAGER_PATH, 'org.example.Spoof', 'Hello', '(u)', '[1]')
+        self.client.pump(lambda: control, timeout=10)
+        self.client.settle(0.5)
+        self.assertEqual([f for f in forks if f[2][2] == 999999], [])
+        self.assertEqual([m for m in messages if m[2][2] == 7], [])
+
+
+class SpoofedSignalsBroker(SpoofedSignals):
+    BUS_KIND = 'dbus-broker'
+
+
+class GreedyReaders(CndTestCase):
+    """Fifty clients that call and never read: cnd's memory stays bounded and others are served."""
+    BUS_KIND = 'dbus-broker'
+    CONFIG = '[Connector]\nGroups=1\n'
+    CLIENTS = 50
+    CALLS = 2000
+    RSS_BOUND_KIB = 32 * 1024
+
+    def test_fifty_greedy_readers(self):
+        greedy = []
+        for _ in range(self.CLIENTS):
+            p = as_nobody(reachable(os.path.join(HELPERS, 'bus-greedy')), self.bus.address, str(self.CALLS),
+                          stdout=subprocess.PIPE, text=True)
+            self.addCleanup(p.kill)
+            greedy.append(p)
+        max_rss, slowest, slowest_bus = 0, 0.0, 0.0
+        deadline = time.monotonic() + 20
+        c = Client(self.bus.address)
+        self.addCleanup(c.close)
+        while time.monotonic() < deadline:
+            max_rss = max(max_rss, rss_kib(self.cnd.proc.pid))
+            # The bus's own answer, beside cnd's: on two cores the broker itself is busy with
+            # the greedy clients' calls, and that is not cnd's to answer for.
+            start = time.monotonic()
+            c.call('GetId', dest='org.freedesktop.DBus', path='/org/freedesktop/DBus', iface='org.freedesktop.DBus')
+            middle = time.monotonic()
+            c.call('Ping', path=MANAGER_PATH, iface='org.freedesktop.DBus.Peer', timeout_ms=5000)
+            c.get('Groups')
+            end = time.monotonic()
+            slowest_bus = max(slowest_bus, middle - start)
+            slowest = max(slowest, end - middle)
+            time.sleep(0.2)
+        refused = self.client.get('RefusedCalls')
+        print(f'{self.CLIENTS} greedy readers x {self.CALLS} calls: cnd max RSS {max_rss} KiB, '
+              f'slowest Ping+Get {slowest:.3f} s, slowest GetId of the bus {slowest_bus:.3f} s, '
+              f'{refused} calls refused')
+        self.assertIsNone(self.cnd.proc.poll())
+        self.assertLess(max_rss, self.RSS_BOUND_KIB)
+        # Every call waits for the ones queued before it; past their budget, those cost little.
+        self.assertLess(slowest, 10.0)
+        self.assertGreater(refused, self.CLIENTS * (self.CALLS - 400) // 2)
+
+
+class CallBudget(CndTestCase):
+    """One connection's burst of reads past its budget is refused with LimitsExceeded, at once,
+    while another connection is answered."""
+    CONFIG = '[Connector]\nGroups=1\n'
+
+    def test_burst_past_the_budget(self):
+        before = self.client.get('RefusedCalls')
+        errors = []
+        # In waves: dbus-daemon itself refuses more than 128 calls waiting on one connection.
+        for _ in range(10):
+            pending = [self.client.call_async('GetAll', ('org.cnd.Connector1.Manager',), '(s)', path=MANAGER_PATH,
+                                              iface='org.freedesktop.DBus.Properties') for _ in range(100)]
+            self.client.pump(lambda: all(pending), timeout=60)
+            errors += [p['error'] for p in pending if 'error' in p]
+        other = Client(self.bus.address)
+        self.addCleanup(other.close)
+        self.assertEqual(other.get('Groups'), [1])
+        self.assertGreater(len(errors), 0)
+        self.assertEqual(set(errors), {'org.cnd.Connector1.Error.LimitsExceeded'})
+        self.assertLess(len(errors), 1000 - 300)
+        self.assertEqual(self.client.get('RefusedCalls') - before, len(errors))
+
+
+class CallBudgetBroker(CallBudget):
+    BUS_KIND = 'dbus-broker'
+
+
+if __name__ == '__main__':
+    main()
