@@ -125,13 +125,6 @@ void print_hexdump(FILE *f, const uint8_t *data, size_t size) {
         }
 }
 
-uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 void format_clock(char buf[static 32], uint64_t realtime_usec) {
         time_t sec = (time_t) (realtime_usec / USEC_PER_SEC);
         struct tm tm;

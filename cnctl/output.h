@@ -55,7 +55,6 @@ void print_hexdump(FILE *f, const uint8_t *data, size_t size);
 
 /* "12:34:56.789012", local time; for streams. */
 void format_clock(char buf[static 32], uint64_t realtime_usec);
-uint64_t now_usec(clockid_t clock);
 
 /* A table of strings printed with aligned columns. Headers and the footer form the legend. */
 typedef struct Table Table;
