@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Who may call the admin methods: root, or a member of [Bus] AdminGroup=, as the bus itself
+/* Who may call the admin methods: root, or a member of [Bus] AdminGroup=; and the methods of
+ * org.cnd.Connector1.Processes: root, or a member of [Processes] ReaderGroup=; as the bus itself
  * vouches (GetConnectionCredentials: the uid and, from SO_PEERGROUPS, the groups; never /proc,
  * whose contents the caller controls). The question goes to the bus asynchronously, as
  * systemd's polkit checks do: a stalled bus must not stall cnd's event loop. When the answer
@@ -11,7 +12,7 @@
 #include "list.h"
 #include "manager.h"
 
-/* Admin calls waiting for the bus's answer at once. */
+/* Checked calls waiting for the bus's answer at once. */
 #define ADMIN_QUERIES_MAX 1024
 
 struct AdminQuery {
@@ -19,6 +20,7 @@ struct AdminQuery {
         LIST_FIELDS(AdminQuery, queries);
         sd_bus_message *call;
         sd_bus_slot *slot;
+        BusAccess access;
         bool answered;
         bool allowed;
 };
@@ -52,13 +54,24 @@ static bool gid_in(gid_t gid, const gid_t *list, size_t n) {
 static bool no_groups_reported(Manager *m, uint32_t uid) {
         log_ratelimited(&m->log_access, LOG_WARNING,
                         "The bus does not report the groups of callers (uid %" PRIu32 "): members of "
-                        "AdminGroup= are denied; only root may call admin methods.", uid);
+                        "AdminGroup= and ReaderGroup= are denied; only root may call their methods.", uid);
         return false;
 }
 
+/* The group an access admits besides root, NULL for none. */
+static const char *access_group(const Manager *m, BusAccess access, gid_t *ret_gid) {
+        if (access == BUS_ACCESS_READER) {
+                *ret_gid = m->config.reader_gid;
+                return m->config.reader_group;
+        }
+        *ret_gid = m->config.admin_gid;
+        return m->config.admin_group;
+}
+
 /* Reads the a{sv} of GetConnectionCredentials into a verdict. */
-static int judge_credentials(Manager *m, sd_bus_message *reply, bool *allowed) {
-        gid_t gids[1024];
+static int judge_credentials(Manager *m, BusAccess access, sd_bus_message *reply, bool *allowed) {
+        gid_t gids[1024], gid;
+        const char *group = access_group(m, access, &gid);
         size_t n_gids = 0;
         bool have_uid = false, have_gids = false;
         uint32_t uid = UINT32_MAX, v;
@@ -100,8 +113,7 @@ static int judge_credentials(Manager *m, sd_bus_message *reply, bool *allowed) {
 
         *allowed = have_uid &&
                 (uid == 0 ||
-                 (m->config.admin_group &&
-                  (have_gids ? gid_in(m->config.admin_gid, gids, n_gids) : no_groups_reported(m, uid))));
+                 (group && (have_gids ? gid_in(gid, gids, n_gids) : no_groups_reported(m, uid))));
         return 0;
 }
 
@@ -112,7 +124,7 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
         q->answered = true;
         q->allowed = false;
         if (!sd_bus_message_is_method_error(reply, NULL) &&
-            judge_credentials(q->manager, reply, &q->allowed) < 0)
+            judge_credentials(q->manager, q->access, reply, &q->allowed) < 0)
                 q->allowed = false;
 
         /* Run the call again: its handler finds this answer. */
@@ -131,27 +143,29 @@ static AdminQuery *find_query(Manager *m, sd_bus_message *call) {
         return NULL;
 }
 
-int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error) {
+int bus_verify_access_async(Manager *m, sd_bus_message *call, BusAccess access, sd_bus_error *error) {
         AdminQuery *q = find_query(m, call);
         int r;
 
         if (q) {
                 bool allowed = q->allowed;
+                const char *group;
+                gid_t gid;
 
                 if (!q->answered)
                         return 0;
                 admin_query_free(q);
                 if (allowed)
                         return 1;
+                group = access_group(m, access, &gid);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Only root%s%s may call %s.",
-                                         m->config.admin_group ? " and members of group " : "",
-                                         strempty(m->config.admin_group), sd_bus_message_get_member(call));
+                                         "Only root%s%s may call %s.", group ? " and members of group " : "",
+                                         strempty(group), sd_bus_message_get_member(call));
         }
 
         if (m->n_admin_queries >= ADMIN_QUERIES_MAX)
                 return sd_bus_error_set(error, CND_ERROR_LIMITS_EXCEEDED,
-                                        "Too many admin calls are waiting for the bus.");
+                                        "Too many checked calls are waiting for the bus.");
 
         q = calloc(1, sizeof(AdminQuery));
         if (!q)
@@ -159,6 +173,7 @@ int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error
         *q = (AdminQuery) {
                 .manager = m,
                 .call = sd_bus_message_ref(call),
+                .access = access,
         };
         LIST_PREPEND(queries, m->admin_queries, q);
         m->n_admin_queries++;

@@ -87,11 +87,12 @@ static const sd_bus_vtable proc_vtable[] = {
 
 int bus_proc_setup(Manager *m, void *state) {
         int r;
+        ProcFamily *p = state;
 
         r = sd_bus_add_object_vtable(m->bus, NULL, CND_PROC_PATH, CND_PROC_IFACE, proc_vtable, state);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Proc object: %m");
-        return 0;
+        return bus_processes_setup(m, &p->processes);
 }
 
 int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev) {

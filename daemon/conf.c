@@ -327,15 +327,21 @@ static int config_parse_size(const IniContext *ctx, const ConfigItem *item, char
         return 0;
 }
 
-static int config_parse_admin_group(const IniContext *ctx, const ConfigItem *item, char *value,
-                                    Config *c, void *data) {
+/* A group name and the gid it resolves to: AdminGroup= (admin_gid), ReaderGroup= (reader_gid). */
+static gid_t *group_gid_field(Config *c, void *data) {
+        return data == &c->admin_group ? &c->admin_gid : &c->reader_gid;
+}
+
+static int config_parse_group_name(const IniContext *ctx, const ConfigItem *item, char *value,
+                                   Config *c, void *data) {
+        char **name = data;
         char *s;
         gid_t gid = 0;
         int r;
 
         if (*value == 0) {
-                c->admin_group = mfree(c->admin_group);
-                c->admin_gid = 0;
+                *name = mfree(*name);
+                *group_gid_field(c, data) = 0;
                 return 0;
         }
 
@@ -352,9 +358,9 @@ static int config_parse_admin_group(const IniContext *ctx, const ConfigItem *ite
         if (!s)
                 return ini_error(ctx, -ENOMEM, "out of memory");
 
-        free(c->admin_group);
-        c->admin_group = s;
-        c->admin_gid = gid;
+        free(*name);
+        *name = s;
+        *group_gid_field(c, data) = gid;
         return 0;
 }
 
@@ -430,8 +436,8 @@ CONFIG_TYPE(sec, uint64_t, config_parse_sec, dump_sec, false);
 CONFIG_TYPE(size, uint64_t, config_parse_size, dump_size, false);
 CONFIG_TYPE(groups, uint32_t, config_parse_groups, dump_groups, true);
 CONFIG_TYPE(proc_events, uint32_t, config_parse_proc_events, dump_proc_events, true);
-/* Also sets Config.admin_gid. */
-CONFIG_TYPE(admin_group, char *, config_parse_admin_group, dump_string, true);
+/* Also sets Config.admin_gid or Config.reader_gid. */
+CONFIG_TYPE(group_name, char *, config_parse_group_name, dump_string, true);
 
 /* The [Section] Key= table, in the order of config_dump() and cnd.conf(5); a section's keys stand
  * together. The default is written as in the file and applied through the type's parser by
@@ -467,7 +473,11 @@ static const ConfigItem config_table[] = {
         ITEM("Notify", "Group", uint, notify_group, "0", .max = CND_GROUP_MAX),
         ITEM("Proc", "Events", proc_events, proc_events, "all"),
         ITEM("Proc", "RawMessages", boolean, proc_raw_messages, "no"),
-        ITEM("Bus", "AdminGroup", admin_group, admin_group, ""),
+        ITEM("Processes", "Enabled", boolean, processes_enabled, "yes"),
+        ITEM("Processes", "Arguments", boolean, processes_arguments, "yes"),
+        ITEM("Processes", "ReaderGroup", group_name, reader_group, ""),
+        ITEM("Journal", "Events", proc_events, journal_events, ""),
+        ITEM("Bus", "AdminGroup", group_name, admin_group, ""),
         /* Below the limit of sd-bus's own write queue. */
         ITEM("Bus", "MaxQueuedSignals", uint, max_queued_signals, "8192",
              .min = 64, .max = 262144),
@@ -513,6 +523,7 @@ void config_init(Config *c) {
 
 void config_done(Config *c) {
         c->admin_group = mfree(c->admin_group);
+        c->reader_group = mfree(c->reader_group);
 }
 
 static int config_assign(const IniContext *ctx, Config *c, const ConfigItem *item, char *value) {
@@ -603,6 +614,7 @@ int config_load(Config *c, const char *main_file, bool must_exist, const char *c
 
         *c = new;
         new.admin_group = NULL;
+        new.reader_group = NULL;
         return 0;
 }
 

@@ -67,6 +67,15 @@ typedef struct Config {
         uint32_t proc_events;             /* Events=, bits of ProcKind */
         bool proc_raw_messages;           /* RawMessages=, raw Message for id 1:1 */
 
+        /* [Processes] */
+        bool processes_enabled;           /* Enabled= */
+        bool processes_arguments;         /* Arguments=, argv in Started and GetProcess */
+        char *reader_group;               /* ReaderGroup=, NULL = root only */
+        gid_t reader_gid;                 /* resolved from reader_group when it is set */
+
+        /* [Journal] */
+        uint32_t journal_events;          /* Events=, bits of ProcKind */
+
         /* [Bus] */
         char *admin_group;                /* AdminGroup=, NULL = root only */
         gid_t admin_gid;                  /* resolved from admin_group when it is set */

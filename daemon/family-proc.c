@@ -13,8 +13,13 @@
  * predates struct proc_input (they ignore that form entirely, no ack). */
 #define PROC_PROBE_TIMEOUT_USEC USEC_PER_SEC
 
+/* What the Proc signals, the process table and the journal need. */
 static uint32_t wanted_mask(const Config *c) {
-        return proc_kinds_to_what_mask(c->proc_events);
+        return proc_kinds_to_what_mask(c->proc_events | processes_wanted_kinds(c));
+}
+
+static bool group_joined(const Manager *m) {
+        return m->groups & GROUP_BIT(CN_IDX_PROC);
 }
 
 /* What the subscription asks of the outside world. */
@@ -78,6 +83,7 @@ static int proc_init(Manager *m, void *state) {
         ProcFamily *p = state;
 
         p->manager = m;
+        processes_init(&p->processes, m);
         proc_subscription_init(&p->subscription, &subscription_ops, p, wanted_mask(&m->config));
         /* A test build can make the kernel answer with an error ack, the one way to see cnd
          * handle one for real (a LISTEN without CAP_NET_ADMIN cannot even join group 1). */
@@ -91,30 +97,42 @@ static void proc_done(void *state) {
 
         p->probe_timer = sd_event_source_disable_unref(p->probe_timer);
         proc_seq_tracker_done(&p->seq);
+        processes_done(&p->processes);
 }
 
 static void proc_joined(Manager *m, void *state, unsigned group) {
         ProcFamily *p = state;
 
-        if (group == CN_IDX_PROC)
-                proc_subscription_listen(&p->subscription);
+        if (group != CN_IDX_PROC)
+                return;
+        proc_subscription_listen(&p->subscription);
+        processes_update(&p->processes, true, p->seq.lost);
 }
 
 /* Before leaving, while the socket still counts as a cn_proc listener. */
 static void proc_leaving(Manager *m, void *state, unsigned group) {
         ProcFamily *p = state;
 
-        if (group == CN_IDX_PROC)
-                proc_subscription_ignore(&p->subscription);
+        if (group != CN_IDX_PROC)
+                return;
+        proc_subscription_ignore(&p->subscription);
+        processes_update(&p->processes, false, p->seq.lost);
 }
 
 static void proc_reconfigured(Manager *m, void *state, const Config *old) {
         ProcFamily *p = state;
 
-        if (m->config.proc_events == old->proc_events)
-                return;
-        proc_subscription_set_wanted(&p->subscription, wanted_mask(&m->config));
-        bus_proc_emit_events_changed(p);
+        processes_update(&p->processes, group_joined(m), p->seq.lost);
+        if (wanted_mask(&m->config) != wanted_mask(old))
+                proc_subscription_set_wanted(&p->subscription, wanted_mask(&m->config));
+        if (m->config.proc_events != old->proc_events)
+                bus_proc_emit_events_changed(p);
+}
+
+static void proc_read_done(Manager *m, void *state) {
+        ProcFamily *p = state;
+
+        processes_check_loss(&p->processes, p->seq.lost);
 }
 
 static bool proc_decodes(uint32_t idx, uint32_t val) {
@@ -156,7 +174,10 @@ static int publish(ProcFamily *p, const struct cn_msg *msg, bool may_signal) {
         }
 
         track_sequence(p, msg, &ev);
-        /* Older kernels send every kind: the filter is ours to apply. */
+        /* The table and the journal take every kind they asked for, whatever Events= lets out. */
+        processes_event(&p->processes, &ev, may_signal);
+        /* Older kernels send every kind, and the table's kinds are asked for too: the filter is
+         * ours to apply. */
         if (!(m->config.proc_events & (UINT32_C(1) << ev.kind)))
                 return 0;
         if (!may_signal || bus_proc_emit_event(p, &ev) < 0)
@@ -270,6 +291,7 @@ const Family family_proc = {
         .joined = proc_joined,
         .leaving = proc_leaving,
         .reconfigured = proc_reconfigured,
+        .read_done = proc_read_done,
         .decodes = proc_decodes,
         .decode = proc_decode,
         .is_reply = proc_is_reply,

@@ -9,6 +9,7 @@
 
 #include "proc-event.h"
 #include "proc-subscription.h"
+#include "processes.h"
 
 typedef struct Manager Manager;
 
@@ -19,6 +20,7 @@ typedef struct ProcFamily {
         sd_event_source *probe_timer;
         uint64_t unknown;               /* events of a what cnd does not know */
         uint64_t malformed;             /* events too short for their what */
+        Processes processes;            /* the process table, /org/cnd/Connector1/processes */
 } ProcFamily;
 
 /* bus-proc.c */

@@ -109,10 +109,18 @@ int manager_reopen_netlink(Manager *m, int error);
 int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 /* bus-access.c */
-/* 1: the caller may use admin methods (root or [Bus] AdminGroup=), go on. 0: the question went
- * to the bus; the handler returns 1 and runs again with the same call when the answer is in.
- * Negative: AccessDenied (or LimitsExceeded) is set in *error. */
-int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error);
+typedef enum BusAccess {
+        BUS_ACCESS_ADMIN,       /* root or [Bus] AdminGroup= */
+        BUS_ACCESS_READER,      /* root or [Processes] ReaderGroup= */
+} BusAccess;
+
+/* 1: the caller may use the methods of that access, go on. 0: the question went to the bus; the
+ * handler returns 1 and runs again with the same call when the answer is in. Negative:
+ * AccessDenied (or LimitsExceeded) is set in *error. */
+int bus_verify_access_async(Manager *m, sd_bus_message *call, BusAccess access, sd_bus_error *error);
+static inline int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error) {
+        return bus_verify_access_async(m, call, BUS_ACCESS_ADMIN, error);
+}
 void bus_access_done(Manager *m);
 
 /* bus-limits.c */

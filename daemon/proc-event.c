@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "proc-event.h"
+#include "utf8.h"
 #include "util.h"
 
 typedef struct KindLayout {
@@ -48,43 +50,41 @@ static int kind_from_what(uint32_t what) {
         return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if there is none. */
-static size_t utf8_sequence(const unsigned char *s) {
-        size_t n;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        /* No overlong forms, no surrogates, nothing above U+10FFFF. */
-        if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-            (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-                return 0;
-        return n;
-}
-
 void proc_comm_make_utf8(char *comm) {
         unsigned char *s = (unsigned char *) comm;
 
         /* A task name is bytes, cut at 15 of them, maybe inside a character; a D-Bus string
-         * must be UTF-8. Keep what is valid, turn the rest into '?'. */
-        while (*s) {
-                size_t n = utf8_sequence(s);
+         * must be UTF-8, and sd-bus refuses the noncharacters too. Keep every character a
+         * D-Bus string may hold, turn the rest into '?'. */
+        for (size_t left = strlen(comm); left > 0;) {
+                size_t n = utf8_dbus_char_length((const char *) s, left);
 
                 if (n == 0) {
                         *s++ = '?';
+                        left--;
                         continue;
                 }
                 s += n;
+                left -= n;
+        }
+}
+
+void proc_exit_status_decode(uint32_t status, int32_t *ret_code, int32_t *ret_signal, bool *ret_core_dumped) {
+        int st = (int) status;
+
+        if (WIFEXITED(st)) {
+                *ret_code = WEXITSTATUS(st);
+                *ret_signal = -1;
+                *ret_core_dumped = false;
+        } else if (WIFSIGNALED(st)) {
+                *ret_code = -1;
+                *ret_signal = WTERMSIG(st);
+                *ret_core_dumped = WCOREDUMP(st);
+        } else {
+                /* Not a status an exit leaves (stopped, continued): nothing to decode. */
+                *ret_code = -1;
+                *ret_signal = -1;
+                *ret_core_dumped = false;
         }
 }
 

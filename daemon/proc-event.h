@@ -49,8 +49,14 @@ typedef struct ProcEvent {
 
 ProcDecode proc_event_decode(const void *data, size_t size, ProcEvent *ret);
 
-/* Replaces every byte of comm that is not part of valid UTF-8 with '?', in place. */
+/* Replaces every byte of comm that is not part of a character a D-Bus string may hold
+ * (utf8_dbus_char_length(): invalid UTF-8 and the noncharacters sd-bus refuses) with '?', in place. */
 void proc_comm_make_utf8(char *comm);
+
+/* An exit event's exit_code, a wait status, as waitpid(2) would give it: the exit status
+ * (WEXITSTATUS) of a process that exited, or the signal (WTERMSIG) that killed it and whether
+ * it dumped core (WCOREDUMP); the one that does not apply is -1. */
+void proc_exit_status_decode(uint32_t status, int32_t *ret_code, int32_t *ret_signal, bool *ret_core_dumped);
 
 /* The kernel's event bit for a kind, and the kernel mask for a set of kinds. */
 uint32_t proc_kind_to_what(ProcKind kind);

@@ -136,5 +136,6 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
         /* Batches go out at the end of every read batch: batching adds no waiting. */
         batcher_flush(&m->batcher);
         loss_check(&m->loss);
+        FAMILIES_CALL(m, read_done);
         return 0;
 }

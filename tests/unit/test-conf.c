@@ -26,6 +26,11 @@ static void check_defaults(const Config *c) {
         CHECK_EQ_INT(c->notify_group, 0);
         CHECK_EQ_INT(c->proc_events, PROC_KINDS_ALL);
         CHECK(!c->proc_raw_messages);
+        CHECK(c->processes_enabled);
+        CHECK(c->processes_arguments);
+        CHECK(!c->reader_group);
+        CHECK_EQ_INT(c->reader_gid, 0);
+        CHECK_EQ_INT(c->journal_events, 0);
         CHECK(!c->admin_group);
         CHECK_EQ_INT(c->admin_gid, 0);
         CHECK_EQ_INT(c->max_queued_signals, 8192);
@@ -43,6 +48,12 @@ static bool config_equal(const Config *a, const Config *b) {
                 a->notify_group == b->notify_group &&
                 a->proc_events == b->proc_events &&
                 a->proc_raw_messages == b->proc_raw_messages &&
+                a->processes_enabled == b->processes_enabled &&
+                a->processes_arguments == b->processes_arguments &&
+                streq(strempty(a->reader_group), strempty(b->reader_group)) &&
+                !a->reader_group == !b->reader_group &&
+                a->reader_gid == b->reader_gid &&
+                a->journal_events == b->journal_events &&
                 streq(strempty(a->admin_group), strempty(b->admin_group)) &&
                 !a->admin_group == !b->admin_group &&
                 a->admin_gid == b->admin_gid &&
@@ -440,6 +451,27 @@ static void test_proc_events(void) {
         CHECK_BAD_VALUE("Proc", "Events", "fork,exec", "unknown event 'fork,exec' in Events=");
         CHECK_BAD_VALUE("Proc", "Events", "none", "unknown event 'none' in Events=");
         CHECK_BAD_VALUE("Proc", "Events", "fork#x", "unknown event 'fork#x' in Events=");
+}
+
+static void test_reader_group(void) {
+        Config c;
+
+        parse_ok(&c, "[Processes]\nReaderGroup=root\nEnabled=no\nArguments=no\n[Journal]\nEvents=exec exit\n");
+        CHECK_STREQ(c.reader_group, "root");
+        CHECK_EQ_INT(c.reader_gid, 0);
+        CHECK(!c.admin_group);
+        CHECK(!c.processes_enabled);
+        CHECK(!c.processes_arguments);
+        CHECK_EQ_INT(c.journal_events, (1U << PROC_KIND_EXEC) | (1U << PROC_KIND_EXIT));
+        config_done(&c);
+
+        parse_ok(&c, "[Processes]\nReaderGroup=root\nReaderGroup=\n");
+        CHECK(!c.reader_group);
+        config_done(&c);
+
+        CHECK_BAD_VALUE("Processes", "ReaderGroup", "cnd-test-no-such-group-7f3a",
+                        "unknown group 'cnd-test-no-such-group-7f3a'");
+        CHECK_BAD_VALUE("Journal", "Events", "start", "unknown event 'start' in Events=");
 }
 
 static void test_admin_group(void) {
@@ -899,6 +931,12 @@ static void test_dump(void) {
                     "\n[Proc]\n"
                     "Events=fork exec uid gid sid ptrace comm coredump exit\n"
                     "RawMessages=no\n"
+                    "\n[Processes]\n"
+                    "Enabled=yes\n"
+                    "Arguments=yes\n"
+                    "ReaderGroup=\n"
+                    "\n[Journal]\n"
+                    "Events=\n"
                     "\n[Bus]\n"
                     "AdminGroup=\n"
                     "MaxQueuedSignals=8192\n"
@@ -1120,6 +1158,7 @@ int main(int argc, char *argv[]) {
         test_integers();
         test_proc_events();
         test_admin_group();
+        test_reader_group();
         test_syntax();
         test_load();
         test_dump();

@@ -531,10 +531,19 @@ static void test_make_utf8(void) {
                 { "\xed\x9f\xbf", "\xed\x9f\xbf" },             /* U+D7FF */
                 { "\xee\x80\x80", "\xee\x80\x80" },             /* U+E000 */
                 { "\xf0\x90\x80\x80", "\xf0\x90\x80\x80" },     /* U+10000 */
-                { "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf" },     /* U+10FFFF */
+                { "\xf4\x8f\xbf\xbd", "\xf4\x8f\xbf\xbd" },     /* U+10FFFD */
+                { "\xf4\x8f\xbf\xbf", "????" },                 /* U+10FFFF, a noncharacter */
                 { "caf\xc3\xa9", "caf\xc3\xa9" },
                 { "\xe6\x97\xa5\xe6\x9c\xac", "\xe6\x97\xa5\xe6\x9c\xac" },
                 { "\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!" },
+                /* Noncharacters, which sd-bus refuses in a string. */
+                { "\xef\xb7\x90", "???" },                     /* U+FDD0 */
+                { "a\xef\xb7\xaf" "b", "a???b" },              /* U+FDEF */
+                { "\xef\xb7\xb0", "\xef\xb7\xb0" },           /* U+FDF0 */
+                { "\xef\xbf\xbe", "???" },                     /* U+FFFE */
+                { "\xef\xbf\xbf", "???" },                     /* U+FFFF */
+                { "\xf0\x9f\xbf\xbf", "????" },               /* U+1FFFF */
+                { "\xf4\x8f\xbf\xbe", "????" },               /* U+10FFFE */
                 /* Bytes that never start a character. */
                 { "\xff", "?" },
                 { "a\xff" "b", "a?b" },
@@ -850,8 +859,39 @@ static void test_seq_reset_done(void) {
         proc_seq_tracker_done(&t);
 }
 
+static void test_exit_status(void) {
+        int32_t code, sig;
+        bool core;
+
+        /* exit(3) */
+        proc_exit_status_decode(3 << 8, &code, &sig, &core);
+        CHECK_EQ_INT(code, 3);
+        CHECK_EQ_INT(sig, -1);
+        CHECK(!core);
+        proc_exit_status_decode(0, &code, &sig, &core);
+        CHECK_EQ_INT(code, 0);
+        CHECK_EQ_INT(sig, -1);
+        proc_exit_status_decode(255 << 8, &code, &sig, &core);
+        CHECK_EQ_INT(code, 255);
+        /* Killed by SIGTERM, by SIGSEGV with a core dump. */
+        proc_exit_status_decode(15, &code, &sig, &core);
+        CHECK_EQ_INT(code, -1);
+        CHECK_EQ_INT(sig, 15);
+        CHECK(!core);
+        proc_exit_status_decode(11 | 0x80, &code, &sig, &core);
+        CHECK_EQ_INT(code, -1);
+        CHECK_EQ_INT(sig, 11);
+        CHECK(core);
+        /* A stopped status (0x7f) is no exit. */
+        proc_exit_status_decode((19 << 8) | 0x7f, &code, &sig, &core);
+        CHECK_EQ_INT(code, -1);
+        CHECK_EQ_INT(sig, -1);
+        CHECK(!core);
+}
+
 int main(void) {
         test_layout();
+        test_exit_status();
         test_every_kind();
         test_ack();
         test_short();

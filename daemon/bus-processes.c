@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* org.cnd.Connector1.Processes on /org/cnd/Connector1/processes: the process table
+ * (processes.c) as signals, methods and counters. Its signals and methods are for root and
+ * [Processes] ReaderGroup= only: the D-Bus policy keeps the signals from everyone else, and
+ * the methods check the caller here as well. */
+
+#include <stddef.h>
+
+#include "manager.h"
+#include "processes.h"
+
+static int property_get_tracked(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Processes *ps = userdata;
+
+        return sd_bus_message_append(reply, "u", (uint32_t) ps->table.n);
+}
+
+static bool arguments(const Processes *ps) {
+        return ps->manager->config.processes_arguments;
+}
+
+static int append_argv(sd_bus_message *m, char **argv, size_t *payload) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        for (char **a = argv; a && *a; a++) {
+                r = sd_bus_message_append_basic(m, 's', *a);
+                if (r < 0)
+                        return r;
+                if (payload)
+                        *payload += strlen(*a) + 5;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Processes *ps = userdata;
+        const ProcessEntry *e;
+        uint32_t pid;
+        int r;
+
+        r = bus_verify_access_async(ps->manager, call, BUS_ACCESS_READER, error);
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(call, "u", &pid);
+        if (r < 0)
+                return r;
+        e = pid > 0 && pid <= INT32_MAX ? process_table_find(&ps->table, (pid_t) pid) : NULL;
+        if (!e)
+                return sd_bus_error_setf(error, CND_ERROR_NO_SUCH_PROCESS, "No process %" PRIu32 " in the table.", pid);
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "uus", (uint32_t) e->ppid, (uint32_t) e->uid, strempty(e->exe));
+        if (r < 0)
+                return r;
+        r = append_argv(reply, arguments(ps) ? e->argv : NULL, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "sst", strempty(e->unit), strempty(e->cgroup), e->start_time);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) ProcessEntry **sorted = NULL;
+        Processes *ps = userdata;
+        size_t n = 0;
+        int r;
+
+        r = bus_verify_access_async(ps->manager, call, BUS_ACCESS_READER, error);
+        if (r <= 0)
+                return r;
+        r = process_table_sorted(&ps->table, &sorted, &n);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(uuusst)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                const ProcessEntry *e = sorted[i];
+
+                r = sd_bus_message_append(reply, "(uuusst)", (uint32_t) e->pid, (uint32_t) e->ppid, (uint32_t) e->uid,
+                                          strempty(e->exe), strempty(e->unit), e->start_time);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable processes_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+
+        SD_BUS_PROPERTY("Tracked", "u", property_get_tracked, 0, 0),
+        SD_BUS_PROPERTY("Unresolved", "t", NULL, offsetof(Processes, unresolved), 0),
+        SD_BUS_PROPERTY("Resyncs", "t", NULL, offsetof(Processes, resyncs), 0),
+        SD_BUS_PROPERTY("JournalFailed", "t", NULL, offsetof(Processes, journal_failed), 0),
+
+        SD_BUS_METHOD_WITH_ARGS("GetProcess", SD_BUS_ARGS("u", pid),
+                SD_BUS_RESULT("u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup, "t", start_time),
+                method_get_process, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uuusst)", processes),
+                method_list_processes, 0),
+
+        SD_BUS_SIGNAL_WITH_ARGS("Started",
+                SD_BUS_ARGS("u", pid, "u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup,
+                            "t", start_time, "t", timestamp_ns), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Exited",
+                SD_BUS_ARGS("u", pid, "u", ppid, "u", uid, "s", exe, "s", unit, "i", exit_code,
+                            "i", exit_signal, "b", core_dumped, "t", runtime_ns, "t", start_time,
+                            "t", timestamp_ns), 0),
+
+        SD_BUS_VTABLE_END
+};
+
+int bus_processes_setup(Manager *m, Processes *ps) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, processes_vtable, ps);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the Processes object: %m");
+        return 0;
+}
+
+int bus_processes_emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+        size_t payload = 3 * sizeof(uint32_t) + 2 * sizeof(uint64_t);
+        int r;
+
+        r = sd_bus_message_new_signal(ps->manager->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Started");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(s, "uuus", (uint32_t) e->pid, (uint32_t) e->ppid, (uint32_t) e->uid,
+                                  strempty(e->exe));
+        if (r < 0)
+                return r;
+        r = append_argv(s, arguments(ps) ? e->argv : NULL, &payload);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(s, "sstt", strempty(e->unit), strempty(e->cgroup), e->start_time, timestamp_ns);
+        if (r < 0)
+                return r;
+        payload += strlen(strempty(e->exe)) + strlen(strempty(e->unit)) + strlen(strempty(e->cgroup)) + 15;
+        return loss_send(&ps->manager->loss, s, payload);
+}
+
+int bus_processes_emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
+                              int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+        int r;
+
+        r = sd_bus_message_new_signal(ps->manager->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Exited");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(s, "uuussiibttt", (uint32_t) pid, (uint32_t) ppid,
+                                  e ? (uint32_t) e->uid : UINT32_MAX, e ? strempty(e->exe) : "",
+                                  e ? strempty(e->unit) : "", exit_code, exit_signal, (int) core_dumped, runtime_ns,
+                                  e ? e->start_time : 0, timestamp_ns);
+        if (r < 0)
+                return r;
+        return loss_send(&ps->manager->loss, s,
+                         60 + (e ? strlen(strempty(e->exe)) + strlen(strempty(e->unit)) : 0));
+}

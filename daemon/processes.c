@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The process table and what feeds it: see processes.h. */
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "manager.h"
+#include "processes.h"
+
+/* Reads of a scan per event-loop iteration: about 2 ms of work at ~60 µs a read. */
+#define SCAN_READS_PER_ITERATION 32
+/* Losses within this long make one resync. */
+#define RESYNC_DELAY_USEC (50 * USEC_PER_MSEC)
+/* What a table that pid_max cannot be read for is bounded by: the kernel's own limit. */
+#define PID_MAX_LIMIT (4U * 1024U * 1024U)
+
+/* The journal's MESSAGE_IDs, one per kind (cnd(8) lists them). */
+static const char *const journal_message_ids[_PROC_KIND_MAX] = {
+        [PROC_KIND_FORK] = "2a3442ad0efb45d3a0a94812761f27d1",
+        [PROC_KIND_EXEC] = "cf37f9b53745429d9843cded7e23b768",
+        [PROC_KIND_UID] = "cae1097784904596a1722c6e6ea8ba35",
+        [PROC_KIND_GID] = "cd45404249b14565b7c67f3d9ab36152",
+        [PROC_KIND_SID] = "9cad4d61e7954ae2a11c816ef2f39653",
+        [PROC_KIND_PTRACE] = "b90d39bed6844ceb9902d0e505467945",
+        [PROC_KIND_COMM] = "554d3b3188d74eb2a16afba785fec5bf",
+        [PROC_KIND_COREDUMP] = "5928624b3ecd4a42b1fd3a8462646f3d",
+        [PROC_KIND_EXIT] = "22f38a8d2a994a47973d8fb72888aac9",
+};
+
+uint32_t processes_wanted_kinds(const Config *c) {
+        uint32_t kinds = c->journal_events;
+
+        if (c->processes_enabled)
+                kinds |= (UINT32_C(1) << PROC_KIND_FORK) | (UINT32_C(1) << PROC_KIND_EXEC) |
+                         (UINT32_C(1) << PROC_KIND_EXIT);
+        return kinds;
+}
+
+void processes_init(Processes *ps, Manager *m) {
+        unsigned pid_max = 0;
+
+        ps->manager = m;
+        if (process_read_pid_max(&pid_max) < 0 || pid_max == 0 || pid_max > PID_MAX_LIMIT)
+                pid_max = PID_MAX_LIMIT;
+        process_table_init(&ps->table, pid_max);
+        /* Without systemd as PID 1 no process has a unit: do not spend a third of each read
+         * asking. */
+        if (sd_booted() <= 0)
+                ps->read_flags |= PROCESS_READ_NO_UNIT;
+}
+
+static void scan_stop(Processes *ps) {
+        ps->scan_source = sd_event_source_disable_unref(ps->scan_source);
+        ps->pending = mfree(ps->pending);
+        ps->n_pending = ps->next_pending = 0;
+}
+
+void processes_done(Processes *ps) {
+        scan_stop(ps);
+        ps->resync_timer = sd_event_source_disable_unref(ps->resync_timer);
+        process_table_done(&ps->table);
+}
+
+static ProcessReadFlags read_flags(Processes *ps) {
+        return ps->read_flags | (ps->manager->config.processes_arguments ? 0 : PROCESS_READ_NO_ARGV);
+}
+
+/* The journal. */
+
+static uint64_t now_nsec(clockid_t clock) {
+        struct timespec ts;
+
+        if (clock_gettime(clock, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
+}
+
+/* The arguments, escaped as in Started, separated by spaces. */
+static char *join_argv(char **argv) {
+        size_t n = 0;
+        char *s, *p;
+
+        for (char **a = argv; a && *a; a++)
+                n += strlen(*a) + 1;
+        s = malloc(n + 1);
+        if (!s)
+                return NULL;
+        p = s;
+        for (char **a = argv; a && *a; a++) {
+                if (p != s)
+                        *p++ = ' ';
+                p = stpcpy(p, *a);
+        }
+        *p = 0;
+        return s;
+}
+
+static void journal_write(Processes *ps, const ProcEvent *ev, const ProcessEntry *e, pid_t pid, int32_t exit_code,
+                          int32_t exit_signal, uint64_t runtime_ns) {
+        const Config *c = &ps->manager->config;
+        const char *kind = proc_kind_to_string(ev->kind);
+        _cleanup_(freep) char *argv = NULL;
+        char message[512];
+        int r;
+
+        if (!(c->journal_events & (UINT32_C(1) << ev->kind)))
+                return;
+
+        switch (ev->kind) {
+        case PROC_KIND_EXEC:
+                argv = c->processes_arguments && e ? join_argv(e->argv) : strdup("");
+                if (!argv)
+                        break;
+                snprintf(message, sizeof(message), "Process %d started %s.", (int) pid,
+                         e && e->exe && e->exe[0] ? e->exe : "(unknown program)");
+                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
+                                    "PRIORITY=6", "CND_EVENT=%s", kind, "CND_PID=%d", (int) pid,
+                                    "CND_PPID=%d", e ? (int) e->ppid : -1, "CND_UID=%" PRIu32,
+                                    e ? (uint32_t) e->uid : UINT32_MAX, "CND_EXE=%s", e ? strempty(e->exe) : "",
+                                    "CND_ARGV=%s", argv, "CND_UNIT=%s", e ? strempty(e->unit) : "", NULL);
+                goto done;
+        case PROC_KIND_EXIT:
+                if (exit_signal >= 0)
+                        snprintf(message, sizeof(message), "Process %d (%s) was killed by signal %d.", (int) pid,
+                                 e && e->exe && e->exe[0] ? e->exe : "unknown program", (int) exit_signal);
+                else
+                        snprintf(message, sizeof(message), "Process %d (%s) exited with status %d.", (int) pid,
+                                 e && e->exe && e->exe[0] ? e->exe : "unknown program", (int) exit_code);
+                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
+                                    "PRIORITY=6", "CND_EVENT=%s", kind, "CND_PID=%d", (int) pid,
+                                    "CND_PPID=%d", e ? (int) e->ppid : (int) ev->fields[5], "CND_UID=%" PRIu32,
+                                    e ? (uint32_t) e->uid : UINT32_MAX, "CND_EXE=%s", e ? strempty(e->exe) : "",
+                                    "CND_UNIT=%s", e ? strempty(e->unit) : "", "CND_EXIT_CODE=%d", (int) exit_code,
+                                    "CND_EXIT_SIGNAL=%d", (int) exit_signal, "CND_RUNTIME_USEC=%" PRIu64,
+                                    runtime_ns / 1000, NULL);
+                goto done;
+        case PROC_KIND_FORK:
+                snprintf(message, sizeof(message), "Process %" PRIu32 " forked %" PRIu32 ".", ev->fields[1],
+                         ev->fields[2]);
+                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
+                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->fields[2],
+                                    "CND_PPID=%" PRIu32, ev->fields[1], "CND_EXE=%s", e ? strempty(e->exe) : "",
+                                    "CND_UNIT=%s", e ? strempty(e->unit) : "", NULL);
+                goto done;
+        default:
+                /* The other kinds start with (pid, tgid): the process is the tgid. */
+                snprintf(message, sizeof(message), "Process %" PRIu32 ": %s event.", ev->fields[1], kind);
+                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
+                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->fields[1],
+                                    "CND_EXE=%s", e ? strempty(e->exe) : "", "CND_UNIT=%s",
+                                    e ? strempty(e->unit) : "", NULL);
+                goto done;
+        }
+        r = -ENOMEM;
+done:
+        if (r < 0)
+                ps->journal_failed++;
+}
+
+/* Signals. */
+
+static void emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns, bool may_signal) {
+        if (may_signal)
+                (void) bus_processes_emit_started(ps, e, timestamp_ns);
+}
+
+/* An entry that left the table without its exit event: exited, status unknown. */
+static void emit_gone(Processes *ps, const ProcessEntry *e, bool may_signal) {
+        uint64_t now = now_nsec(CLOCK_MONOTONIC);
+
+        if (may_signal)
+                (void) bus_processes_emit_exited(ps, e, e->pid, e->ppid, -1, -1, false,
+                                                 e->start_ns && now > e->start_ns ? now - e->start_ns : 0, 0);
+}
+
+/* Puts e in the table; a reused pid's old entry is reported gone. Returns e if it went in. */
+static ProcessEntry *table_put(Processes *ps, ProcessEntry *e, bool may_signal) {
+        _cleanup_(process_entry_freep) ProcessEntry *old = NULL;
+        int r;
+
+        r = process_table_put(&ps->table, e, &old);
+        if (r < 0)
+                return NULL;
+        if (r == PROCESS_TABLE_REPLACED)
+                emit_gone(ps, old, may_signal);
+        return e;
+}
+
+/* Reads pid and makes an entry of it, whatever could be read. */
+static ProcessEntry *read_entry(Processes *ps, pid_t pid, ProcessInfo **ret_info) {
+        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+        ProcessEntry *e = NULL;
+
+        if (process_info_read(pid, read_flags(ps), &info) < 0)
+                return NULL;
+        if (process_entry_new_from_info(info, &e) < 0)
+                return NULL;
+        if (ret_info)
+                *ret_info = TAKE_PTR(info);
+        return e;
+}
+
+static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal) {
+        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+        pid_t pid = (pid_t) ev->fields[1];
+        ProcessEntry *e;
+
+        e = read_entry(ps, pid, &info);
+        if (!e)
+                return;
+        if (!e->exe || !e->exe[0])
+                ps->unresolved++;
+        if (!ps->manager->config.processes_enabled) {
+                journal_write(ps, ev, e, pid, 0, 0, 0);
+                process_entry_free(e);
+                return;
+        }
+        emit_started(ps, e, ev->timestamp_ns, may_signal);
+        journal_write(ps, ev, e, pid, 0, 0, 0);
+        (void) table_put(ps, e, may_signal);
+}
+
+static int read_start_time(pid_t pid, uint64_t *ret) {
+        char path[64], buf[1024];
+        ProcStat st;
+        ssize_t n;
+        int fd, r;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf));
+        r = n < 0 ? -errno : 0;
+        close(fd);
+        if (r < 0)
+                return r;
+        r = procfs_parse_stat(buf, (size_t) n, &st);
+        if (r < 0)
+                return r;
+        *ret = st.start_time;
+        return 0;
+}
+
+static char *strdup_or_null(const char *s, bool *failed) {
+        char *d;
+
+        if (!s)
+                return NULL;
+        d = strdup(s);
+        if (!d)
+                *failed = true;
+        return d;
+}
+
+static char **strv_copy(char **v, bool *failed) {
+        size_t n = strv_length(v);
+        char **c;
+
+        if (!v)
+                return NULL;
+        c = calloc(n + 1, sizeof(char *));
+        if (!c) {
+                *failed = true;
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                c[i] = strdup_or_null(v[i], failed);
+        if (*failed)
+                return strv_free(c);
+        return c;
+}
+
+/* A new process: a copy of its parent, which it is until it execs. */
+static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal) {
+        pid_t parent = (pid_t) ev->fields[1], child = (pid_t) ev->fields[2];
+        _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
+        const ProcessEntry *p;
+        uint64_t start_time = 0;
+        bool failed = false;
+
+        if (ev->fields[2] != ev->fields[3])
+                return;         /* a thread */
+        p = process_table_find(&ps->table, parent);
+        if (!p) {
+                /* A parent the table does not know (its exec came before the scan): read it all. */
+                e = read_entry(ps, child, NULL);
+                if (e)
+                        (void) table_put(ps, TAKE_PTR(e), may_signal);
+                return;
+        }
+        if (read_start_time(child, &start_time) < 0)
+                return;         /* gone already: its exit event follows, and finds no entry */
+        e = process_entry_new(child, start_time);
+        if (!e)
+                return;
+        e->start_ns = process_start_time_to_monotonic_ns(start_time);
+        e->ppid = parent;
+        e->uid = p->uid;
+        e->exe = strdup_or_null(p->exe, &failed);
+        e->argv = strv_copy(p->argv, &failed);
+        e->unit = strdup_or_null(p->unit, &failed);
+        e->cgroup = strdup_or_null(p->cgroup, &failed);
+        if (failed)
+                return;
+        (void) table_put(ps, TAKE_PTR(e), may_signal);
+}
+
+static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
+        pid_t pid = (pid_t) ev->fields[1];
+        _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
+        int32_t code, sig;
+        bool core;
+        uint64_t runtime = 0;
+
+        if (ev->fields[0] != ev->fields[1])
+                return;         /* a thread */
+        e = process_table_take(&ps->table, pid);
+        proc_exit_status_decode(ev->fields[2], &code, &sig, &core);
+        if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
+                runtime = ev->timestamp_ns - e->start_ns;
+        if (ps->active && may_signal)
+                (void) bus_processes_emit_exited(ps, e, pid, e ? e->ppid : (pid_t) ev->fields[5], code, sig, core,
+                                                 runtime, ev->timestamp_ns);
+        journal_write(ps, ev, e, pid, code, sig, runtime);
+}
+
+void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
+        switch (ev->kind) {
+        case PROC_KIND_EXEC:
+                if (ps->active || (ps->manager->config.journal_events & (UINT32_C(1) << PROC_KIND_EXEC)))
+                        on_exec(ps, ev, may_signal);
+                return;
+        case PROC_KIND_FORK:
+                if (ps->active)
+                        on_fork(ps, ev, may_signal);
+                journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->fields[1]), 0, 0, 0, 0);
+                return;
+        case PROC_KIND_EXIT:
+                on_exit_event(ps, ev, may_signal);
+                return;
+        default:
+                journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->fields[1]), 0, 0, 0, 0);
+                return;
+        }
+}
+
+/* Scans: the first at start, a resync after loss. */
+
+static int on_scan_step(sd_event_source *s, void *userdata) {
+        Processes *ps = userdata;
+        bool may_signal = true;
+
+        for (unsigned i = 0; i < SCAN_READS_PER_ITERATION && ps->next_pending < ps->n_pending; i++) {
+                const ProcessKey *k = &ps->pending[ps->next_pending++];
+                _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+                _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
+                const ProcessEntry *have = process_table_find(&ps->table, k->pid);
+
+                /* An exec or fork event since the scan has put it in already. */
+                if (have && have->start_time == k->start_time)
+                        continue;
+                e = read_entry(ps, k->pid, &info);
+                /* Gone, or another process now: its events tell the rest. */
+                if (!e || info->exited || e->start_time != k->start_time)
+                        continue;
+                if (ps->pending_signal) {
+                        if (!e->exe || !e->exe[0])
+                                ps->unresolved++;
+                        emit_started(ps, e, 0, may_signal);
+                }
+                (void) table_put(ps, TAKE_PTR(e), ps->pending_signal && may_signal);
+        }
+        if (ps->next_pending >= ps->n_pending)
+                scan_stop(ps);
+        return 0;
+}
+
+/* Scans /proc and starts reading what the table lacks; with signal (a resync), reports the
+ * differences. */
+static int scan_start(Processes *ps, bool signal) {
+        _cleanup_(freep) ProcessKey *keys = NULL;
+        ProcessDiff diff = {};
+        size_t n = 0;
+        int r;
+
+        scan_stop(ps);
+        r = process_scan(&keys, &n);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to scan /proc for the process table: %m");
+        r = process_table_diff(&ps->table, keys, n, &diff);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to compare the process table with /proc: %m");
+
+        for (size_t i = 0; i < diff.n_gone; i++) {
+                _cleanup_(process_entry_freep) ProcessEntry *e = process_table_take(&ps->table, diff.gone[i]->pid);
+
+                if (e && signal)
+                        emit_gone(ps, e, true);
+        }
+        ps->pending = TAKE_PTR(diff.new);
+        ps->n_pending = diff.n_new;
+        ps->next_pending = 0;
+        ps->pending_signal = signal;
+        diff.n_new = 0;
+        process_diff_done(&diff);
+
+        if (ps->n_pending == 0)
+                return 0;
+        r = sd_event_add_defer(ps->manager->event, &ps->scan_source, on_scan_step, ps);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(ps->scan_source, SD_EVENT_ON);
+        if (r < 0) {
+                scan_stop(ps);
+                return log_warning_errno(r, "Failed to start reading the processes of /proc: %m");
+        }
+        return 0;
+}
+
+static void remember_loss(Processes *ps, uint64_t lost) {
+        ps->seen_kernel_dropped = ps->manager->loss.kernel_dropped;
+        ps->seen_overruns = ps->manager->loss.overruns;
+        ps->seen_lost = lost;
+}
+
+static int on_resync(sd_event_source *s, uint64_t usec, void *userdata) {
+        Processes *ps = userdata;
+
+        if (!ps->active)
+                return 0;
+        ps->resyncs++;
+        log_debug("Events were lost: resynchronising the process table from /proc.");
+        (void) scan_start(ps, true);
+        return 0;
+}
+
+void processes_check_loss(Processes *ps, uint64_t lost) {
+        const Loss *l = &ps->manager->loss;
+        int r;
+
+        if (!ps->active)
+                return;
+        if (l->kernel_dropped == ps->seen_kernel_dropped && l->overruns == ps->seen_overruns &&
+            lost == ps->seen_lost)
+                return;
+        remember_loss(ps, lost);
+
+        if (ps->resync_timer) {
+                int enabled = SD_EVENT_OFF;
+
+                (void) sd_event_source_get_enabled(ps->resync_timer, &enabled);
+                if (enabled != SD_EVENT_OFF)
+                        return;         /* one is due already */
+                r = sd_event_source_set_time_relative(ps->resync_timer, RESYNC_DELAY_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(ps->resync_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(ps->manager->event, &ps->resync_timer, CLOCK_MONOTONIC,
+                                               RESYNC_DELAY_USEC, 0, on_resync, ps);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule a resync of the process table: %m");
+}
+
+void processes_update(Processes *ps, bool group_joined, uint64_t lost) {
+        bool active = group_joined && ps->manager->config.processes_enabled;
+
+        if (active == ps->active)
+                return;
+        ps->active = active;
+        if (!active) {
+                scan_stop(ps);
+                if (ps->resync_timer)
+                        (void) sd_event_source_set_enabled(ps->resync_timer, SD_EVENT_OFF);
+                process_table_done(&ps->table);
+                return;
+        }
+        remember_loss(ps, lost);
+        (void) scan_start(ps, false);
+}

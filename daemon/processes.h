@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The table of live processes behind org.cnd.Connector1.Processes (bus-processes.c), fed by
+ * cn_proc's events (family-proc.c hands every decoded event over, whatever [Proc] Events= lets
+ * out as Proc signals), and the journal entries of [Journal] Events=.
+ *
+ *   - exec: the process's details are read at once (process_info_read()), it enters the table
+ *     and Started goes out; a detail that could not be read is left empty, and a Started
+ *     without exe counts in Unresolved.
+ *   - fork of a new process (child pid == child tgid): the child enters the table as a copy of
+ *     its parent's entry (same program, arguments, unit, cgroup, uid) with its own start time,
+ *     so that a child that never execs has its exe and unit at exit. No signal.
+ *   - exit of a thread-group leader: Exited, from the table's entry, which leaves it.
+ *   - threads never make entries.
+ *
+ * The table starts from a scan of /proc when group 1 is joined (no signals for what it finds).
+ * After loss (the socket's drop counter moved, the socket overran, or cn_proc's sequence
+ * numbers show a gap) it is resynchronised from /proc: Exited for entries that are gone and
+ * Started for processes it lacks, both with timestamp_ns 0 (and Exited with exit_code and
+ * exit_signal -1), counted in Resyncs. The reads of a scan are made a few per event-loop
+ * iteration, so that the relay of other groups goes on meanwhile. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "process-info.h"
+#include "process-table.h"
+#include "proc-event.h"
+
+typedef struct Manager Manager;
+
+typedef struct Processes {
+        Manager *manager;
+        ProcessTable table;
+        bool active;                    /* Enabled=yes and group 1 joined */
+        ProcessReadFlags read_flags;
+
+        uint64_t unresolved;            /* Started without exe */
+        uint64_t resyncs;
+        uint64_t journal_failed;        /* entries sd_journal_send() refused */
+
+        /* The loss counters at the last look: a change means a resync. */
+        uint64_t seen_kernel_dropped, seen_overruns, seen_lost;
+        sd_event_source *resync_timer;  /* coalesces the losses of a burst into one resync */
+
+        /* A scan being read: the processes still to read, a few per loop iteration. */
+        ProcessKey *pending;
+        size_t n_pending, next_pending;
+        bool pending_signal;            /* Started for each (a resync), or not (the first scan) */
+        sd_event_source *scan_source;
+} Processes;
+
+void processes_init(Processes *ps, Manager *m);
+void processes_done(Processes *ps);
+
+/* Group 1 was joined / is being left, or the configuration changed: starts (with a scan of
+ * /proc) or stops (emptying the table) as Enabled= and the group say. */
+void processes_update(Processes *ps, bool group_joined, uint64_t lost);
+
+/* A decoded cn_proc event. may_signal: whether signals may go out now (loss.h). */
+void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal);
+
+/* After a read batch: resynchronises soon if the loss counters moved. lost: LostEvents. */
+void processes_check_loss(Processes *ps, uint64_t lost);
+
+/* The kinds cn_proc must send for the table and the journal, as bits of ProcKind. */
+uint32_t processes_wanted_kinds(const Config *c);
+
+/* bus-processes.c */
+int bus_processes_setup(Manager *m, Processes *ps);
+int bus_processes_emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns);
+int bus_processes_emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
+                              int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns);
