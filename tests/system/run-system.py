@@ -129,8 +129,10 @@ def ensure_host_tools():
         return True
     log(f'installing {" ".join(missing)}')
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-    subprocess.run(['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q',
-                    '--no-install-recommends'] + missing, env=env)
+    install = ['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q', '--no-install-recommends']
+    if subprocess.run(install + missing, env=env).returncode != 0:
+        subprocess.run(['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'update', '-q'], env=env)
+        subprocess.run(install + missing, env=env)
     return all(shutil.which(tool) for tool in HOST_TOOLS)
 
 
@@ -456,6 +458,7 @@ def main():
             t = time.monotonic()
             builds = {bus: build_image(work, bus, debs, mirrors) for bus in buses}
             took = {}
+            together = ' (the builds ran side by side)' if len(builds) > 1 else ''
             while len(took) < len(builds):
                 for bus, (proc, _, logfile) in builds.items():
                     if bus not in took and proc.poll() is not None:
@@ -467,7 +470,7 @@ def main():
                 t = time.monotonic()
                 images[bus], root_size = finish_image(work, bus, root, debs)
                 remove_tree(os.path.join(work, f'tmp-{bus}'))
-                log(f'{bus}: mmdebstrap {took[bus]:.0f} s (both side by side), ext4 image '
+                log(f'{bus}: mmdebstrap {took[bus]:.0f} s{together}, ext4 image '
                     f'{time.monotonic() - t:.0f} s; root {mib(root_size)}, {image_sizes(images[bus])}')
         passed = failed = 0
         for bus in buses:
