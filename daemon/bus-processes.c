@@ -46,7 +46,7 @@ static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error
 
         r = bus_verify_access_async(ps->manager, call, BUS_ACCESS_READER, error);
         if (r <= 0)
-                return r;
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = sd_bus_message_read(call, "u", &pid);
         if (r < 0)
                 return r;
@@ -78,7 +78,7 @@ static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_er
 
         r = bus_verify_access_async(ps->manager, call, BUS_ACCESS_READER, error);
         if (r <= 0)
-                return r;
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = process_table_sorted(&ps->table, &sorted, &n);
         if (r < 0)
                 return r;
@@ -112,9 +112,9 @@ static const sd_bus_vtable processes_vtable[] = {
 
         SD_BUS_METHOD_WITH_ARGS("GetProcess", SD_BUS_ARGS("u", pid),
                 SD_BUS_RESULT("u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup, "t", start_time),
-                method_get_process, 0),
+                method_get_process, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uuusst)", processes),
-                method_list_processes, 0),
+                method_list_processes, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("Started",
                 SD_BUS_ARGS("u", pid, "u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup,

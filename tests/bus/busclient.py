@@ -6,7 +6,8 @@ on cnd and prints the outcome as JSON: {"ok": value} or {"error": "org.Error.Nam
 import json
 import sys
 
-from cndtest import ID_IFACE, MANAGER_IFACE, MANAGER_PATH, PROC_IFACE, PROC_PATH, Client, GLib
+from cndtest import (ID_IFACE, MANAGER_IFACE, MANAGER_PATH, PROC_IFACE, PROC_PATH, PROCESSES_IFACE,
+                     PROCESSES_PATH, Client, GLib)
 
 
 def main():
@@ -21,6 +22,24 @@ def main():
         elif action == 'call':
             method, signature, values = args[0], args[1], json.loads(args[2])
             result = c.call(method, tuple(values) if signature else None, signature or None)
+        elif action == 'call-at':
+            # A method of another object: path, interface, method, signature, JSON arguments.
+            path, iface, method, signature, values = args[0], args[1], args[2], args[3], json.loads(args[4])
+            result = c.call(method, tuple(values) if signature else None, signature or None, path=path,
+                            iface=iface)
+        elif action == 'processes-record':
+            # Records Started and Exited, and the public Proc Exec, until stdin closes.
+            started = c.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+            exited = c.subscribe('Exited', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+            execs = c.subscribe('Exec', iface=PROC_IFACE, path=PROC_PATH)
+            print('ready', flush=True)
+            import select
+            while not select.select([sys.stdin], [], [], 0.01)[0]:
+                c.pump()
+            sys.stdin.read()
+            c.settle(1.0)
+            result = {'started': [list(g[2]) for g in started], 'exited': [list(g[2]) for g in exited],
+                      'execs': [g[2][1] for g in execs]}
         elif action == 'listen':
             # Prints "ready" once the match is in place, then waits for n Message signals.
             n, namespace = int(args[0]), args[1]

@@ -51,6 +51,8 @@ ID_IFACE = NAMES['ID_IFACE']
 ID_PATH_PREFIX = NAMES['ID_PATH_PREFIX']
 PROC_PATH = NAMES['PROC_PATH']
 PROC_IFACE = NAMES['PROC_IFACE']
+PROCESSES_PATH = NAMES['PROCESSES_PATH']
+PROCESSES_IFACE = NAMES['PROCESSES_IFACE']
 
 NETLINK_CONNECTOR = 11
 NLMSG_DONE = 3
@@ -92,9 +94,9 @@ BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configur
 """
 
 
-# What cnd.service runs as (units/cnd.sysusers) and the one capability it keeps.
+# What cnd.service runs as (units/cnd.sysusers) and the capabilities it keeps.
 DAEMON_USER = 'cnd'
-DAEMON_CAPS = ('net_admin',)
+DAEMON_CAPS = ('net_admin', 'sys_ptrace')
 
 _staged = {}
 _stage_dir = None
@@ -208,16 +210,9 @@ class PrivateBus:
         """dbus-broker logs to the journal socket and waits on it: make sure something reads it.
         A socket whose reader is gone (an interrupted run's) is replaced, not trusted by its
         path; a live one (a real journald, or another run's sink) is left alone."""
-        path = '/run/systemd/journal/socket'
-        if journal_has_reader(path):
-            return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        self.journal = JournalSink(path)
-        self.journal_path = path
+        self.journal = take_journal_socket()
+        if self.journal:
+            self.journal_path = self.journal.path
 
     def _answers(self):
         try:
@@ -245,6 +240,22 @@ class PrivateBus:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+JOURNAL_SOCKET = '/run/systemd/journal/socket'
+
+
+def take_journal_socket(path=JOURNAL_SOCKET):
+    """A JournalSink on path, unless a live reader (a real journald, another run's sink) holds
+    it: then None. A socket whose reader is gone is replaced."""
+    if journal_has_reader(path):
+        return None
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return JournalSink(path)
+
+
 def journal_has_reader(path):
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
@@ -260,10 +271,15 @@ def journal_has_reader(path):
 
 
 class JournalSink:
-    """Takes journal datagrams and throws them away, from a thread, so a logger never blocks."""
+    """Takes journal datagrams from a thread, so a logger never blocks, and keeps the last
+    KEEP of them (entries: dicts of their fields) for tests to look at."""
+
+    KEEP = 10000
 
     def __init__(self, path):
+        import collections
         self.path = path
+        self.entries = collections.deque(maxlen=self.KEEP)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
         os.chmod(path, 0o666)
@@ -275,9 +291,13 @@ class JournalSink:
     def _drain(self):
         while not self.stopping.is_set():
             try:
-                self.sock.recv(1 << 16)
+                data = self.sock.recv(1 << 20)
             except (socket.timeout, OSError):
-                pass
+                continue
+            try:
+                self.entries.append(parse_journal_datagram(data))
+            except (struct.error, ValueError):
+                pass         # not ours to judge: keep draining whatever comes
 
     def close(self):
         self.stopping.set()
@@ -287,6 +307,29 @@ class JournalSink:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+
+
+def parse_journal_datagram(data):
+    """The native journal protocol: FIELD=value lines, or FIELD, newline, a 64-bit little-endian
+    length and that many bytes (values holding a newline)."""
+    fields, off = {}, 0
+    while off < len(data):
+        nl = data.find(b'\n', off)
+        if nl < 0:
+            break
+        line = data[off:nl]
+        if b'=' in line:
+            k, v = line.split(b'=', 1)
+            off = nl + 1
+        else:
+            k = line
+            if nl + 9 > len(data):
+                break
+            n = struct.unpack_from('<Q', data, nl + 1)[0]
+            v = data[nl + 9:nl + 9 + n]
+            off = nl + 9 + n + 1
+        fields[k.decode(errors='replace')] = v.decode(errors='surrogateescape')
+    return fields
 
 
 class Daemon:
@@ -632,7 +675,7 @@ PROC_EVENT_NAMES = {1: 'Fork', 2: 'Exec', 4: 'Uid', 0x40: 'Gid', 0x80: 'Sid', 0x
 
 class ProcListener:
     """A raw cn_proc listener of the test's own: the truth cnd's signals are checked against.
-    Records (kind, fields) for Fork and Exit in a background thread."""
+    Records (kind, fields) for Fork, Exec and Exit in a background thread."""
 
     # Every kind of event, and no acks: a 6.6+ kernel filters a listener that asks with any
     # mask but PROC_EVENT_ALL (0xe00003c7), which alone lets acks through.
@@ -645,6 +688,7 @@ class ProcListener:
         self.sock.bind((0, 1))                                    # group 1: cn_proc
         self.sock.settimeout(0.2)
         self.forks = []      # (parent_tgid, child_pid)
+        self.execs = []      # tgid
         self.exits = []      # pid
         self.acks = 0
         self.ok_acks = []    # the ack values of successful acks (err 0), as a spy would see them
@@ -680,6 +724,8 @@ class ProcListener:
                             self.ok_acks.append(CN_MSG.unpack_from(data, off + 16)[3])
                     elif what == 1:
                         self.forks.append((f[1], f[2]))
+                    elif what == 2:
+                        self.execs.append(f[1])
                     elif what == 0x80000000:
                         self.exits.append(f[0])
                 off += (nl_len + 3) & ~3

@@ -30,8 +30,10 @@ class Unit(unittest.TestCase):
         self.assertEqual(s['BusName'], ['org.cnd.Connector1'])
         self.assertEqual(s['Restart'], ['on-failure'])
         self.assertEqual(s['User'], ['cnd'])
-        self.assertEqual(s['CapabilityBoundingSet'], ['CAP_NET_ADMIN'])
-        self.assertEqual(s['AmbientCapabilities'], ['CAP_NET_ADMIN'])
+        # CAP_SYS_PTRACE: other users' /proc/PID/exe for the process table.
+        self.assertEqual(s['CapabilityBoundingSet'], ['CAP_NET_ADMIN CAP_SYS_PTRACE'])
+        self.assertEqual(s['AmbientCapabilities'], ['CAP_NET_ADMIN CAP_SYS_PTRACE'])
+        self.assertEqual(s['LogRateLimitBurst'], ['10000'])
         self.assertEqual(s['MemoryMax'], ['96M'])
         self.assertEqual(s['TasksMax'], ['4'])
         self.assertEqual(s['ProtectSystem'], ['strict'])
@@ -85,7 +87,7 @@ class Install(unittest.TestCase):
             self.assertEqual(len(sysusers), 1, sorted(files))
             with open(os.path.join(d, sysusers[0])) as f:
                 entries = [line.split()[:2] for line in f if line.strip() and not line.startswith('#')]
-            self.assertEqual(entries, [['u', 'cnd'], ['g', 'cnd-admin']])
+            self.assertEqual(entries, [['u', 'cnd'], ['g', 'cnd-admin'], ['g', 'cnd-readers']])
 
             # The interface descriptions, generated from the daemon's vtables.
             for iface in ('Manager', 'Id', 'Proc'):

@@ -1,0 +1,380 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""org.cnd.Connector1.Processes: Started and Exited for programs the tests run, the table's
+methods, its privacy, resynchronisation after real loss, and the journal entries."""
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from cndtest import (BUILD_DIR, PROCESSES_IFACE, PROCESSES_PATH, CndTestCase, Daemon, ensure_group, main,
+                     run_as, spawn_as, take_journal_socket, wait_for)
+
+FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
+READER_GROUP = 'cnd-readers'        # the meson option reader_group's default
+ERROR_NO_SUCH_PROCESS = 'org.cnd.Connector1.Error.NoSuchProcess'
+
+
+def stat_start_time(pid):
+    with open(f'/proc/{pid}/stat', 'rb') as f:
+        text = f.read()
+    return int(text[text.rindex(b')') + 2:].split()[19])      # field 22
+
+
+def children_of(pid):
+    found = []
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open(f'/proc/{d}/stat', 'rb') as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if int(text[text.rindex(b')') + 2:].split()[1]) == pid:
+                found.append(int(d))
+    return found
+
+
+def cgroup_of(pid):
+    with open(f'/proc/{pid}/cgroup') as f:
+        for line in f:
+            if line.startswith('0::'):
+                return line[3:].rstrip('\n')
+    return ''
+
+
+class ProcessesCase(CndTestCase):
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n'
+
+    def setUp(self):
+        super().setUp()
+        self.started = self.client.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+        self.exited = self.client.subscribe('Exited', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+        # Subscribed once a program of ours shows.
+        wait_for(lambda: self._ran_and_seen(), timeout=20, what='the first Started')
+
+    def _ran_and_seen(self):
+        p = subprocess.Popen(['/bin/true'])
+        p.wait()
+        return self.find(self.started, lambda a: a[0] == p.pid, timeout=1, required=False) is not None
+
+    def find(self, got, pred, timeout=10, required=True):
+        found = []
+
+        def seen():
+            found[:] = [a for _, _, a in got if pred(a)]
+            return bool(found)
+        try:
+            self.client.pump(seen, timeout=timeout)
+        except AssertionError:
+            if required:
+                raise
+            return None
+        return found[0]
+
+    def call(self, method, args=None, signature=None):
+        return self.client.call(method, args, signature, path=PROCESSES_PATH, iface=PROCESSES_IFACE)
+
+    def prop(self, name):
+        return self.client.get(name, path=PROCESSES_PATH, iface=PROCESSES_IFACE)
+
+
+class Processes(ProcessesCase):
+    def test_started_and_exited(self):
+        odd = [b'x\ny', b'\xff\xfe', b'a\\b', b'caf\xc3\xa9']
+        p = subprocess.Popen([b'/bin/sh', b'-c', b'read x; exit 3'] + odd, stdin=subprocess.PIPE)
+        start_time = stat_start_time(p.pid)
+        cgroup = cgroup_of(p.pid)
+        st = self.find(self.started, lambda a: a[0] == p.pid)
+        pid, ppid, uid, exe, argv, unit, cg, start, ts = st
+        self.assertEqual(ppid, os.getpid())
+        self.assertEqual(uid, os.getuid())
+        self.assertEqual(exe, os.path.realpath('/bin/sh'))
+        self.assertEqual(argv, ['/bin/sh', '-c', 'read x; exit 3', 'x\ny', '\\xff\\xfe', 'a\\\\b', 'café'])
+        self.assertEqual(unit, '')          # no systemd on this host
+        self.assertEqual(cg, cgroup)
+        self.assertEqual(start, start_time)
+        self.assertGreater(ts, 0)
+        # The table has it.
+        got = self.call('GetProcess', (p.pid,), '(u)')
+        self.assertEqual(got, (os.getpid(), os.getuid(), exe, argv, '', cgroup, start_time))
+        listed = [e for e in self.call('ListProcesses')[0] if e[0] == p.pid]
+        self.assertEqual(listed, [(p.pid, os.getpid(), os.getuid(), exe, '', start_time)])
+        p.communicate(b'\n')
+        ex = self.find(self.exited, lambda a: a[0] == p.pid)
+        self.assertEqual(tuple(ex[:8]), (p.pid, os.getpid(), os.getuid(), exe, '', 3, -1, False))
+        self.assertGreater(ex[8], 0)        # runtime_ns
+        self.assertEqual(ex[9], start_time)
+        self.assertGreater(ex[10], ts)
+        self.assertEqual(self.client.call_error('GetProcess', (p.pid,), '(u)', path=PROCESSES_PATH,
+                                                iface=PROCESSES_IFACE)[0], ERROR_NO_SUCH_PROCESS)
+
+    def test_killed_by_sigterm(self):
+        p = subprocess.Popen(['/bin/sleep', '60'])
+        self.find(self.started, lambda a: a[0] == p.pid)
+        p.terminate()
+        p.wait()
+        ex = self.find(self.exited, lambda a: a[0] == p.pid)
+        self.assertEqual(tuple(ex[5:8]), (-1, signal.SIGTERM, False))
+        self.assertEqual(ex[3], '/usr/bin/sleep')
+
+    def test_core_dump(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.Popen(['/bin/sh', '-c', 'ulimit -c unlimited; kill -SEGV $$'], cwd=d)
+            _, status = os.waitpid(p.pid, 0)
+            p.returncode = 0
+        ex = self.find(self.exited, lambda a: a[0] == p.pid)
+        self.assertEqual(ex[5], -1)
+        self.assertEqual(ex[6], signal.SIGSEGV)
+        # Whether the kernel wrote a core depends on core_pattern: the flag says what waitpid says.
+        self.assertEqual(ex[7], os.WCOREDUMP(status))
+
+    def test_fork_only_child_has_parents_program(self):
+        p = subprocess.Popen(['/bin/sh', '-c', '(while :; do sleep 1; done) & read x; kill $!'],
+                             stdin=subprocess.PIPE)
+        self.find(self.started, lambda a: a[0] == p.pid)
+        wait_for(lambda: children_of(p.pid), what='the subshell')
+        child = children_of(p.pid)[0]
+        self.assertEqual(open(f'/proc/{child}/comm').read().strip(), 'sh')
+        got = self.call('GetProcess', (child,), '(u)')
+        self.assertEqual(got[0], p.pid)
+        self.assertEqual(got[2], os.path.realpath('/bin/sh'))
+        self.assertEqual(got[6], stat_start_time(child))
+        p.communicate(b'\n')
+        ex = self.find(self.exited, lambda a: a[0] == child)
+        self.assertEqual(ex[3], os.path.realpath('/bin/sh'))
+        self.assertEqual(tuple(ex[5:7]), (-1, signal.SIGTERM))
+
+    def test_threads_make_no_entries(self):
+        code = ('import threading, sys\n'
+                't = threading.Thread(target=lambda: print(threading.get_native_id(), flush=True))\n'
+                't.start(); t.join(); sys.stdin.readline()\n')
+        p = subprocess.Popen(['/usr/bin/python3', '-c', code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        tid = int(p.stdout.readline())
+        self.find(self.started, lambda a: a[0] == p.pid)
+        self.assertNotEqual(tid, p.pid)
+        self.assertEqual(self.client.call_error('GetProcess', (tid,), '(u)', path=PROCESSES_PATH,
+                                                iface=PROCESSES_IFACE)[0], ERROR_NO_SUCH_PROCESS)
+        self.assertEqual(self.call('GetProcess', (p.pid,), '(u)')[2], os.path.realpath('/usr/bin/python3'))
+        p.communicate('\n')
+        self.find(self.exited, lambda a: a[0] == p.pid)
+        self.client.settle(0.5)
+        self.assertEqual([a for _, _, a in self.exited + self.started if a[0] == tid], [])
+
+    def test_no_such_process(self):
+        name, _ = self.client.call_error('GetProcess', (0,), '(u)', path=PROCESSES_PATH, iface=PROCESSES_IFACE)
+        self.assertEqual(name, ERROR_NO_SUCH_PROCESS)
+
+    def test_table_starts_from_proc(self):
+        # This test process was running before cnd: the first scan found it.
+        got = self.call('GetProcess', (os.getpid(),), '(u)')
+        self.assertEqual(got[6], stat_start_time(os.getpid()))
+        self.assertEqual(got[2], os.path.realpath('/proc/self/exe'))
+        self.assertGreater(self.prop('Tracked'), 1)
+
+    def test_gone_before_read_is_unresolved(self):
+        """cnd stopped while a program runs and is reaped: its exec event is read after it is
+        gone, so its Started carries no exe and counts in Unresolved."""
+        before = self.prop('Unresolved')
+        self.cnd.signal(signal.SIGSTOP)
+        try:
+            p = subprocess.Popen(['/bin/true'])
+            p.wait()
+        finally:
+            self.cnd.signal(signal.SIGCONT)
+        st = self.find(self.started, lambda a: a[0] == p.pid)
+        self.assertEqual(st[3], '')
+        self.assertEqual(st[4], [])
+        self.assertGreater(self.prop('Unresolved'), before)
+        self.find(self.exited, lambda a: a[0] == p.pid)
+
+    def test_resync_after_loss(self):
+        """The kernel drops while cnd is stopped: a resync reports what changed meanwhile."""
+        self.cnd.stop()
+        self.cnd = Daemon(self.bus, self.CONFIG + 'ReceiveBufferSize=4K\n')
+        self.cnd.start()
+        wait_for(lambda: self._ran_and_seen(), timeout=20, what='Started again')
+        old = subprocess.Popen(['/bin/sleep', '600'])
+        self.find(self.started, lambda a: a[0] == old.pid)
+        resyncs = self.prop('Resyncs')
+        self.cnd.signal(signal.SIGSTOP)
+        try:
+            old.kill()
+            old.wait()
+            new = subprocess.Popen(['/bin/sleep', '600'])
+            self.addCleanup(new.kill)
+            subprocess.run([FORK_STORM, '3000'], check=True, capture_output=True, timeout=120)
+        finally:
+            self.cnd.signal(signal.SIGCONT)
+        wait_for(lambda: self.prop('Resyncs') > resyncs, timeout=30, what='a resync')
+        self.assertGreater(self.counters()['KernelDroppedMessages'], 0)
+        # Each exactly once, from its event or from the resync (timestamp_ns 0).
+        self.find(self.exited, lambda a: a[0] == old.pid)
+        self.find(self.started, lambda a: a[0] == new.pid, timeout=30)
+        self.client.settle(1.0)
+        self.assertEqual(len([a for _, _, a in self.exited if a[0] == old.pid]), 1)
+        self.assertEqual(len([a for _, _, a in self.started if a[0] == new.pid]), 1)
+        resynced = [a for _, _, a in self.started + self.exited if a[-1] == 0]
+        self.assertTrue(resynced, 'no signal flagged as resynchronised')
+        for a in self.exited:
+            if a[-1] == 0:
+                self.assertEqual((a[5], a[6]), (-1, -1))
+        # The table then matches /proc, but for what changed while looking.
+        wait_for(lambda: self._table_matches_proc(), timeout=30, what='the table to match /proc')
+
+    def _table_matches_proc(self):
+        def scan():
+            return {int(d) for d in os.listdir('/proc') if d.isdigit()}
+        before = scan()
+        table = {e[0] for e in self.call('ListProcesses')[0]}
+        after = scan()
+        stable = before & after
+        return stable <= table | {os.getpid()} and not (table - (before | after))
+
+    def test_properties_and_introspection(self):
+        props = self.client.get_all(path=PROCESSES_PATH, iface=PROCESSES_IFACE)
+        self.assertEqual(set(props), {'Tracked', 'Unresolved', 'Resyncs', 'JournalFailed'})
+        self.assertEqual(props['JournalFailed'], 0)
+
+
+class Privacy(CndTestCase):
+    CONFIG = f'[Connector]\nGroups=1\nScanIntervalSec=0\n[Processes]\nReaderGroup={READER_GROUP}\n'
+
+    def setUp(self):
+        self.gid = ensure_group(READER_GROUP)
+        super().setUp()
+        # cnd's table is up once a program of ours shows.
+        got = self.client.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+
+        def seen():
+            p = subprocess.run(['/bin/true'])
+            return p.returncode == 0 and (self.client.settle(0.2) or True) and bool(got)
+        wait_for(seen, timeout=20, what='a Started')
+
+    def record(self, user, groups=()):
+        p = spawn_as(user, self.bus.address, 'processes-record', groups=groups)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        self.assertEqual(p.stdout.readline().strip(), 'ready')
+        return p
+
+    def finish(self, p):
+        out, err = p.communicate('', timeout=60)
+        return json.loads(out.strip().splitlines()[-1])['ok']
+
+    def test_who_gets_what(self):
+        nobody = self.record('nobody')
+        reader = self.record('nobody', groups=[self.gid])
+        time.sleep(0.5)
+        q = subprocess.Popen(['/bin/sh', '-c', 'exit 4'])
+        q.wait()
+        self.client.settle(1.5)
+        nobody, reader = self.finish(nobody), self.finish(reader)
+        self.assertIn(q.pid, nobody['execs'])          # the public Proc signals still reach nobody
+        self.assertEqual(nobody['started'], [])
+        self.assertEqual(nobody['exited'], [])
+        self.assertIn(q.pid, reader['execs'])
+        self.assertIn(q.pid, [a[0] for a in reader['started']])
+        self.assertIn(q.pid, [a[0] for a in reader['exited']])
+
+    def test_methods(self):
+        for method, sig, args in (('GetProcess', '(u)', [1]), ('ListProcesses', '', [])):
+            r = run_as('nobody', self.bus.address, 'call-at', PROCESSES_PATH, PROCESSES_IFACE, method, sig,
+                       json.dumps(args))
+            self.assertEqual(r.get('error'), 'org.freedesktop.DBus.Error.AccessDenied', r)
+            r = run_as('nobody', self.bus.address, 'call-at', PROCESSES_PATH, PROCESSES_IFACE, method, sig,
+                       json.dumps(args), groups=[self.gid])
+            self.assertIn('ok', r)
+            r = run_as('root', self.bus.address, 'call-at', PROCESSES_PATH, PROCESSES_IFACE, method, sig,
+                       json.dumps(args))
+            self.assertIn('ok', r)
+        # Counters stay public.
+        self.assertIn('ok', run_as('nobody', self.bus.address, 'get', 'Tracked', PROCESSES_PATH, PROCESSES_IFACE))
+
+    def test_cnd_checks_callers_itself(self):
+        """A bus that lets everyone call (a policy that admits the group by mistake) still meets
+        cnd's own check: a member of the policy's group that ReaderGroup= does not name is refused."""
+        self.cnd.stop()
+        self.cnd = Daemon(self.bus, '[Connector]\nGroups=1\nScanIntervalSec=0\n')
+        self.cnd.start()
+        r = run_as('nobody', self.bus.address, 'call-at', PROCESSES_PATH, PROCESSES_IFACE, 'ListProcesses', '',
+                   '[]', groups=[self.gid])
+        self.assertEqual(r.get('error'), 'org.freedesktop.DBus.Error.AccessDenied', r)
+
+
+class NoArguments(ProcessesCase):
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Processes]\nArguments=no\n'
+
+    def test_argv_empty(self):
+        p = subprocess.Popen(['/bin/sh', '-c', 'read x', 'secret'], stdin=subprocess.PIPE)
+        st = self.find(self.started, lambda a: a[0] == p.pid)
+        self.assertEqual(st[4], [])
+        self.assertEqual(st[3], os.path.realpath('/bin/sh'))
+        self.assertEqual(self.call('GetProcess', (p.pid,), '(u)')[3], [])
+        p.communicate(b'\n')
+
+
+class Journal(ProcessesCase):
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Journal]\nEvents=exec exit\n'
+    EXEC_ID = 'cf37f9b53745429d9843cded7e23b768'
+    EXIT_ID = '22f38a8d2a994a47973d8fb72888aac9'
+
+    def setUp(self):
+        self.sink = take_journal_socket()
+        super().setUp()
+        if self.sink is None:
+            sink = getattr(self.bus, 'journal', None)
+            if sink is None:
+                self.skipTest('a journal reader of someone else holds the socket')
+            self.sink = sink
+        else:
+            self.addCleanup(self.sink.close)
+
+    def entries(self, pid, message_id):
+        return [e for e in list(self.sink.entries)
+                if e.get('MESSAGE_ID') == message_id and e.get('CND_PID') == str(pid)]
+
+    def test_entries(self):
+        p = subprocess.Popen([b'/bin/sh', b'-c', b'read x; exit 5', b'a\nb'], stdin=subprocess.PIPE)
+        self.find(self.started, lambda a: a[0] == p.pid)
+        p.communicate(b'\n')
+        self.find(self.exited, lambda a: a[0] == p.pid)
+        wait_for(lambda: self.entries(p.pid, self.EXEC_ID) and self.entries(p.pid, self.EXIT_ID),
+                 what='the journal entries')
+        ex = self.entries(p.pid, self.EXEC_ID)[0]
+        sh = os.path.realpath('/bin/sh')
+        self.assertEqual(ex['CND_EXE'], sh)
+        self.assertEqual(ex['CND_PPID'], str(os.getpid()))
+        self.assertEqual(ex['CND_UID'], str(os.getuid()))
+        self.assertEqual(ex['CND_ARGV'], '/bin/sh -c read x; exit 5 a\nb')
+        self.assertEqual(ex['CND_UNIT'], '')
+        self.assertIn(sh, ex['MESSAGE'])
+        out = self.entries(p.pid, self.EXIT_ID)[0]
+        self.assertEqual(out['CND_EXIT_CODE'], '5')
+        self.assertEqual(out['CND_EXIT_SIGNAL'], '-1')
+        self.assertEqual(out['CND_EXE'], sh)
+        self.assertGreater(int(out['CND_RUNTIME_USEC']), 0)
+        self.assertEqual(self.prop('JournalFailed'), 0)
+
+
+class ProcessesBroker(Processes):
+    BUS_KIND = 'dbus-broker'
+
+
+class PrivacyBroker(Privacy):
+    BUS_KIND = 'dbus-broker'
+
+
+class NoArgumentsBroker(NoArguments):
+    BUS_KIND = 'dbus-broker'
+
+
+class JournalBroker(Journal):
+    BUS_KIND = 'dbus-broker'
+
+
+if __name__ == '__main__':
+    main()
