@@ -41,8 +41,9 @@ static int log_access_denied(const char *what, CallAccess access, const sd_bus_e
                                 "(the group of cnd's D-Bus policy, which [Bus] AdminGroup= in "
                                 "cnd.conf must name too).", CNCTL_ADMIN_GROUP, what);
         case ACCESS_PROCESSES:
-                return log_fail("Permission denied: only root and members of cnd's process reader "
-                                "group ([Processes] ReaderGroup= in cnd.conf) may %s.", what);
+                return log_fail("Permission denied: only root and members of group %s may %s (the "
+                                "group of cnd's D-Bus policy, which [Processes] ReaderGroup= in cnd.conf "
+                                "must name too).", CNCTL_READER_GROUP, what);
         default:
                 return log_fail("Permission denied: the system bus did not let cnctl %s: %s",
                                 what, strempty(error->message));

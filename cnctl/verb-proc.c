@@ -320,8 +320,8 @@ static bool probe_details(ProcView *v) {
         if (r >= 0 || sd_bus_error_has_name(&error, CND_ERROR_NO_SUCH_PROCESS))
                 return true;
         if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
-                output_note(o, "Note: programs, arguments and units are shown to root and members of cnd's "
-                            "process reader group ([Processes] ReaderGroup= in cnd.conf) only.");
+                output_note(o, "Note: programs, arguments and units are shown to root and members of group "
+                            "%s only ([Processes] ReaderGroup= in cnd.conf).", CNCTL_READER_GROUP);
         else if (bus_error_is_absent(&error))
                 output_note(o, "Note: this cnd publishes no programs, arguments or units "
                             "([Processes] Enabled= in cnd.conf, or an older cnd).");

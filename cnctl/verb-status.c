@@ -94,7 +94,7 @@ static void print_proc(json_object *proc) {
 /* Why the Processes part is missing, in words; NULL when it is there. */
 static const char *processes_absence(const sd_bus_error *error) {
         if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED))
-                return "only for root and members of cnd's process reader group ([Processes] ReaderGroup=)";
+                return "only for root and members of group " CNCTL_READER_GROUP " ([Processes] ReaderGroup=)";
         return "not available from this cnd (or [Processes] Enabled=no)";
 }
 
