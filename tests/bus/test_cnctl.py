@@ -26,6 +26,7 @@ FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 PLAIN, BATCHED, SPARE = 27, 28, 29
 IDX = 0x4c4c
 ADMIN_GROUP = 'cnd-admin'       # meson's default admin_group, named in the shipped policy
+READER_GROUP = 'cnd-readers'    # meson's default reader_group, likewise
 LISTEN = '01000000'             # PROC_CN_MCAST_LISTEN, little-endian
 GARBAGE = '010203'              # cn_proc ignores a message of this length: no reply, ever
 NOT_RUNNING = 'cnd is not running on the system bus: systemctl start cnd\n'
@@ -749,6 +750,109 @@ class CnctlForkStorm(CndTestCase):
             self.assertLessEqual(raw_forks - forks + raw_exits - exits, lost())
 
 
+class CnctlProcesses(CndTestCase):
+    """With the Processes interface: root and its reader group see programs, arguments, units and
+    exit details; everyone else the public events and one note that says who may see more."""
+    START = False
+    CONFIG = f'[Connector]\nGroups=1\nScanIntervalSec=0\n[Processes]\nReaderGroup={READER_GROUP}\n'
+
+    def setUp(self):
+        self.reader_gid = ensure_group(READER_GROUP)
+        super().setUp()
+        self.cnd.write_config(self.CONFIG)
+        self.cnd.start()
+
+    def stream(self, *args, user='root'):
+        groups = (self.reader_gid,) if user == 'reader' else ()
+        s = Stream('proc', *args, address=self.bus.address, user='nobody' if user == 'reader' else user,
+                   groups=groups)
+        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
+        return s
+
+    def wait_subscribed(self, *streams):
+        """Runs a program until every stream has shown its exec."""
+        def seen():
+            p = subprocess.Popen(['true'])
+            p.wait()
+            time.sleep(0.1)
+            return all(any(f' {p.pid} ' in line or f'"pid":{p.pid},' in line for line in list(s.lines))
+                       for s in streams)
+        wait_for(seen, what='the streams to subscribe')
+
+    def test_details_json_are_the_signals(self):
+        started = self.client.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+        exited = self.client.subscribe('Exited', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+        streams = {user: self.stream('--json=short', '--kinds=exec,exit', user=user)
+                   for user in ('root', 'reader', 'nobody')}
+        self.wait_subscribed(*streams.values())
+        p = subprocess.Popen(['/bin/sh', '-c', 'exit 3'])
+        p.wait()
+        self.client.pump(lambda: any(a[0] == p.pid for _, _, a in started) and
+                         any(a[0] == p.pid for _, _, a in exited))
+        names = {'Started': ('pid', 'ppid', 'uid', 'exe', 'argv', 'unit', 'cgroup', 'start_time', 'timestamp_ns'),
+                 'Exited': ('pid', 'ppid', 'uid', 'exe', 'unit', 'exit_code', 'exit_signal', 'core_dumped',
+                            'runtime_ns', 'start_time', 'timestamp_ns')}
+        want = [dict(zip(('signal',) + names[m], (m,) + tuple(list(a) if isinstance(a, list) else a for a in args)))
+                for _, m, args in started + exited if args[0] == p.pid]
+        self.assertEqual([(w['signal'], w['argv'] if 'argv' in w else w['exit_code']) for w in want],
+                         [('Started', ['/bin/sh', '-c', 'exit 3']), ('Exited', 3)])
+
+        def details(objs):
+            return [o for o in objs if o['signal'] in names and o['pid'] == p.pid]
+        for user, s in streams.items():
+            with self.subTest(user=user):
+                if user == 'nobody':
+                    s.wait_lines(lambda lines: any(f'"signal":"Exit","pid":{p.pid},' in line for line in lines))
+                    self.assertEqual(details(s.objects()), [])
+                else:
+                    s.wait_lines(lambda lines: len(details(map(json.loads, lines))) >= 2)
+                    self.assertEqual(sorted(details(s.objects()), key=lambda o: o['signal'], reverse=True), want)
+                self.assertEqual(s.stop(), 0)
+                notes = [line for line in s.stderr.splitlines() if line.startswith('Note:')]
+                if user == 'nobody':
+                    self.assertEqual(notes, [f'Note: programs, arguments and units are shown to root and members '
+                                             f'of group {READER_GROUP} only ([Processes] ReaderGroup= in cnd.conf).'])
+                else:
+                    self.assertEqual(notes, [])
+
+    def test_details_text(self):
+        reader, nobody = self.stream(user='reader'), self.stream(user='nobody')
+        self.wait_subscribed(reader, nobody)
+        p = subprocess.Popen(['/bin/sh', '-c', 'kill -TERM $$'])
+        p.wait()
+        me = os.getpid()
+        for s in (reader, nobody):
+            s.wait_lines(lambda lines: any(re.search(rf' exit +{p.pid} ', line) for line in lines))
+        mine = [line for line in reader.lines if re.search(rf'^\S+ \w+ +{p.pid} ', line)]
+        # One line per event: exec and exit come from Started and Exited, with the details.
+        self.assertEqual([line.split()[1] for line in mine], ['fork', 'exec', 'exit'], mine)
+        self.assertRegex(mine[1], rf'^\S+ exec +{p.pid} +{me}  uid 0: /bin/sh -c kill -TERM \$\$')
+        self.assertRegex(mine[2], rf'^\S+ exit +{p.pid} +{me}  killed by SIGTERM after \d+\.\d{{3}} s: /\S+sh')
+        theirs = [line for line in nobody.lines if re.search(rf'^\S+ \w+ +{p.pid} ', line)]
+        self.assertRegex(theirs[1], rf'^\S+ exec +{p.pid} +-  $')
+        self.assertRegex(theirs[2], rf'^\S+ exit +{p.pid} +{me}  killed by SIGTERM$')
+        self.assertEqual(reader.stop(), 0)
+        self.assertEqual(nobody.stop(), 0)
+
+    def test_status_shows_the_table(self):
+        for user, groups in (('root', ()), ('nobody', (self.reader_gid,)), ('nobody', ())):
+            with self.subTest(user=user, groups=groups):
+                text = run('status', address=self.bus.address, user=user, groups=groups)
+                got = json.loads(run('status', '--json=short', address=self.bus.address, user=user,
+                                     groups=groups).stdout)['processes']
+                want = self.client.get_all(path=PROCESSES_PATH, iface=PROCESSES_IFACE)
+                if got is None:
+                    # Kept from this user: the row says by whom it may be read.
+                    self.assertNotEqual(user, 'root')
+                    self.assertRegex(text.stdout, rf'(?m)^ +Processes: only for root and members of group '
+                                                  rf'{READER_GROUP} ')
+                    continue
+                self.assertRegex(text.stdout, r'(?m)^ +Processes: \d+ tracked, \d+ unresolved, \d+ resyncs$')
+                self.assertEqual(sorted(got), sorted(re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', k).lower()
+                                                     for k in want))
+                self.assertGreater(got['tracked'], 0)       # this test's own processes at least
+
+
 class NotRunningBroker(NotRunning):
     BUS_KIND = 'dbus-broker'
 
@@ -770,6 +874,10 @@ class CnctlProcLossBroker(CnctlProcLoss):
 
 
 class CnctlForkStormBroker(CnctlForkStorm):
+    BUS_KIND = 'dbus-broker'
+
+
+class CnctlProcessesBroker(CnctlProcesses):
     BUS_KIND = 'dbus-broker'
 
 
