@@ -28,12 +28,12 @@ ScanIntervalSec=0
         # The name is owned once READY=1 is sent.
         self.assertEqual(self.client.get('Version', path=MANAGER_PATH), self.client.get('Version'))
 
-    def test_runs_as_its_own_user_with_only_net_admin(self):
-        # As cnd.service runs it: User=cnd, AmbientCapabilities=CAP_NET_ADMIN.
+    def test_runs_as_its_own_user_with_only_its_capabilities(self):
+        # As cnd.service runs it: User=cnd, AmbientCapabilities=CAP_NET_ADMIN CAP_SYS_PTRACE.
         with open(f'/proc/{self.cnd.proc.pid}/status') as f:
             status = dict(line.rstrip('\n').split(':\t', 1) for line in f if ':\t' in line)
         self.assertEqual(int(status['Uid'].split()[0]), pwd.getpwnam('cnd').pw_uid)
-        self.assertEqual(int(status['CapEff'], 16), 1 << 12)              # CAP_NET_ADMIN
+        self.assertEqual(int(status['CapEff'], 16), (1 << 12) | (1 << 19))
         self.assertEqual(self.client.get('Groups'), [GROUP_A])
 
     def test_sigterm_stops_cleanly(self):

@@ -30,7 +30,9 @@ USER = 'cndtest'          # an ordinary user
 ADMIN = 'cndadmin'        # a member of cnd-admin
 DROPINS = '/etc/cnd/cnd.conf.d'
 UNIT_DROPINS = '/etc/systemd/system/cnd.service.d'
-CAP_NET_ADMIN = 1 << 12
+# What the unit grants: CAP_NET_ADMIN for the connector, CAP_SYS_PTRACE to read other users'
+# /proc/PID/exe for the Processes interface.
+UNIT_CAPS = (1 << 12) | (1 << 19)
 CNFEED_IDX, CNFEED_ADD, NOTIFY_GROUP = 17, 1, 20
 
 
@@ -230,7 +232,7 @@ def check_user(c):
     c.expect(uid and uid != '0', 'there is no system user cnd')
     c.expect(fields['Uid'].split() == [uid] * 4, f'Uid is {fields["Uid"].strip()}, not cnd ({uid})')
     cap = int(fields['CapEff'], 16)
-    c.expect(cap == CAP_NET_ADMIN, f'CapEff is {cap:#x}, not CAP_NET_ADMIN alone ({CAP_NET_ADMIN:#x})')
+    c.expect(cap == UNIT_CAPS, f'CapEff is {cap:#x}, not CAP_NET_ADMIN and CAP_SYS_PTRACE alone ({UNIT_CAPS:#x})')
     c.note = f'uid {uid}, CapEff {cap:#x}'
 
 
