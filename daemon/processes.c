@@ -207,14 +207,28 @@ static ProcessEntry *read_entry(Processes *ps, pid_t pid, ProcessInfo **ret_info
         return e;
 }
 
+/* An event from before the last resync's scan, which has reported its outcome already. */
+static bool stale(const Processes *ps, const ProcEvent *ev) {
+        return ev->timestamp_ns < ps->resync_ns;
+}
+
 static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal) {
         _cleanup_(process_info_freep) ProcessInfo *info = NULL;
         pid_t pid = (pid_t) ev->fields[1];
+        bool reaped;
         ProcessEntry *e;
 
+        if (ps->active && stale(ps, ev) && process_table_find(&ps->table, pid))
+                return;
         e = read_entry(ps, pid, &info);
         if (!e)
                 return;
+        /* Gone for good: its exit event follows (or was lost), and no entry must outlive it. */
+        reaped = info->exited && (info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT));
+        if (ps->active && reaped && stale(ps, ev)) {
+                process_entry_free(e);
+                return;
+        }
         if (!e->exe || !e->exe[0])
                 ps->unresolved++;
         if (!ps->manager->config.processes_enabled) {
@@ -224,7 +238,10 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal) {
         }
         emit_started(ps, e, ev->timestamp_ns, may_signal);
         journal_write(ps, ev, e, pid, 0, 0, 0);
-        (void) table_put(ps, e, may_signal);
+        if (reaped)
+                process_entry_free(e);
+        else
+                (void) table_put(ps, e, may_signal);
 }
 
 static int read_start_time(pid_t pid, uint64_t *ret) {
@@ -288,6 +305,8 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal) {
 
         if (ev->fields[2] != ev->fields[3])
                 return;         /* a thread */
+        if (stale(ps, ev) && process_table_find(&ps->table, child))
+                return;
         p = process_table_find(&ps->table, parent);
         if (!p) {
                 /* A parent the table does not know (its exec came before the scan): read it all. */
@@ -322,6 +341,9 @@ static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
 
         if (ev->fields[0] != ev->fields[1])
                 return;         /* a thread */
+        /* The scan after it reported it gone already (or found its pid reused). */
+        if (ps->active && stale(ps, ev))
+                return;
         e = process_table_take(&ps->table, pid);
         proc_exit_status_decode(ev->fields[2], &code, &sig, &core);
         if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
@@ -436,6 +458,7 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!ps->active)
                 return 0;
         ps->resyncs++;
+        ps->resync_ns = now_nsec(CLOCK_MONOTONIC);
         log_debug("Events were lost: resynchronising the process table from /proc.");
         (void) scan_start(ps, true);
         return 0;
@@ -482,5 +505,6 @@ void processes_update(Processes *ps, bool group_joined, uint64_t lost) {
                 return;
         }
         remember_loss(ps, lost);
+        ps->resync_ns = 0;
         (void) scan_start(ps, false);
 }

@@ -18,7 +18,8 @@
  * After loss (the socket's drop counter moved, the socket overran, or cn_proc's sequence
  * numbers show a gap) it is resynchronised from /proc: Exited for entries that are gone and
  * Started for processes it lacks, both with timestamp_ns 0 (and Exited with exit_code and
- * exit_signal -1), counted in Resyncs. The reads of a scan are made a few per event-loop
+ * exit_signal -1), counted in Resyncs. Events the socket still held from before that scan
+ * (their timestamp is older) report nothing the scan has reported already. The reads of a scan are made a few per event-loop
  * iteration, so that the relay of other groups goes on meanwhile. */
 
 #include <stdbool.h>
@@ -44,6 +45,9 @@ typedef struct Processes {
         /* The loss counters at the last look: a change means a resync. */
         uint64_t seen_kernel_dropped, seen_overruns, seen_lost;
         sd_event_source *resync_timer;  /* coalesces the losses of a burst into one resync */
+        /* CLOCK_MONOTONIC of the last resync's scan: events older than that, still queued in the
+         * socket then, are already reflected in the table and must not be reported twice. */
+        uint64_t resync_ns;
 
         /* A scan being read: the processes still to read, a few per loop iteration. */
         ProcessKey *pending;

@@ -226,7 +226,10 @@ class Processes(ProcessesCase):
             if a[-1] == 0:
                 self.assertEqual((a[5], a[6]), (-1, -1))
         # The table then matches /proc, but for what changed while looking.
-        wait_for(lambda: self._table_matches_proc(), timeout=30, what='the table to match /proc')
+        try:
+            wait_for(lambda: self._table_matches_proc(), timeout=30, what='the table to match /proc')
+        except AssertionError:
+            raise AssertionError(f'missing from the table, in the table but gone: {self.mismatch}')
 
     def _table_matches_proc(self):
         def scan():
@@ -235,7 +238,8 @@ class Processes(ProcessesCase):
         table = {e[0] for e in self.call('ListProcesses')[0]}
         after = scan()
         stable = before & after
-        return stable <= table | {os.getpid()} and not (table - (before | after))
+        self.mismatch = (sorted(stable - table - {os.getpid()}), sorted(table - (before | after)))
+        return not self.mismatch[0] and not self.mismatch[1]
 
     def test_properties_and_introspection(self):
         props = self.client.get_all(path=PROCESSES_PATH, iface=PROCESSES_IFACE)
