@@ -260,7 +260,8 @@ class CallBudget(CndTestCase):
         self.assertGreater(len(errors), 0)
         self.assertEqual(set(errors), {'org.cnd.Connector1.Error.LimitsExceeded'})
         self.assertLess(len(errors), 1000 - 300)
-        self.assertEqual(self.client.get('RefusedCalls') - before, len(errors))
+        # Read on the other connection: this one may still be over its budget.
+        self.assertEqual(other.get('RefusedCalls') - before, len(errors))
 
 
 class CallBudgetBroker(CallBudget):

@@ -162,6 +162,8 @@ class ForkStorm(CndTestCase):
         storm.communicate(timeout=120)
         wait_for(lambda: sum(1 for p, _ in truth.forks if p == storm.pid) >= self.N, timeout=120,
                  what='the raw listener to see the storm')
+        # cnd may still be working through the storm (under valgrind, far behind): wait for it.
+        self.wait_settled()
         time.sleep(1.0)
         out, err = sub.communicate('', timeout=300)
         got = json.loads(out.strip().splitlines()[-1])['ok']
