@@ -38,9 +38,10 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 SUITE = 'bookworm'
 BUSES = {'dbus-daemon': 'dbus', 'dbus-broker': 'dbus-broker'}
 # What the scenario uses besides the bus: the kernel with the headers DKMS builds cnfeed
-# against (dkms brings gcc and make), gdbus for unprivileged clients, python3 for the scenario.
+# against (dkms brings gcc and make), gdbus for unprivileged clients, python3 for the scenario,
+# systemd-journal-remote for shipping cnd's journal entries the way a fleet does.
 PACKAGES = ['systemd-sysv', 'udev', 'kmod', 'procps', 'linux-image-amd64', 'linux-headers-amd64',
-            'dkms', 'python3', 'libglib2.0-bin']
+            'dkms', 'python3', 'libglib2.0-bin', 'systemd-journal-remote']
 HOST_TOOLS = {'mmdebstrap': 'mmdebstrap', 'qemu-system-x86_64': 'qemu-system-x86',
               'qemu-img': 'qemu-utils', 'mke2fs': 'e2fsprogs'}
 # Where the images, their overlays and mmdebstrap's chroots live: outside the clone, whose
