@@ -441,6 +441,151 @@ def check_notify(c):
     c.note = f'IdAdded {got[0]}'
 
 
+# The MESSAGE_IDs of cnd(8), JOURNAL, for the kinds [Journal] Events= sends here.
+MSG_EXEC = 'cf37f9b53745429d9843cded7e23b768'
+MSG_EXIT = '22f38a8d2a994a47973d8fb72888aac9'
+REMOTE_PORT = 19532
+REMOTE_DIR = '/var/log/journal/remote'
+JOURNAL_REMOTE = '/lib/systemd/systemd-journal-remote'
+JOURNAL_UPLOAD = '/lib/systemd/systemd-journal-upload'
+
+
+def journal_json(c, *args, directory=None, log=True):
+    """The entries journalctl -o json gives for ARGS (matches), as dicts."""
+    cmd = ['journalctl', '--no-pager', '-o', 'json'] + (['--directory', directory] if directory else []) + list(args)
+    p = sh(cmd)
+    entries = []
+    for line in p.stdout.splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            pass
+    if log:
+        c.log(f'$ {" ".join(cmd)}  [exit {p.returncode}, {len(entries)} entries]\n{p.stderr}'.rstrip())
+    return entries
+
+
+def brief(e):
+    return {k: v for k, v in e.items() if k.startswith('CND_') or k in ('MESSAGE_ID', 'MESSAGE', '_SYSTEMD_UNIT', '_PID')}
+
+
+@check('[Journal] Events=exec exit: exec and exit entries with MESSAGE_IDs and CND_ fields')
+def check_journal_entries(c):
+    write(f'{DROPINS}/70-journal.conf', '[Journal]\nEvents=exec exit\n')
+    c.run(['systemctl', 'reload', UNIT], check=True)
+    c.expect(show('ActiveState') == 'active', 'cnd is not active after the reload')
+    cnd_pid = main_pid()
+    # timeout runs sleep with a distinctive argument and ends it with SIGTERM after 0.4 s: an
+    # exec and exit of each, one exit with a status (124) and one by a signal (15).
+    mark = f'5.{os.getpid()}{time.monotonic_ns() % 1000000:06d}'
+    argv = ['/usr/bin/timeout', '0.4', '/usr/bin/sleep', mark]
+    t = time.monotonic()
+    p = subprocess.Popen(argv)
+    rc = p.wait(timeout=30)
+    c.log(f'ran {" ".join(argv)} as pid {p.pid}: exit {rc}')
+    c.expect(rc == 124, f'timeout exited {rc}, not 124')
+
+    def entries(msg, exe):
+        return journal_json(c, f'MESSAGE_ID={msg}', f'CND_EXE={exe}', log=False)
+
+    def complete():
+        ex_t = [e for e in entries(MSG_EXEC, '/usr/bin/timeout') if e.get('CND_PID') == str(p.pid)]
+        ex_s = [e for e in entries(MSG_EXEC, '/usr/bin/sleep') if e.get('CND_ARGV', '').endswith(' ' + mark)]
+        spid = ex_s[0]['CND_PID'] if ex_s else None
+        out_t = [e for e in entries(MSG_EXIT, '/usr/bin/timeout') if e.get('CND_PID') == str(p.pid)]
+        out_s = [e for e in entries(MSG_EXIT, '/usr/bin/sleep') if spid and e.get('CND_PID') == spid]
+        return (ex_t, ex_s, out_t, out_s) if all((ex_t, ex_s, out_t, out_s)) else None
+
+    got = wait_for(complete, 20, 0.5)
+    waited = time.monotonic() - t
+    if not got:
+        got = complete() or ([], [], [], [])
+        for msg in (MSG_EXEC, MSG_EXIT):
+            found = journal_json(c, f'MESSAGE_ID={msg}', '_SYSTEMD_UNIT=' + UNIT)
+            c.log(f'MESSAGE_ID={msg}: {len(found)} entries from {UNIT}; the last ones:\n' +
+                  '\n'.join(json.dumps(brief(e)) for e in found[-8:]))
+        jf = sh(['busctl', 'get-property', NAME, '/org/cnd/Connector1/processes',
+                 'org.cnd.Connector1.Processes', 'JournalFailed']).stdout
+        c.log(f'JournalFailed: {jf.strip()}')
+        c.expect(False, 'missing: ' + ', '.join(n for n, v in zip(('exec of timeout', 'exec of sleep', 'exit of timeout',
+                                                                    'exit of sleep'), got) if not v))
+    ex_t, ex_s, out_t, out_s = (g[-1] for g in got)
+    for e in (ex_t, ex_s, out_t, out_s):
+        c.log(json.dumps(brief(e)))
+    me = str(os.getpid())
+    want = [
+        (ex_t, 'CND_ARGV', ' '.join(argv)), (ex_t, 'CND_PPID', me), (ex_t, 'CND_UID', '0'),
+        (ex_s, 'CND_EXE', '/usr/bin/sleep'), (ex_s, 'CND_ARGV', f'/usr/bin/sleep {mark}'),
+        (ex_s, 'CND_PPID', str(p.pid)),
+        (out_t, 'CND_EXIT_CODE', '124'), (out_t, 'CND_EXIT_SIGNAL', '-1'),
+        (out_s, 'CND_EXIT_SIGNAL', '15'),
+    ]
+    for e in (ex_t, ex_s, out_t, out_s):
+        want += [(e, '_SYSTEMD_UNIT', UNIT), (e, '_PID', str(cnd_pid)), (e, 'CND_UNIT', 'cnd-system-test.service')]
+    wrong = [f'{k}={e.get(k)!r}, wanted {v!r} ({e.get("MESSAGE")})' for e, k, v in want if e.get(k) != v]
+    c.expect(not wrong, '; '.join(wrong))
+    runtime = int(out_s.get('CND_RUNTIME_USEC', 0))
+    c.expect(300000 <= runtime <= 30000000, f'the sleep ran {runtime} µs by CND_RUNTIME_USEC, not about 0.4 s')
+    STATE['journal_entry'] = ex_s
+    c.note = (f'MESSAGE_ID exec {MSG_EXEC}, exit {MSG_EXIT} from _SYSTEMD_UNIT={UNIT}: {ex_s["MESSAGE"]!r}, '
+              f'timeout exit code {out_t["CND_EXIT_CODE"]}, sleep signal {out_s["CND_EXIT_SIGNAL"]} after '
+              f'{runtime / 1e6:.2f} s; in the journal within {waited:.1f} s')
+
+
+@check('systemd-journal-upload ships the exec entry to systemd-journal-remote on 127.0.0.1')
+def check_journal_upload(c):
+    sent = STATE.get('journal_entry')
+    remote_unit = 'cnd-test-journal-remote.service'
+    state = '/run/cnd-test-journal-upload.state'
+    try:
+        c.expect(sent, 'no exec entry from the previous check to ship')
+        os.makedirs(REMOTE_DIR, exist_ok=True)
+        c.run(['systemd-run', '--unit', remote_unit, '--property', 'RuntimeMaxSec=300', JOURNAL_REMOTE,
+               f'--listen-http=127.0.0.1:{REMOTE_PORT}', f'--output={REMOTE_DIR}/'], check=True)
+
+        def listening():
+            with open('/proc/net/tcp') as f:
+                return any(w[1] == f'0100007F:{REMOTE_PORT:04X}' and w[3] == '0A'   # LISTEN
+                           for w in (line.split() for line in f.readlines()[1:]))
+        ok = wait_for(listening, 20, 0.5)
+        c.expect(ok, f'systemd-journal-remote is not listening on 127.0.0.1:{REMOTE_PORT} ({show("ActiveState", remote_unit)})')
+        # Everything since the entry (it included), then it stops: no follow.
+        t = time.monotonic()
+        rc, _, _ = c.run([JOURNAL_UPLOAD, f'--url=http://127.0.0.1:{REMOTE_PORT}', f'--cursor={sent["__CURSOR"]}',
+                          '--follow=no', f'--save-state={state}'], timeout=120)
+        upload = time.monotonic() - t
+        c.expect(rc == 0, f'systemd-journal-upload failed (exit {rc})')
+        if os.path.exists(state):
+            with open(state) as f:
+                c.log(f'{state}: {f.read().strip()}')
+
+        def arrived():
+            return [e for e in journal_json(c, f'MESSAGE_ID={MSG_EXEC}', f'CND_PID={sent["CND_PID"]}',
+                                            directory=REMOTE_DIR, log=False)
+                    if e.get('CND_EXE') == sent['CND_EXE'] and e.get('CND_ARGV') == sent['CND_ARGV']]
+        got = wait_for(arrived, 15, 0.5)
+        if not got:
+            c.run(['find', REMOTE_DIR, '-ls'])
+            found = journal_json(c, f'MESSAGE_ID={MSG_EXEC}', directory=REMOTE_DIR)
+            c.log('exec entries in the remote journal:\n' + '\n'.join(json.dumps(brief(e)) for e in found[-8:]))
+            c.run(['journalctl', '--no-pager', '-u', remote_unit, '-n', '30'])
+        c.expect(got, f'the exec entry of pid {sent["CND_PID"]} did not arrive in {REMOTE_DIR}')
+        e = got[-1]
+        c.log('arrived: ' + json.dumps(brief(e)))
+        diff = [k for k in ('MESSAGE_ID', 'CND_PID', 'CND_PPID', 'CND_UID', 'CND_EXE', 'CND_ARGV', 'CND_UNIT',
+                            '_SYSTEMD_UNIT', '_BOOT_ID', '__REALTIME_TIMESTAMP') if e.get(k) != sent.get(k)]
+        c.expect(not diff, f'the remote entry differs in {diff}')
+        files = [f for f in os.listdir(REMOTE_DIR) if f.endswith('.journal')]
+        c.note = (f'pid {e["CND_PID"]} {e["CND_EXE"]} in {REMOTE_DIR} ({", ".join(files)}); '
+                  f'upload took {upload:.1f} s')
+    finally:
+        c.run(['systemctl', 'stop', remote_unit])
+        c.run(['systemctl', 'reset-failed', remote_unit])
+        if os.path.exists(f'{DROPINS}/70-journal.conf'):
+            os.unlink(f'{DROPINS}/70-journal.conf')
+        c.run(['systemctl', 'reload', UNIT])
+
+
 @check('apt-get purge cnd cnfeed-dkms removes everything')
 def check_purge(c):
     # What this test added to /etc/cnd goes first, as an admin would remove it: dpkg leaves
