@@ -526,13 +526,13 @@ def check_journal_entries(c):
     c.expect(not wrong, '; '.join(wrong))
     runtime = int(out_s.get('CND_RUNTIME_USEC', 0))
     c.expect(300000 <= runtime <= 30000000, f'the sleep ran {runtime} µs by CND_RUNTIME_USEC, not about 0.4 s')
-    STATE['journal_entry'] = ex_s
+    STATE['journal_entry'], STATE['journal_exit'] = ex_s, out_t
     c.note = (f'MESSAGE_ID exec {MSG_EXEC}, exit {MSG_EXIT} from _SYSTEMD_UNIT={UNIT}: {ex_s["MESSAGE"]!r}, '
               f'timeout exit code {out_t["CND_EXIT_CODE"]}, sleep signal {out_s["CND_EXIT_SIGNAL"]} after '
               f'{runtime / 1e6:.2f} s; in the journal within {waited:.1f} s')
 
 
-@check('systemd-journal-upload ships the exec entry to systemd-journal-remote on 127.0.0.1')
+@check('systemd-journal-upload ships the exec and exit entries to systemd-journal-remote on 127.0.0.1')
 def check_journal_upload(c):
     sent = STATE.get('journal_entry')
     remote_unit = 'cnd-test-journal-remote.service'
@@ -564,6 +564,9 @@ def check_journal_upload(c):
                                             directory=REMOTE_DIR, log=False)
                     if e.get('CND_EXE') == sent['CND_EXE'] and e.get('CND_ARGV') == sent['CND_ARGV']]
         got = wait_for(arrived, 15, 0.5)
+        # The exit of timeout comes after the exec of its sleep: it went too, with its status.
+        exit_sent = STATE['journal_exit']
+        exits = journal_json(c, f'MESSAGE_ID={MSG_EXIT}', f'CND_PID={exit_sent["CND_PID"]}', directory=REMOTE_DIR)
         if not got:
             c.run(['find', REMOTE_DIR, '-ls'])
             found = journal_json(c, f'MESSAGE_ID={MSG_EXEC}', directory=REMOTE_DIR)
@@ -575,8 +578,13 @@ def check_journal_upload(c):
         diff = [k for k in ('MESSAGE_ID', 'CND_PID', 'CND_PPID', 'CND_UID', 'CND_EXE', 'CND_ARGV', 'CND_UNIT',
                             '_SYSTEMD_UNIT', '_BOOT_ID', '__REALTIME_TIMESTAMP') if e.get(k) != sent.get(k)]
         c.expect(not diff, f'the remote entry differs in {diff}')
+        c.log('exit entries arrived: ' + '\n'.join(json.dumps(brief(x)) for x in exits))
+        c.expect([x for x in exits if x.get('CND_EXE') == exit_sent['CND_EXE'] and
+                  x.get('CND_EXIT_CODE') == exit_sent['CND_EXIT_CODE'] == '124'],
+                 f'the exit entry of pid {exit_sent["CND_PID"]} (timeout, CND_EXIT_CODE=124) did not arrive')
         files = [f for f in os.listdir(REMOTE_DIR) if f.endswith('.journal')]
-        c.note = (f'pid {e["CND_PID"]} {e["CND_EXE"]} in {REMOTE_DIR} ({", ".join(files)}); '
+        c.note = (f'exec of pid {e["CND_PID"]} {e["CND_EXE"]} and exit of pid {exit_sent["CND_PID"]} '
+                  f'(CND_EXIT_CODE=124) in {REMOTE_DIR} ({", ".join(files)}); '
                   f'upload took {upload:.1f} s')
     finally:
         c.run(['systemctl', 'stop', remote_unit])
