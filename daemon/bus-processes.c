@@ -109,6 +109,7 @@ static const sd_bus_vtable processes_vtable[] = {
         SD_BUS_PROPERTY("Unresolved", "t", NULL, offsetof(Processes, unresolved), 0),
         SD_BUS_PROPERTY("Resyncs", "t", NULL, offsetof(Processes, resyncs), 0),
         SD_BUS_PROPERTY("JournalFailed", "t", NULL, offsetof(Processes, journal_failed), 0),
+        SD_BUS_PROPERTY("JournalWritten", "t", NULL, offsetof(Processes, journal_written), 0),
 
         SD_BUS_METHOD_WITH_ARGS("GetProcess", SD_BUS_ARGS("u", pid),
                 SD_BUS_RESULT("u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup, "t", start_time),

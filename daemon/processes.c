@@ -162,6 +162,8 @@ static void journal_write(Processes *ps, const ProcEvent *ev, const ProcessEntry
 done:
         if (r < 0)
                 ps->journal_failed++;
+        else
+                ps->journal_written++;
 }
 
 /* Signals. */

@@ -41,6 +41,7 @@ typedef struct Processes {
         uint64_t unresolved;            /* Started without exe */
         uint64_t resyncs;
         uint64_t journal_failed;        /* entries sd_journal_send() refused */
+        uint64_t journal_written;       /* entries handed to journald, to compare with what it kept */
 
         /* The loss counters at the last look: a change means a resync. */
         uint64_t seen_kernel_dropped, seen_overruns, seen_lost;

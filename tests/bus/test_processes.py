@@ -390,6 +390,15 @@ class Journal(ProcessesCase):
         self.assertEqual(out['CND_EXE'], sh)
         self.assertGreater(int(out['CND_RUNTIME_USEC']), 0)
         self.assertEqual(self.prop('JournalFailed'), 0)
+        # Every entry cnd wrote reached the sink (the machine's other programs keep adding some,
+        # so the sink's count lies between two readings of cnd's).
+        before = self.prop('JournalWritten')
+        time.sleep(0.5)
+        received = len([e for e in list(self.sink.entries) if e.get('MESSAGE_ID') in (self.EXEC_ID, self.EXIT_ID)])
+        after = self.prop('JournalWritten')
+        self.assertGreaterEqual(before, 2)
+        self.assertLessEqual(before, received)
+        self.assertLessEqual(received, after)
 
 
 class ProcessesBroker(Processes):
