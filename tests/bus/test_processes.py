@@ -55,13 +55,14 @@ class ProcessesCase(CndTestCase):
         super().setUp()
         self.started = self.client.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
         self.exited = self.client.subscribe('Exited', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
-        # Subscribed once a program of ours shows.
-        wait_for(lambda: self._ran_and_seen(), timeout=20, what='the first Started')
+        # Subscribed once a program of ours shows (slowly in a guest under emulation, while cnd's
+        # first scan of /proc is still going on).
+        wait_for(lambda: self._ran_and_seen(), timeout=90, what='the first Started')
 
     def _ran_and_seen(self):
         p = subprocess.Popen(['/bin/true'])
         p.wait()
-        return self.find(self.started, lambda a: a[0] == p.pid, timeout=1, required=False) is not None
+        return self.find(self.started, lambda a: a[0] == p.pid, timeout=3, required=False) is not None
 
     def find(self, got, pred, timeout=10, required=True):
         found = []
@@ -232,8 +233,16 @@ class Processes(ProcessesCase):
             raise AssertionError(f'missing from the table, in the table but gone: {self.mismatch}')
 
     def _table_matches_proc(self):
+        def alive(pid):
+            # A zombie has exited (its Exited went out) and only waits for its parent.
+            try:
+                with open(f'/proc/{pid}/stat') as f:
+                    return f.read().rsplit(')', 1)[1].split()[0] not in ('Z', 'X')
+            except (OSError, IndexError):
+                return False
+
         def scan():
-            return {int(d) for d in os.listdir('/proc') if d.isdigit()}
+            return {int(d) for d in os.listdir('/proc') if d.isdigit() and alive(d)}
         before = scan()
         table = {e[0] for e in self.call('ListProcesses')[0]}
         after = scan()
