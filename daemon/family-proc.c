@@ -212,7 +212,10 @@ static bool proc_is_reply(const struct cn_msg *msg, uint32_t seq, uint32_t ack) 
  * that socket when the send returns: only what is queued then can be the reply, and anyone who
  * would forge one would have had to guess the random ack before it was sent. */
 
-#define CLIENT_SOCKET_BUFFER (256 * 1024)
+/* Until the op is taken, the socket gets every event of the machine: room for a busy moment
+ * between joining and sending, so the answer is not the one the kernel drops. Only what is
+ * queued takes memory. */
+#define CLIENT_SOCKET_BUFFER (4 * 1024 * 1024)
 
 /* Takes the first ack with the expected ack value among what is queued now. */
 static void find_reply(Netlink *nl, uint32_t seq, uint32_t ack, FamilyReply *reply) {
