@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Process-table benchmark: a storm of N short-lived execs of /bin/true (exec-storm, run as
+"""Process-table benchmark: a storm of N short-lived execs of /bin/true (fork-storm with a program, run as
 nobody), watched in the same run by cnd's Started signals (received by a member of the reader
 group), forkstat -e exec and extrace (both as root), and a raw cn_proc listener (the truth).
 Prints, for each watcher, the share of the storm's execs for which it reported the executable
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from cndtest import (BUILD_DIR, PROCESSES_IFACE, PROCESSES_PATH, Client, Daemon, PrivateBus,  # noqa: E402
                      ProcListener, ensure_group, rss_kib, spawn_as, wait_for)
 
-STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'exec-storm')
+STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 TRUE = os.path.realpath('/bin/true')
 READER_GROUP = 'cnd-readers'
 
@@ -81,15 +81,15 @@ def run_storm(args, bus, cnd, gid):
     print(f'raw listener: {len(children)} forks and {len(raw)} execs of the storm')
     print(f'cnd Started for the storm: {len(ours)} = {share(len(ours), len(raw))} of the raw exec events')
     with_exe = sum(1 for a in ours if a[3] == TRUE)
-    with_argv = sum(1 for a in ours if len(a[4]) == 2 and a[4][1].startswith('exec-storm-'))
+    with_argv = sum(1 for a in ours if len(a[4]) == 2 and a[4][1].startswith('storm-'))
     print(f'cnd: exe {share(with_exe, n)}, argv {share(with_argv, n)}')
     hz = os.sysconf('SC_CLK_TCK')
     print(f'cnd CPU: {ticks / hz:.2f} s for {len(got["started"])} Started = '
           f'{1e6 * ticks / hz / max(1, len(got["started"])):.0f} us per enriched exec (all of cnd)')
     for name, text in tools.items():
-        lines = [line for line in text.splitlines() if 'exec-storm-' in line]
-        argv = len({line.split('exec-storm-')[1].split()[0] for line in lines})
-        exe = len({line.split('exec-storm-')[1].split()[0] for line in lines if TRUE in line})
+        lines = [line for line in text.splitlines() if 'storm-' in line]
+        argv = len({line.split('storm-')[1].split()[0] for line in lines})
+        exe = len({line.split('storm-')[1].split()[0] for line in lines if TRUE in line})
         print(f'{name}: exe {share(exe, n)}, argv {share(argv, n)}')
 
 
