@@ -13,7 +13,7 @@
 #include "family.h"
 #include "manager.h"
 
-#define INTROSPECT_DOCTYPE                                                                      \
+#define INTERFACE_XML_DOCTYPE                                                                      \
         "<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"   \
         "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n"
 
@@ -261,7 +261,7 @@ int bus_introspect(FILE *out, const char *interface) {
                 if (!found)
                         return log_error_errno(-ENOENT, "Interface %s not found; --bus-introspect=list shows cnd's.",
                                                interface);
-                fputs(INTROSPECT_DOCTYPE "<node>\n", out);
+                fputs(INTERFACE_XML_DOCTYPE "<node>\n", out);
                 fputs(found->xml, out);
                 fputs("</node>\n", out);
         }

@@ -37,7 +37,7 @@ static void help(void) {
 /* Returns 1 to go on, 0 to exit successfully, negative on a usage error. */
 static int parse_argv(int argc, char *argv[], Arguments *args) {
         enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_NO_DROPINS, ARG_CHECK_CONFIG, ARG_LOG_LEVEL,
-               ARG_BUS_INTROSPECT };
+               ARG_INTERFACE_XML };
         static const struct option options[] = {
                 { "help",           no_argument,       NULL, 'h'                },
                 { "version",        no_argument,       NULL, ARG_VERSION        },
@@ -45,7 +45,7 @@ static int parse_argv(int argc, char *argv[], Arguments *args) {
                 { "no-drop-ins",    no_argument,       NULL, ARG_NO_DROPINS     },
                 { "check-config",   no_argument,       NULL, ARG_CHECK_CONFIG   },
                 { "log-level",      required_argument, NULL, ARG_LOG_LEVEL      },
-                { "bus-introspect", required_argument, NULL, ARG_BUS_INTROSPECT },
+                { "bus-introspect", required_argument, NULL, ARG_INTERFACE_XML },
                 {}
         };
         int c, level;
@@ -78,7 +78,7 @@ static int parse_argv(int argc, char *argv[], Arguments *args) {
                         }
                         log_set_max_level(level);
                         break;
-                case ARG_BUS_INTROSPECT:
+                case ARG_INTERFACE_XML:
                         args->bus_introspect = optarg;
                         break;
                 default:
