@@ -5,10 +5,12 @@ nobody), watched in the same run by cnd's Started signals (received by a member 
 group), forkstat -e exec and extrace (both as root), and a raw cn_proc listener (the truth).
 Prints, for each watcher, the share of the storm's execs for which it reported the executable
 and the argument vector; cnd's Started count against the raw exec events, the share with exe
-resolved, cnd's CPU per enriched exec; then cnd's RSS as its table grows, extrapolated to a
-table of pid_max entries.
+resolved, cnd's CPU per enriched exec. Then cnd's RSS measured with its table as full as the
+pid space allows: hold-processes forks the children (by default pid_max less the machine's
+tasks and a margin of RSS_MARGIN), cnd's table fills from their fork events, and the children
+are released again, for RSS before, at the full table and after.
 
-    tests/bench/processes-bench.py [--count 20000] [--parallel 4] [--table 8192]
+    tests/bench/processes-bench.py [--count 20000] [--parallel 4] [--table full|N] [--skip-storm]
 """
 
 import argparse
@@ -22,11 +24,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
 from cndtest import (BUILD_DIR, PROCESSES_IFACE, PROCESSES_PATH, Client, Daemon, PrivateBus,  # noqa: E402
-                     ProcListener, ensure_group, rss_kib, spawn_as, wait_for)
+                     ProcListener, ensure_group, rss_kib, spawn_as)
 
 STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
+HOLD = os.path.join(BUILD_DIR, 'tests', 'helpers', 'hold-processes')
 TRUE = os.path.realpath('/bin/true')
 READER_GROUP = 'cnd-readers'
+# Pids a full table leaves free, for the machine to go on working meanwhile.
+RSS_MARGIN = 1024
 
 
 def ensure(tool):
@@ -93,30 +98,110 @@ def run_storm(args, bus, cnd, gid):
         print(f'{name}: exe {share(exe, n)}, argv {share(argv, n)}')
 
 
-def measure_rss(args, bus, cnd, gid):
-    client = Client(bus.address)
-    base_tracked = client.get('Tracked', path=PROCESSES_PATH, iface=PROCESSES_IFACE)
-    base = rss_kib(cnd.proc.pid)
-    sleepers = subprocess.Popen(['/bin/sh', '-c', f'for i in $(seq {args.table}); do sleep 600 & done; wait'])
-    wait_for(lambda: client.get('Tracked', path=PROCESSES_PATH, iface=PROCESSES_IFACE) >= base_tracked + args.table,
-             timeout=600, interval=1.0, what='the table to fill')
-    time.sleep(2)
-    tracked = client.get('Tracked', path=PROCESSES_PATH, iface=PROCESSES_IFACE)
-    rss = rss_kib(cnd.proc.pid)
-    subprocess.run(['pkill', '-P', str(sleepers.pid)])
-    sleepers.wait()
-    per = (rss - base) / max(1, tracked - base_tracked)
+def count_tasks():
+    """The machine's tasks, threads included: each holds a pid."""
+    n = 0
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            try:
+                n += len(os.listdir(f'/proc/{name}/task'))
+            except OSError:
+                pass                                    # gone meanwhile
+    return n
+
+
+def read_pid_max():
     with open('/proc/sys/kernel/pid_max') as f:
-        pid_max = int(f.read())
-    print(f'cnd RSS: {base} KiB at {base_tracked} entries, {rss} KiB at {tracked} entries '
-          f'({per:.2f} KiB per entry); at {pid_max} entries: ~{base + per * (pid_max - base_tracked):.0f} KiB')
+        return int(f.read())
+
+
+def vm_hwm_kib(pid):
+    """A process's peak resident memory, as the kernel has last recorded it."""
+    with open(f'/proc/{pid}/status') as f:
+        fields = dict(line.split(':', 1) for line in f)
+    return int(fields['VmHWM'].split()[0])
+
+
+def table_size(arg):
+    return arg if arg == 'full' else int(arg)
+
+
+def settle(get, done, timeout, stall=60.0):
+    """Polls get() until done() says yes of its value, it stops changing for stall seconds (the
+    rest of the machine comes and goes meanwhile too) or timeout passes; returns the value."""
+    deadline = time.monotonic() + timeout
+    value, since = get(), time.monotonic()
+    while not done(value) and time.monotonic() < min(deadline, since + stall):
+        time.sleep(0.5)
+        now = get()
+        if now != value:
+            value, since = now, time.monotonic()
+    return value
+
+
+def measure_rss(args, bus, cnd):
+    client = Client(bus.address)
+
+    def processes(prop):
+        return client.get(prop, path=PROCESSES_PATH, iface=PROCESSES_IFACE)
+
+    pid = cnd.proc.pid
+    pid_max = read_pid_max()
+    tasks = count_tasks()
+    want = pid_max - tasks - RSS_MARGIN if args.table == 'full' else args.table
+    base_tracked, base, resyncs = processes('Tracked'), rss_kib(pid), processes('Resyncs')
+    print(f'pid_max {pid_max}, {tasks} tasks on the machine: holding {want} processes')
+
+    start = time.monotonic()
+    holder = subprocess.Popen([HOLD, str(want)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = holder.stdout.readline()
+        if not line.startswith('ready '):
+            raise AssertionError(f'hold-processes did not get ready: {line!r}')
+        count = int(line.split()[1])
+        forked = time.monotonic() - start
+        target = base_tracked + count
+        reached = settle(lambda: processes('Tracked'), lambda n: n >= target, timeout=900)
+        filled = time.monotonic() - start
+        time.sleep(2)
+        full_tracked, full, hwm = processes('Tracked'), rss_kib(pid), vm_hwm_kib(pid)
+        tasks_full = count_tasks()
+        if reached < target:
+            # Which of the children cnd lacks, now that the figures are taken (the list costs memory).
+            ours = sum(1 for p in client.call('ListProcesses', path=PROCESSES_PATH, iface=PROCESSES_IFACE)[0]
+                       if p[1] == holder.pid)
+            print(f'the table stopped at {reached} entries, short of {target}: {ours} of the {count} children in it')
+    finally:
+        release = time.monotonic()
+        holder.stdin.close()
+        holder.wait()
+    settle(lambda: processes('Tracked'), lambda n: n <= max(base_tracked, full_tracked - count), timeout=600)
+    drained = time.monotonic() - release
+    time.sleep(2)
+    after_tracked, after, hwm_after = processes('Tracked'), rss_kib(pid), vm_hwm_kib(pid)
+    resyncs = processes('Resyncs') - resyncs
+
+    per = (full - base) / max(1, full_tracked - base_tracked)
+    short = '' if count == want else f' (fork stopped at EAGAIN: {want - count} fewer than asked)'
+    print(f'hold-processes: {count} children in {forked:.1f} s{short}; table filled in {filled:.1f} s, '
+          f'drained {drained:.1f} s after the release (kills and reaping included); {resyncs} resyncs')
+    print(f'cnd RSS: {base} KiB at {base_tracked} entries, {full} KiB at {full_tracked} entries '
+          f'({per:.2f} KiB per entry), {after} KiB at {after_tracked} entries after the release '
+          f'({after - base:+d} KiB on the start)')
+    print(f'cnd VmHWM: {hwm} KiB at the full table, {hwm_after} KiB after the release')
+    gap = pid_max - full_tracked
+    print(f'measured at {full_tracked} entries: {full} KiB'
+          + (f'; {gap} entries ({100.0 * gap / pid_max:.1f}%) short of pid_max {pid_max} '
+             f'({tasks_full} tasks on the machine then)' if gap > 0 else f'; pid_max {pid_max}'))
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--count', type=int, default=20000)
     p.add_argument('--parallel', type=int, default=4)
-    p.add_argument('--table', type=int, default=8192)
+    p.add_argument('--table', type=table_size, default='full',
+                   help="processes to hold for the RSS: N, or full (pid_max less the machine's tasks and a margin)")
+    p.add_argument('--skip-storm', action='store_true', help='only the RSS at a full table')
     p.add_argument('--bus', default='dbus-daemon')
     args = p.parse_args()
     gid = ensure_group(READER_GROUP)
@@ -126,8 +211,9 @@ def main():
     try:
         cnd.start()
         time.sleep(1.0)
-        run_storm(args, bus, cnd, gid)
-        measure_rss(args, bus, cnd, gid)
+        if not args.skip_storm:
+            run_storm(args, bus, cnd, gid)
+        measure_rss(args, bus, cnd)
     finally:
         cnd.stop()
         bus.stop()
