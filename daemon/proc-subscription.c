@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <assert.h>
 #include <linux/cn_proc.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,11 +57,26 @@ static void apply_kernel_filter(ProcSubscription *s) {
         s->ops->restart_sequence(s->userdata);
 }
 
+_Static_assert(PROC_LISTENS_MAX <= 32, "listens_answered has a bit per LISTEN");
+
+/* The 4-byte LISTEN every kernel takes and acks: events flow at once. */
+static int send_listen(ProcSubscription *s) {
+        int r;
+
+        assert(s->n_listens < PROC_LISTENS_MAX);
+        r = send_op(s, s->listen_op, NULL, &s->listen_acks[s->n_listens]);
+        if (r >= 0)
+                s->n_listens++;
+        return r;
+}
+
 void proc_subscription_listen(ProcSubscription *s) {
         uint32_t all = PROC_EVENT_ALL_MASK;
 
         s->listening = true;
         s->listen_state = PROC_LISTEN_PENDING;
+        s->n_listens = 0;
+        s->listens_answered = 0;
         s->kernel_filters = false;
         if (s->error[0]) {
                 s->error[0] = '\0';
@@ -68,10 +84,8 @@ void proc_subscription_listen(ProcSubscription *s) {
         }
         s->ops->restart_sequence(s->userdata);
 
-        /* The 4-byte LISTEN every kernel takes and acks: events flow at once. */
-        if (send_op(s, s->listen_op, NULL, &s->listen_ack) < 0)
+        if (send_listen(s) < 0)
                 return;
-        s->listen_ack_pending = true;
 
         /* Then the probe: 6.6+ acks an 8-byte LISTEN for all events (the same subscription,
          * no second listener), older kernels ignore that form without an answer. */
@@ -86,8 +100,10 @@ void proc_subscription_ignore(ProcSubscription *s) {
         s->ops->arm_probe(false, s->userdata);
         /* Older kernels keep one machine-wide listener count: an IGNORE missed here would leak
          * it, and one for a LISTEN that did not count would take someone else's: unless the
-         * kernel refused ours (an error ack, or none in time), it counted, answered yet or not.
-         * 6.6+ keeps the state per socket and takes an IGNORE either way. */
+         * kernel refused ours (an error ack), it counted, answered yet or not. One IGNORE
+         * however many LISTENs went out: those sent again made up for others' IGNOREs, and
+         * when none was answered the count is still below one, which another IGNORE would
+         * only deepen. 6.6+ keeps the state per socket and takes an IGNORE either way. */
         if (s->listen_state != PROC_LISTEN_REFUSED || s->support == PROC_FILTER_KERNEL)
                 (void) send_op(s, PROC_CN_MCAST_IGNORE, NULL, NULL);
 }
@@ -99,22 +115,64 @@ void proc_subscription_set_wanted(ProcSubscription *s, uint32_t wanted) {
 }
 
 void proc_subscription_probe_timeout(ProcSubscription *s) {
-        log_info("cn_proc did not answer the 8-byte LISTEN: a kernel before 6.6, cnd filters events itself.");
+        if (s->support == PROC_FILTER_UNKNOWN)
+                log_info("cn_proc did not answer the 8-byte LISTEN: a kernel before 6.6, cnd filters events itself.");
         s->support = PROC_FILTER_LOCAL;
-        if (s->listen_state == PROC_LISTEN_PENDING) {
-                /* Such a kernel acks every LISTEN that counts: this one did not. */
-                s->listen_state = PROC_LISTEN_REFUSED;
-                log_warning("cn_proc did not acknowledge PROC_CN_MCAST_LISTEN.");
+        if (s->listen_state != PROC_LISTEN_PENDING)
+                return;
+
+        /* Such a kernel counts every LISTEN from a sender with CAP_NET_ADMIN and acks it if the
+         * count is at least one then: no ack means the count is below one with ours in it, and
+         * it sends no events to anyone. Each LISTEN more raises it by one. */
+        if (s->n_listens < PROC_LISTENS_MAX) {
+                if (s->n_listens == 1)
+                        log_warning("cn_proc did not acknowledge PROC_CN_MCAST_LISTEN: its machine-wide listener "
+                                    "count is below one (a program sent PROC_CN_MCAST_IGNORE more often than "
+                                    "LISTEN), and it sends events to no one. Sending LISTEN again to raise it.");
+                if (send_listen(s) >= 0)
+                        s->ops->arm_probe(true, s->userdata);
+                return;
         }
+        s->listen_state = PROC_LISTEN_REFUSED;
+        log_error("cn_proc acknowledged none of %u PROC_CN_MCAST_LISTEN: no process events will arrive.",
+                  s->n_listens);
+}
+
+/* The answer to our i-th 4-byte LISTEN. */
+static void listen_answered(ProcSubscription *s, unsigned i, uint32_t err) {
+        s->listens_answered |= UINT32_C(1) << i;
+        if (err != 0) {
+                if (s->listen_state != PROC_LISTEN_PENDING)
+                        return;         /* another LISTEN of ours counted */
+                s->listen_state = PROC_LISTEN_REFUSED;
+                if (s->support == PROC_FILTER_LOCAL)
+                        s->ops->arm_probe(false, s->userdata);
+                set_error(s, op_name(PROC_CN_MCAST_LISTEN), err);
+                return;
+        }
+        if (s->listen_state == PROC_LISTEN_COUNTED) {
+                /* Answered late, after another LISTEN went out in its stead: both counted,
+                 * one was not needed. */
+                log_debug("cn_proc acknowledged a PROC_CN_MCAST_LISTEN sent again: taking one back.");
+                (void) send_op(s, PROC_CN_MCAST_IGNORE, NULL, NULL);
+                return;
+        }
+        if (i > 0)
+                log_notice("cn_proc acknowledged PROC_CN_MCAST_LISTEN number %u: its listener count is one "
+                           "again, events flow.", i + 1);
+        s->listen_state = PROC_LISTEN_COUNTED;
+        /* While the kernel is unknown the timer is the probe's; after, it waited for this. */
+        if (s->support == PROC_FILTER_LOCAL)
+                s->ops->arm_probe(false, s->userdata);
 }
 
 void proc_subscription_ack(ProcSubscription *s, uint32_t ack, uint32_t err) {
-        if (s->listen_ack_pending && ack == s->listen_ack + 1) {
-                s->listen_ack_pending = false;
-                s->listen_state = err == 0 ? PROC_LISTEN_COUNTED : PROC_LISTEN_REFUSED;
-                if (err != 0)
-                        set_error(s, op_name(PROC_CN_MCAST_LISTEN), err);
-        } else if (s->support == PROC_FILTER_UNKNOWN && ack == s->probe_ack + 1) {
+        for (unsigned i = 0; i < s->n_listens; i++)
+                if (ack == s->listen_acks[i] + 1 && !(s->listens_answered & (UINT32_C(1) << i))) {
+                        listen_answered(s, i, err);
+                        return;
+                }
+        if (s->support == PROC_FILTER_UNKNOWN && ack == s->probe_ack + 1) {
                 s->ops->arm_probe(false, s->userdata);
                 if (err != 0) {
                         set_error(s, "the 8-byte PROC_CN_MCAST_LISTEN", err);

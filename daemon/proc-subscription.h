@@ -25,8 +25,15 @@ typedef enum ProcFilterSupport {
 typedef enum ProcListenState {
         PROC_LISTEN_PENDING,    /* the 4-byte LISTEN went out, no answer yet */
         PROC_LISTEN_COUNTED,    /* acked without error: cnd counts as a listener */
-        PROC_LISTEN_REFUSED,    /* an error ack, or (before 6.6) no ack in time */
+        PROC_LISTEN_REFUSED,    /* an error ack, or (before 6.6) no ack to any LISTEN in time */
 } ProcListenState;
+
+/* Before 6.6, cn_proc acks a LISTEN only if its machine-wide listener count is at least one
+ * after it, and sends events only then: a count below zero (a privileged program sent more
+ * IGNOREs than LISTENs; that kernel does not check) leaves every listener without events. cnd
+ * then sends LISTEN again, each raising the count by one, until one is acked, at most this
+ * many in all. */
+#define PROC_LISTENS_MAX 16
 
 typedef struct ProcSubscriptionOps {
         /* Sends op to cn_proc: the 4-byte form if filter is NULL, else the 8-byte form with
@@ -51,8 +58,9 @@ typedef struct ProcSubscription {
         ProcFilterSupport support;
         /* The acks we wait for. Each is taken once: the kernel answers in the sender's own
          * call, so the real answer comes before anything a listener could replay. */
-        uint32_t listen_ack;            /* ack of the 4-byte LISTEN */
-        bool listen_ack_pending;
+        uint32_t listen_acks[PROC_LISTENS_MAX];  /* acks of the 4-byte LISTENs sent */
+        unsigned n_listens;
+        uint32_t listens_answered;      /* bit i: listen_acks[i]'s answer was taken */
         uint32_t probe_ack;             /* ack of the 8-byte LISTEN that probes for the filter */
         uint32_t wanted;                /* the kernel event mask of the configured kinds */
         /* The kernel filters for us (6.6+): it keeps acks out, and the events not wanted. The
@@ -75,7 +83,8 @@ void proc_subscription_set_wanted(ProcSubscription *s, uint32_t wanted);
 /* An ack event (PROC_EVENT_NONE) arrived with this ack and error. */
 void proc_subscription_ack(ProcSubscription *s, uint32_t ack, uint32_t err);
 
-/* The probe timer fired: no answer to the 8-byte LISTEN. */
+/* The probe timer fired: no answer to the 8-byte LISTEN (or, before 6.6, to the last LISTEN
+ * sent again: see PROC_LISTENS_MAX). */
 void proc_subscription_probe_timeout(ProcSubscription *s);
 
 /* A client's message to 1:1 went out on a socket of its own, and moved the kernel's listener

@@ -693,11 +693,24 @@ class ProcListener:
         self.acks = 0
         self.ok_acks = []    # the ack values of successful acks (err 0), as a spy would see them
         self.stopping = False
-        self._op(1)          # PROC_CN_MCAST_LISTEN
+        self.listening = False
+        self.listen()
         if mask is not None:
             self._op(1, mask)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+
+    # Kernels before 6.6 keep one listener count for the machine and take an IGNORE whether or
+    # not the sender listens: one IGNORE too many leaves every listener without events.
+    def listen(self):
+        assert not self.listening
+        self._op(1)          # PROC_CN_MCAST_LISTEN
+        self.listening = True
+
+    def ignore(self):
+        assert self.listening
+        self._op(2)          # PROC_CN_MCAST_IGNORE
+        self.listening = False
 
     def _op(self, op, mask=None):
         data = struct.pack('=I', op) if mask is None else struct.pack('=II', op, mask)
@@ -739,8 +752,74 @@ class ProcListener:
     def close(self):
         self.stopping = True
         self.thread.join()
-        self._op(2)          # PROC_CN_MCAST_IGNORE
+        if self.listening:
+            self.ignore()
         self.sock.close()
+
+
+def cn_proc_op(op):
+    """Sends a 4-byte op (1 LISTEN, 2 IGNORE) to cn_proc from a socket of its own that joins no
+    group, and closes it."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+    try:
+        sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', op)), (0, 0))
+    finally:
+        sock.close()
+
+
+def proc_listen_acked(timeout=1.0):
+    """Sends one 4-byte PROC_CN_MCAST_LISTEN (and then an IGNORE, so the count is as it was) on a
+    socket of its own and says whether cn_proc acknowledged it. A kernel before 6.6 does so only if
+    its machine-wide listener count is at least one with this LISTEN: False there means the count
+    was below zero, and nobody gets events."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+    try:
+        sock.bind((0, 1))
+        ack = int.from_bytes(os.urandom(4), 'little') & 0x7fffffff
+        sock.sendto(Injector.frame(1, 1, seq=0, ack=ack, data=struct.pack('=I', 1)), (0, 0))
+        deadline = time.monotonic() + timeout
+        acked = False
+        while not acked and time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = sock.recv(65536)
+            except (socket.timeout, BlockingIOError):
+                break
+            off = 0
+            while off + 16 + CN_MSG.size <= len(data):
+                nl_len = struct.unpack_from('=I', data, off)[0]
+                if CN_MSG.unpack_from(data, off + 16)[3] == ack + 1:
+                    acked = True
+                off += (nl_len + 3) & ~3
+                if nl_len < 16:
+                    break
+        sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', 2)), (0, 0))
+        return acked
+    finally:
+        sock.close()
+
+
+def proc_kernel_filters(timeout=1.0):
+    """Whether cn_proc filters per socket (6.6+): it answers the 8-byte LISTEN, which older kernels
+    ignore."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+    try:
+        sock.bind((0, 1))
+        ack = int.from_bytes(os.urandom(4), 'little') & 0x7fffffff
+        sock.sendto(Injector.frame(1, 1, seq=0, ack=ack, data=struct.pack('=II', 1, 0xffffffff)), (0, 0))
+        sock.settimeout(timeout)
+        try:
+            while True:
+                data = sock.recv(65536)
+                if len(data) >= 16 + CN_MSG.size and CN_MSG.unpack_from(data, 16)[3] == ack + 1:
+                    # 6.6+ counted it for this socket: take it back. (Older kernels ignored it,
+                    # and an IGNORE there would take someone else's count.)
+                    sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', 2)), (0, 0))
+                    return True
+        except socket.timeout:
+            return False
+    finally:
+        sock.close()
 
 
 class ConnectorList:

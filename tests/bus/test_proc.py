@@ -11,8 +11,8 @@ import subprocess
 import tempfile
 import time
 
-from cndtest import (BUILD_DIR, PROC_IFACE, PROC_PATH, CndTestCase, ProcListener, main, spawn_as,
-                     wait_for)
+from cndtest import (BUILD_DIR, PROC_IFACE, PROC_PATH, CndTestCase, ProcListener, cn_proc_op, main,
+                     proc_kernel_filters, proc_listen_acked, spawn_as, wait_for)
 
 FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 SIGCHLD = 17
@@ -205,7 +205,7 @@ class StopLeavesNoListener(CndTestCase):
             wait_for(lambda: p.pid in listener.exits, what='events to a fresh LISTEN')
             listener.stopping = True
             listener.thread.join()
-            listener._op(2)
+            listener.ignore()
             listener.stopping = False
             listener.thread = __import__('threading').Thread(target=listener._run, daemon=True)
             listener.exits.clear()
@@ -216,6 +216,50 @@ class StopLeavesNoListener(CndTestCase):
             self.assertNotIn(q.pid, listener.exits)
         finally:
             listener.close()
+
+
+class ListenerCountBelowZero(CndTestCase):
+    """Before 6.6, cn_proc keeps one listener count for the machine and takes any privileged
+    IGNORE, even from a socket that never listened; below one it sends no events and no acks.
+    cnd, finding its LISTEN unanswered, sends LISTEN again until one is acked, and at exit one
+    IGNORE: the count is left at zero, as it would be had nobody miscounted."""
+    START = False
+
+    def setUp(self):
+        if proc_kernel_filters():
+            self.skipTest('6.6+ keeps the listener state per socket: its count cannot go below zero')
+        super().setUp()
+
+    def test_listens_until_acked_and_leaves_the_count_at_zero(self):
+        self.assertTrue(proc_listen_acked(), 'the count was below zero before this test')
+        for _ in range(2):           # two IGNOREs from a socket that never listened: -2
+            cn_proc_op(2)
+        self.cnd.write_config('[Connector]\nGroups=1\n')
+        self.cnd.start()
+        events = self.client.subscribe('Exec', iface=PROC_IFACE, path=PROC_PATH)
+        wait_for(lambda: 'acknowledged PROC_CN_MCAST_LISTEN number 3' in self.cnd.log_text(), timeout=30,
+                 what='cnd to raise the count back to one')
+        self.assertIn('its machine-wide listener count is below one', self.cnd.log_text())
+
+        def exec_seen():
+            p = subprocess.Popen(['true'])
+            p.wait()
+            try:
+                return self.client.pump(lambda: any(a[0] == p.pid for _, _, a in events), timeout=2)
+            except AssertionError:
+                return False
+        wait_for(exec_seen, timeout=20, what='an Exec signal once the count is one')
+        self.assertEqual(self.client.get('SubscriptionError', path=PROC_PATH, iface=PROC_IFACE), '')
+
+        self.cnd.signal(signal.SIGTERM)
+        self.assertEqual(self.cnd.wait_exit(), 0)
+        # Zero now: a LISTEN is acked (at least zero), and after an IGNORE too many a LISTEN is
+        # not (exactly zero); the last LISTEN puts it back to zero.
+        self.assertTrue(proc_listen_acked(), 'cnd left the count below zero')
+        cn_proc_op(2)
+        acked = proc_listen_acked(timeout=0.5)
+        cn_proc_op(1)
+        self.assertFalse(acked, 'cnd left the count above zero')
 
 
 class ErrorAck(CndTestCase):

@@ -15,7 +15,7 @@
 #include "tests.h"
 #include "util.h"
 
-#define MAX_SENT 16
+#define MAX_SENT (PROC_LISTENS_MAX + 8)
 
 typedef struct Sent {
         uint32_t op;
@@ -174,17 +174,78 @@ static void test_old_kernel(void) {
         CHECK_EQ_INT(r.sent[2].op, PROC_CN_MCAST_IGNORE);
 }
 
-static void test_old_kernel_no_ack_is_refusal(void) {
+/* 6.1 with its machine-wide count at -2 (someone sent two IGNOREs too many): cn_proc counts
+ * the LISTEN but acks it only once the count is at least one. */
+static void test_old_kernel_count_below_zero(void) {
         ProcSubscription s;
         Recorder r;
 
         start(&s, &r, ALL_KINDS);
-        /* Nothing answered in time: an old kernel acks every LISTEN that counts. */
+        proc_subscription_probe_timeout(&s);            /* -1: no ack; sent again */
+        CHECK_EQ_INT(s.support, PROC_FILTER_LOCAL);
+        CHECK_EQ_INT(s.listen_state, PROC_LISTEN_PENDING);
+        CHECK_EQ_INT(r.n_sent, 3);
+        CHECK_EQ_INT(r.sent[2].op, PROC_CN_MCAST_LISTEN);
+        CHECK(!r.sent[2].has_filter);
+        CHECK(r.probe_armed);
+        proc_subscription_probe_timeout(&s);            /* 0: no ack; sent again */
+        CHECK_EQ_INT(r.n_sent, 4);
+        proc_subscription_ack(&s, r.sent[3].ack + 1, 0); /* 1: acked, events flow */
+        CHECK_EQ_INT(s.listen_state, PROC_LISTEN_COUNTED);
+        CHECK(!r.probe_armed);
+        CHECK_STREQ(s.error, "");
+
+        /* Answers to the LISTENs before it, were they to come now, change nothing. */
+        proc_subscription_ack(&s, r.sent[0].ack + 1, EPERM);
+        CHECK_EQ_INT(s.listen_state, PROC_LISTEN_COUNTED);
+        CHECK_EQ_INT(r.n_sent, 4);
+
+        /* One IGNORE: the count goes back to zero, not to -2. */
+        proc_subscription_ignore(&s);
+        CHECK_EQ_INT(r.n_sent, 5);
+        CHECK_EQ_INT(r.sent[4].op, PROC_CN_MCAST_IGNORE);
+}
+
+/* 6.1, count fine, but the ack read only after the timer fired: the LISTEN sent again counted
+ * too, and is taken back when its own ack shows it. */
+static void test_old_kernel_late_ack(void) {
+        ProcSubscription s;
+        Recorder r;
+
+        start(&s, &r, ALL_KINDS);
+        proc_subscription_probe_timeout(&s);
+        CHECK_EQ_INT(r.n_sent, 3);
+        proc_subscription_ack(&s, r.sent[0].ack + 1, 0);
+        CHECK_EQ_INT(s.listen_state, PROC_LISTEN_COUNTED);
+        CHECK_EQ_INT(r.n_sent, 3);
+        proc_subscription_ack(&s, r.sent[2].ack + 1, 0);
+        CHECK_EQ_INT(r.n_sent, 4);
+        CHECK_EQ_INT(r.sent[3].op, PROC_CN_MCAST_IGNORE);
+        /* The same ack again is not another LISTEN to take back. */
+        proc_subscription_ack(&s, r.sent[2].ack + 1, 0);
+        CHECK_EQ_INT(r.n_sent, 4);
+        proc_subscription_ignore(&s);
+        CHECK_EQ_INT(r.n_sent, 5);
+        CHECK_EQ_INT(r.sent[4].op, PROC_CN_MCAST_IGNORE);
+}
+
+static void test_old_kernel_never_acks(void) {
+        ProcSubscription s;
+        Recorder r;
+
+        start(&s, &r, ALL_KINDS);
+        for (unsigned i = 1; i < PROC_LISTENS_MAX; i++) {
+                proc_subscription_probe_timeout(&s);
+                CHECK_EQ_INT(s.listen_state, PROC_LISTEN_PENDING);
+                CHECK(r.probe_armed);
+        }
+        CHECK_EQ_INT(r.n_sent, PROC_LISTENS_MAX + 1);
         proc_subscription_probe_timeout(&s);
         CHECK_EQ_INT(s.listen_state, PROC_LISTEN_REFUSED);
-        /* An IGNORE now would take someone else's count. */
+        CHECK_EQ_INT(r.n_sent, PROC_LISTENS_MAX + 1);
+        /* The count is still below one: an IGNORE would only take it further down. */
         proc_subscription_ignore(&s);
-        CHECK_EQ_INT(r.n_sent, 2);
+        CHECK_EQ_INT(r.n_sent, PROC_LISTENS_MAX + 1);
 }
 
 static void test_error_ack(void) {
@@ -342,7 +403,9 @@ int main(void) {
         test_no_kinds_is_every_kind();
         test_new_kernel_narrows();
         test_old_kernel();
-        test_old_kernel_no_ack_is_refusal();
+        test_old_kernel_count_below_zero();
+        test_old_kernel_late_ack();
+        test_old_kernel_never_acks();
         test_error_ack();
         test_error_ack_to_probe();
         test_unrelated_acks_change_nothing();
