@@ -351,6 +351,23 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
         return 0;
 }
 
+int process_read_start_time(pid_t pid, uint64_t *ret) {
+        _cleanup_(closep) int dirfd = -1;
+        char path[sizeof("/proc/") + 10];
+        ProcStat st;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+        dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        r = read_stat(dirfd, &st);
+        if (r < 0)
+                return r;
+        *ret = st.start_time;
+        return 0;
+}
+
 ProcessInfo *process_info_free(ProcessInfo *info) {
         if (!info)
                 return NULL;

@@ -79,6 +79,10 @@ typedef struct ProcessInfo {
  * -ENOMEM. */
 int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
 
+/* Only the start time (stat field 22) of pid, for a forked child whose details are its
+ * parent's: 0, or a negative errno (-ENOENT once the process is reaped). */
+int process_read_start_time(pid_t pid, uint64_t *ret);
+
 ProcessInfo *process_info_free(ProcessInfo *info);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ProcessInfo *, process_info_free);
 

@@ -2,8 +2,8 @@
 
 /* The process table and what feeds it: see processes.h. */
 
-#include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +20,17 @@
 #define RESYNC_DELAY_USEC (50 * USEC_PER_MSEC)
 /* What a table that pid_max cannot be read for is bounded by: the kernel's own limit. */
 #define PID_MAX_LIMIT (4U * 1024U * 1024U)
+
+/* An event held in the queue (processes.h), with the read it waits for. */
+struct PendingEvent {
+        PendingEvent *next;
+        ProcEvent event;
+        bool may_signal;
+        bool needs_read;
+        bool read_done;
+        unsigned generation;
+        ProcessReadRequest read;
+};
 
 /* The journal's MESSAGE_IDs, one per kind (cnd(8) lists them). */
 static const char *const journal_message_ids[_PROC_KIND_MAX] = {
@@ -50,6 +61,7 @@ void processes_init(Processes *ps, Manager *m) {
         if (process_read_pid_max(&pid_max) < 0 || pid_max == 0 || pid_max > PID_MAX_LIMIT)
                 pid_max = PID_MAX_LIMIT;
         process_table_init(&ps->table, pid_max);
+        ps->queue_max = m->test_hooks.process_queue_max ?: PROCESS_QUEUE_MAX;
         /* Without systemd as PID 1 no process has a unit: do not spend a third of each read
          * asking. */
         if (sd_booted() <= 0)
@@ -62,7 +74,20 @@ static void scan_stop(Processes *ps) {
         ps->n_pending = ps->next_pending = 0;
 }
 
+static void queue_free(Processes *ps) {
+        for (PendingEvent *p; (p = ps->queue_head);) {
+                ps->queue_head = p->next;
+                process_info_free(p->read.info);
+                free(p);
+        }
+        ps->queue_tail = NULL;
+        ps->n_queued = 0;
+}
+
 void processes_done(Processes *ps) {
+        /* The thread first: it may be reading for a queued event. */
+        ps->reader = process_reader_free(ps->reader);
+        queue_free(ps);
         scan_stop(ps);
         ps->resync_timer = sd_event_source_disable_unref(ps->resync_timer);
         process_table_done(&ps->table);
@@ -214,16 +239,16 @@ static bool stale(const Processes *ps, const ProcEvent *ev) {
         return ev->timestamp_ns < ps->resync_ns;
 }
 
-static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal) {
-        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+/* read: the process's details, read as the event arrived. */
+static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, ProcessReadRequest *read) {
+        _cleanup_(process_info_freep) ProcessInfo *info = TAKE_PTR(read->info);
         pid_t pid = (pid_t) ev->fields[1];
+        ProcessEntry *e = NULL;
         bool reaped;
-        ProcessEntry *e;
 
         if (ps->active && stale(ps, ev) && process_table_find(&ps->table, pid))
                 return;
-        e = read_entry(ps, pid, &info);
-        if (!e)
+        if (read->result < 0 || process_entry_new_from_info(info, &e) < 0)
                 return;
         /* Gone for good: its exit event follows (or was lost), and no entry must outlive it. */
         reaped = info->exited && (info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT));
@@ -244,28 +269,6 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal) {
                 process_entry_free(e);
         else
                 (void) table_put(ps, e, may_signal);
-}
-
-static int read_start_time(pid_t pid, uint64_t *ret) {
-        char path[64], buf[1024];
-        ProcStat st;
-        ssize_t n;
-        int fd, r;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf));
-        r = n < 0 ? -errno : 0;
-        close(fd);
-        if (r < 0)
-                return r;
-        r = procfs_parse_stat(buf, (size_t) n, &st);
-        if (r < 0)
-                return r;
-        *ret = st.start_time;
-        return 0;
 }
 
 static char *strdup_or_null(const char *s, bool *failed) {
@@ -297,32 +300,37 @@ static char **strv_copy(char **v, bool *failed) {
         return c;
 }
 
-/* A new process: a copy of its parent, which it is until it execs. */
-static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal) {
+static bool is_new_process(const ProcEvent *ev) {
+        return ev->kind == PROC_KIND_FORK && ev->fields[2] == ev->fields[3];   /* not a thread */
+}
+
+/* A new process: a copy of its parent, which it is until it execs. read: the child's start
+ * time, read as the event arrived. */
+static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const ProcessReadRequest *read) {
         pid_t parent = (pid_t) ev->fields[1], child = (pid_t) ev->fields[2];
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
         const ProcessEntry *p;
-        uint64_t start_time = 0;
         bool failed = false;
 
-        if (ev->fields[2] != ev->fields[3])
-                return;         /* a thread */
+        if (!is_new_process(ev))
+                return;
         if (stale(ps, ev) && process_table_find(&ps->table, child))
                 return;
+        if (read->result < 0)
+                return;         /* gone already: its exit event follows, and finds no entry */
         p = process_table_find(&ps->table, parent);
         if (!p) {
-                /* A parent the table does not know (its exec came before the scan): read it all. */
+                /* A parent the table does not know (its exec came before the scan): read it all,
+                 * here, as rare as that is. */
                 e = read_entry(ps, child, NULL);
                 if (e)
                         (void) table_put(ps, TAKE_PTR(e), may_signal);
                 return;
         }
-        if (read_start_time(child, &start_time) < 0)
-                return;         /* gone already: its exit event follows, and finds no entry */
-        e = process_entry_new(child, start_time);
+        e = process_entry_new(child, read->start_time);
         if (!e)
                 return;
-        e->start_ns = process_start_time_to_monotonic_ns(start_time);
+        e->start_ns = process_start_time_to_monotonic_ns(read->start_time);
         e->ppid = parent;
         e->uid = p->uid;
         e->exe = strdup_or_null(p->exe, &failed);
@@ -356,15 +364,20 @@ static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         journal_write(ps, ev, e, pid, code, sig, runtime);
 }
 
-void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
+static bool exec_wanted(const Processes *ps) {
+        return ps->active || (ps->manager->config.journal_events & (UINT32_C(1) << PROC_KIND_EXEC));
+}
+
+/* read: what the event needed read (read_for()), made. */
+static void handle_event(Processes *ps, const ProcEvent *ev, bool may_signal, ProcessReadRequest *read) {
         switch (ev->kind) {
         case PROC_KIND_EXEC:
-                if (ps->active || (ps->manager->config.journal_events & (UINT32_C(1) << PROC_KIND_EXEC)))
-                        on_exec(ps, ev, may_signal);
+                if (read)
+                        on_exec(ps, ev, may_signal, read);
                 return;
         case PROC_KIND_FORK:
-                if (ps->active)
-                        on_fork(ps, ev, may_signal);
+                if (read)
+                        on_fork(ps, ev, may_signal, read);
                 journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->fields[1]), 0, 0, 0, 0);
                 return;
         case PROC_KIND_EXIT:
@@ -373,6 +386,95 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         default:
                 journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->fields[1]), 0, 0, 0, 0);
                 return;
+        }
+}
+
+/* What ev needs read from /proc before it can be handled: false if nothing. */
+static bool read_for(Processes *ps, const ProcEvent *ev, ProcessReadRequest *ret) {
+        if (ev->kind == PROC_KIND_EXEC && exec_wanted(ps))
+                *ret = (ProcessReadRequest) {
+                        .kind = PROCESS_READ_INFO, .pid = (pid_t) ev->fields[1], .flags = read_flags(ps),
+                };
+        else if (is_new_process(ev) && ps->active)
+                *ret = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = (pid_t) ev->fields[2] };
+        else
+                return false;
+        return true;
+}
+
+/* Handles the queue's events from its head, up to the first whose read is not made yet. */
+static void queue_drain(Processes *ps) {
+        for (PendingEvent *p; (p = ps->queue_head) && (!p->needs_read || p->read_done);) {
+                ps->queue_head = p->next;
+                if (!ps->queue_head)
+                        ps->queue_tail = NULL;
+                ps->n_queued--;
+                if (p->generation == ps->generation)
+                        handle_event(ps, &p->event, p->may_signal, p->needs_read ? &p->read : NULL);
+                process_info_free(p->read.info);
+                free(p);
+        }
+}
+
+static void on_read_done(ProcessReadRequest *req, void *userdata) {
+        Processes *ps = userdata;
+        PendingEvent *p = (PendingEvent *) ((char *) req - offsetof(PendingEvent, read));
+
+        p->read_done = true;
+        if (p == ps->queue_head)
+                queue_drain(ps);
+}
+
+static ProcessReader *get_reader(Processes *ps) {
+        int r;
+
+        if (ps->reader || ps->reader_failed)
+                return ps->reader;
+        r = process_reader_new(ps->manager->event, on_read_done, ps, &ps->reader);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to start the thread that reads /proc, reading in the event loop: %m");
+                ps->reader_failed = true;
+        }
+        return ps->reader;
+}
+
+static void schedule_resync(Processes *ps);
+
+void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
+        ProcessReadRequest read = {};
+        bool needs_read = read_for(ps, ev, &read);
+        PendingEvent *p;
+
+        /* Nothing to wait for, or no thread to wait on: handled now. */
+        if (!ps->queue_head && (!needs_read || !get_reader(ps))) {
+                if (needs_read)
+                        process_read_request_run(&read);
+                handle_event(ps, ev, may_signal, needs_read ? &read : NULL);
+                process_info_free(read.info);
+                return;
+        }
+
+        p = ps->n_queued < ps->queue_max ? malloc(sizeof(*p)) : NULL;
+        if (!p) {
+                /* The table will miss this event: the scan after it tells what changed. */
+                if (ps->queue_overflows++ == 0)
+                        log_warning("Process events come faster than /proc can be read for them: "
+                                    "resynchronising the process table.");
+                schedule_resync(ps);
+                return;
+        }
+        *p = (PendingEvent) {
+                .event = *ev, .may_signal = may_signal, .needs_read = needs_read, .generation = ps->generation,
+        };
+        if (ps->queue_tail)
+                ps->queue_tail->next = p;
+        else
+                ps->queue_head = p;
+        ps->queue_tail = p;
+        ps->n_queued++;
+        if (needs_read) {
+                p->read = read;
+                process_reader_submit(ps->reader, &p->read);
         }
 }
 
@@ -466,17 +568,12 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void processes_check_loss(Processes *ps, uint64_t lost) {
-        const Loss *l = &ps->manager->loss;
+/* Losses within RESYNC_DELAY_USEC of each other make one resync. */
+static void schedule_resync(Processes *ps) {
         int r;
 
         if (!ps->active)
                 return;
-        if (l->kernel_dropped == ps->seen_kernel_dropped && l->overruns == ps->seen_overruns &&
-            lost == ps->seen_lost)
-                return;
-        remember_loss(ps, lost);
-
         if (ps->resync_timer) {
                 int enabled = SD_EVENT_OFF;
 
@@ -493,6 +590,18 @@ void processes_check_loss(Processes *ps, uint64_t lost) {
                 log_warning_errno(r, "Failed to schedule a resync of the process table: %m");
 }
 
+void processes_check_loss(Processes *ps, uint64_t lost) {
+        const Loss *l = &ps->manager->loss;
+
+        if (!ps->active)
+                return;
+        if (l->kernel_dropped == ps->seen_kernel_dropped && l->overruns == ps->seen_overruns &&
+            lost == ps->seen_lost)
+                return;
+        remember_loss(ps, lost);
+        schedule_resync(ps);
+}
+
 void processes_update(Processes *ps, bool group_joined, uint64_t lost) {
         bool active = group_joined && ps->manager->config.processes_enabled;
 
@@ -500,6 +609,7 @@ void processes_update(Processes *ps, bool group_joined, uint64_t lost) {
                 return;
         ps->active = active;
         if (!active) {
+                ps->generation++;       /* what is queued is of the table emptied now */
                 scan_stop(ps);
                 if (ps->resync_timer)
                         (void) sd_event_source_set_enabled(ps->resync_timer, SD_EVENT_OFF);

@@ -5,9 +5,9 @@
  * cn_proc's events (family-proc.c hands every decoded event over, whatever [Proc] Events= lets
  * out as Proc signals), and the journal entries of [Journal] Events=.
  *
- *   - exec: the process's details are read at once (process_info_read()), it enters the table
- *     and Started goes out; a detail that could not be read is left empty, and a Started
- *     without exe counts in Unresolved.
+ *   - exec: the process's details are read at once (process_info_read(), by the reader
+ *     thread), it enters the table and Started goes out; a detail that could not be read is
+ *     left empty, and a Started without exe counts in Unresolved.
  *   - fork of a new process (child pid == child tgid): the child enters the table as a copy of
  *     its parent's entry (same program, arguments, unit, cgroup, uid) with its own start time,
  *     so that a child that never execs has its exe and unit at exit. No signal.
@@ -27,10 +27,16 @@
 #include <systemd/sd-event.h>
 
 #include "process-info.h"
+#include "process-reader.h"
 #include "process-table.h"
 #include "proc-event.h"
 
 typedef struct Manager Manager;
+typedef struct PendingEvent PendingEvent;
+
+/* Events held while the reads they wait for are made, at most this many (about 170 bytes
+ * each): past it, the events are dropped for the table and a resync follows, as after a loss. */
+#define PROCESS_QUEUE_MAX 16384U
 
 typedef struct Processes {
         Manager *manager;
@@ -49,6 +55,20 @@ typedef struct Processes {
         /* CLOCK_MONOTONIC of the last resync's scan: events older than that, still queued in the
          * socket then, are already reflected in the table and must not be reported twice. */
         uint64_t resync_ns;
+
+        /* The reads of exec and fork events, made by a thread of their own (process-reader.h)
+         * so that an exec storm does not hold up the relay. The events wait in `queue`, in
+         * the kernel's order, until the reads they need are made; they are then handled in
+         * that order, one after the other. NULL until first needed, and if it cannot be had
+         * (reads are then made inline). */
+        ProcessReader *reader;
+        bool reader_failed;
+        PendingEvent *queue_head, *queue_tail;
+        size_t n_queued, queue_max;
+        uint64_t queue_overflows;       /* events dropped for a full queue */
+        /* Events queued under an earlier generation (before the table was emptied) are dropped
+         * unhandled. */
+        unsigned generation;
 
         /* A scan being read: the processes still to read, a few per loop iteration. */
         ProcessKey *pending;

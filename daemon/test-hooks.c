@@ -17,5 +17,8 @@ void test_hooks_load(TestHooks *h) {
         e = secure_getenv("CND_TEST_NETLINK_READ_FAULT");
         if (e)
                 h->read_fault = strtoul(e, NULL, 0);
+        e = secure_getenv("CND_TEST_PROCESS_QUEUE_MAX");
+        if (e)
+                h->process_queue_max = strtoul(e, NULL, 0);
 }
 #endif

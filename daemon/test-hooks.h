@@ -19,6 +19,9 @@ typedef struct TestHooks {
         /* CND_TEST_NETLINK_READ_FAULT=N: the Nth read of the connector socket fails as a
          * broken socket would. 0 = none. */
         unsigned long read_fault;
+        /* CND_TEST_PROCESS_QUEUE_MAX=N: hold at most N process events while their reads are
+         * made (instead of PROCESS_QUEUE_MAX), so that a storm overflows it. 0 = the default. */
+        unsigned long process_queue_max;
 } TestHooks;
 
 #if CND_TEST_HOOKS

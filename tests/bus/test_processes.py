@@ -234,6 +234,29 @@ class Processes(ProcessesCase):
         except AssertionError:
             raise AssertionError(f'missing from the table, in the table but gone: {self.mismatch}')
 
+    def test_queue_overflow_resyncs(self):
+        """Events that come faster than /proc is read for them overflow the queue they wait in
+        (made tiny here by a test hook): the table misses them, a resync reports what changed,
+        and the table then matches /proc."""
+        self.cnd.stop()
+        self.cnd = Daemon(self.bus, self.CONFIG)
+        self.cnd.start(env={'CND_TEST_PROCESS_QUEUE_MAX': '2'})
+        wait_for(lambda: self._ran_and_seen(), timeout=20, what='Started again')
+        resyncs = self.prop('Resyncs')
+        subprocess.run([FORK_STORM, '2000', '4', '/bin/true'], check=True, capture_output=True, timeout=120)
+        wait_for(lambda: 'faster than /proc can be read' in self.cnd.log_text(), timeout=30,
+                 what='the overflow to be logged')
+        wait_for(lambda: self.prop('Resyncs') > resyncs, timeout=30, what='a resync')
+        try:
+            wait_for(lambda: self._table_matches_proc(), timeout=30, what='the table to match /proc')
+        except AssertionError:
+            raise AssertionError(f'missing from the table, in the table but gone: {self.mismatch}')
+        # And it goes on: a program run now has its Started, with its details.
+        p = subprocess.Popen(['/bin/sleep', '600'])
+        self.addCleanup(p.kill)
+        got = self.find(self.started, lambda a: a[0] == p.pid, timeout=20)
+        self.assertEqual(got[3], '/usr/bin/sleep')
+
     def _table_matches_proc(self):
         def alive(pid):
             # A zombie has exited (its Exited went out) and only waits for its parent.

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The /proc reading thread: see process-reader.h. Two singly-linked FIFOs under one mutex: the
+ * requests to read, which the thread takes from, and those read, which the event loop takes all
+ * at once when the eventfd says there are some. */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "process-reader.h"
+
+typedef struct Fifo {
+        ProcessReadRequest *head, *tail;
+} Fifo;
+
+struct ProcessReader {
+        ProcessReadDone done;
+        void *userdata;
+        sd_event_source *source;
+        int eventfd;
+        size_t pending;                 /* the event loop's: submitted, not handed back */
+
+        pthread_t thread;
+        bool thread_started;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        /* Under lock: */
+        Fifo to_read, read;
+        bool stopping;
+        bool notified;                  /* the eventfd was written since the loop last took `read` */
+};
+
+static void fifo_push(Fifo *f, ProcessReadRequest *req) {
+        req->next = NULL;
+        if (f->tail)
+                f->tail->next = req;
+        else
+                f->head = req;
+        f->tail = req;
+}
+
+static ProcessReadRequest *fifo_pop(Fifo *f) {
+        ProcessReadRequest *req = f->head;
+
+        if (req) {
+                f->head = req->next;
+                if (!f->head)
+                        f->tail = NULL;
+                req->next = NULL;
+        }
+        return req;
+}
+
+void process_read_request_run(ProcessReadRequest *req) {
+        switch (req->kind) {
+        case PROCESS_READ_INFO:
+                req->result = process_info_read(req->pid, req->flags, &req->info);
+                return;
+        case PROCESS_READ_START_TIME:
+                req->result = process_read_start_time(req->pid, &req->start_time);
+                return;
+        }
+        req->result = -EINVAL;
+}
+
+static void *reader_thread(void *userdata) {
+        ProcessReader *r = userdata;
+        static const uint64_t one = 1;
+
+        pthread_mutex_lock(&r->lock);
+        for (;;) {
+                ProcessReadRequest *req;
+                bool notify;
+
+                while (!r->stopping && !r->to_read.head)
+                        pthread_cond_wait(&r->wake, &r->lock);
+                if (r->stopping)
+                        break;
+                req = fifo_pop(&r->to_read);
+                pthread_mutex_unlock(&r->lock);
+
+                process_read_request_run(req);
+
+                pthread_mutex_lock(&r->lock);
+                fifo_push(&r->read, req);
+                notify = !r->notified;
+                r->notified = true;
+                if (notify) {
+                        /* Under the lock, so the loop cannot close the eventfd meanwhile; a
+                         * full counter (never, at one write per wake-up) would only mean the
+                         * loop is woken already. */
+                        (void) !write(r->eventfd, &one, sizeof(one));
+                }
+        }
+        pthread_mutex_unlock(&r->lock);
+        return NULL;
+}
+
+static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ProcessReader *r = userdata;
+        ProcessReadRequest *req;
+        uint64_t value;
+        Fifo done;
+
+        (void) !read(fd, &value, sizeof(value));
+        pthread_mutex_lock(&r->lock);
+        done = r->read;
+        r->read = (Fifo) {};
+        r->notified = false;
+        pthread_mutex_unlock(&r->lock);
+
+        while ((req = fifo_pop(&done))) {
+                r->pending--;
+                r->done(req, r->userdata);
+        }
+        return 0;
+}
+
+int process_reader_new(sd_event *event, ProcessReadDone done, void *userdata, ProcessReader **ret) {
+        _cleanup_(process_reader_freep) ProcessReader *r = NULL;
+        sigset_t all, old;
+        int k;
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->done = done;
+        r->userdata = userdata;
+        r->eventfd = -1;
+        pthread_mutex_init(&r->lock, NULL);
+        pthread_cond_init(&r->wake, NULL);
+
+        r->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (r->eventfd < 0)
+                return -errno;
+        k = sd_event_add_io(event, &r->source, r->eventfd, EPOLLIN, on_eventfd, r);
+        if (k < 0)
+                return k;
+
+        /* Signals stay the event loop's (sd-event takes them by signalfd, blocked in every
+         * thread): the thread starts with all of them blocked. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        k = pthread_create(&r->thread, NULL, reader_thread, r);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (k != 0)
+                return -k;
+        r->thread_started = true;
+        (void) pthread_setname_np(r->thread, "cnd-proc-read");
+
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+ProcessReader *process_reader_free(ProcessReader *r) {
+        if (!r)
+                return NULL;
+        if (r->thread_started) {
+                pthread_mutex_lock(&r->lock);
+                r->stopping = true;
+                pthread_cond_signal(&r->wake);
+                pthread_mutex_unlock(&r->lock);
+                pthread_join(r->thread, NULL);
+        }
+        /* What was read is freed with its request's owner; results of reads are dropped. */
+        for (ProcessReadRequest *req; (req = fifo_pop(&r->read));)
+                req->info = process_info_free(req->info);
+        r->source = sd_event_source_disable_unref(r->source);
+        if (r->eventfd >= 0)
+                close(r->eventfd);
+        pthread_cond_destroy(&r->wake);
+        pthread_mutex_destroy(&r->lock);
+        return mfree(r);
+}
+
+void process_reader_submit(ProcessReader *r, ProcessReadRequest *req) {
+        bool wake;
+
+        req->result = 0;
+        req->info = NULL;
+        req->start_time = 0;
+        r->pending++;
+        pthread_mutex_lock(&r->lock);
+        wake = !r->to_read.head;
+        fifo_push(&r->to_read, req);
+        if (wake)
+                pthread_cond_signal(&r->wake);
+        pthread_mutex_unlock(&r->lock);
+}
+
+size_t process_reader_pending(const ProcessReader *r) {
+        return r->pending;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Unit tests for daemon/process-reader.c, the thread that reads /proc for process events:
+ * real processes read off the event loop, handed back in the order asked for, through a real
+ * sd-event loop; a reader freed with reads outstanding. */
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "process-reader.h"
+#include "tests.h"
+
+#define N_REQUESTS 600
+
+typedef struct Seen {
+        ProcessReadRequest *order[N_REQUESTS];
+        unsigned n;
+} Seen;
+
+static void on_done(ProcessReadRequest *req, void *userdata) {
+        Seen *seen = userdata;
+
+        CHECK(seen->n < N_REQUESTS);
+        seen->order[seen->n++] = req;
+}
+
+static pid_t spawn_sleeper(void) {
+        pid_t pid = fork();
+
+        CHECK(pid >= 0);
+        if (pid == 0) {
+                pause();
+                _exit(0);
+        }
+        return pid;
+}
+
+static pid_t spawn_reaped(void) {
+        pid_t pid = fork();
+
+        CHECK(pid >= 0);
+        if (pid == 0)
+                _exit(0);
+        CHECK(waitpid(pid, NULL, 0) == pid);
+        return pid;
+}
+
+static void run_until(sd_event *e, const Seen *seen, unsigned n) {
+        for (unsigned i = 0; seen->n < n; i++) {
+                CHECK(i < 10000);
+                CHECK(sd_event_run(e, 100 * 1000) >= 0);
+        }
+}
+
+/* Reads of live, sleeping and reaped processes, of both kinds, mixed: each handed back once, in
+ * the order submitted, with what a read in the loop would have found. */
+static void test_reads_in_order(void) {
+        static ProcessReadRequest reqs[N_REQUESTS];
+        _cleanup_(process_reader_freep) ProcessReader *r = NULL;
+        pid_t sleeper = spawn_sleeper(), reaped = spawn_reaped();
+        uint64_t sleeper_start = 0;
+        sd_event *e = NULL;
+        Seen seen = {};
+
+        CHECK(sd_event_new(&e) >= 0);
+        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        CHECK(process_read_start_time(sleeper, &sleeper_start) == 0);
+
+        for (unsigned i = 0; i < N_REQUESTS; i++) {
+                pid_t pids[] = { getpid(), sleeper, reaped };
+
+                reqs[i] = (ProcessReadRequest) {
+                        .kind = i % 2 ? PROCESS_READ_START_TIME : PROCESS_READ_INFO,
+                        .pid = pids[i % 3],
+                        .flags = PROCESS_READ_NO_UNIT,
+                };
+                process_reader_submit(r, &reqs[i]);
+        }
+        CHECK(process_reader_pending(r) > 0);
+        run_until(e, &seen, N_REQUESTS);
+        CHECK_EQ_INT(process_reader_pending(r), 0);
+
+        for (unsigned i = 0; i < N_REQUESTS; i++) {
+                ProcessReadRequest *q = seen.order[i];
+
+                CHECK(q == &reqs[i]);
+                if (q->kind == PROCESS_READ_START_TIME) {
+                        if (q->pid == reaped)
+                                CHECK(q->result < 0);
+                        else {
+                                CHECK_EQ_INT(q->result, 0);
+                                if (q->pid == sleeper)
+                                        CHECK_EQ_INT(q->start_time, sleeper_start);
+                        }
+                        continue;
+                }
+                /* A reaped process is no failure of the read: it says the process was gone. */
+                CHECK_EQ_INT(q->result, 0);
+                CHECK(q->info);
+                CHECK_EQ_INT(q->info->pid, q->pid);
+                if (q->pid == reaped)
+                        CHECK(q->info->exited);
+                else {
+                        CHECK(!q->info->exited);
+                        CHECK(q->info->exe[0] == '/');
+                        CHECK(q->info->argv && q->info->argv[0]);
+                }
+                if (q->pid == sleeper)
+                        CHECK_EQ_INT(q->info->start_time, sleeper_start);
+                q->info = process_info_free(q->info);
+        }
+
+        kill(sleeper, SIGKILL);
+        CHECK(waitpid(sleeper, NULL, 0) == sleeper);
+        r = process_reader_free(r);
+        sd_event_unref(e);
+}
+
+/* Freed with reads queued and one maybe being made: the thread stops, nothing is handed back
+ * after, nothing leaks (ASan and valgrind runs of the suite tell). */
+static void test_free_with_reads_outstanding(void) {
+        static ProcessReadRequest reqs[N_REQUESTS];
+        ProcessReader *r = NULL;
+        sd_event *e = NULL;
+        Seen seen = {};
+
+        CHECK(sd_event_new(&e) >= 0);
+        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        for (unsigned i = 0; i < N_REQUESTS; i++) {
+                reqs[i] = (ProcessReadRequest) { .kind = PROCESS_READ_INFO, .pid = getpid() };
+                process_reader_submit(r, &reqs[i]);
+        }
+        usleep(1000);
+        r = process_reader_free(r);
+        CHECK_EQ_INT(seen.n, 0);
+        for (unsigned i = 0; i < N_REQUESTS; i++)
+                process_info_free(reqs[i].info);
+        sd_event_unref(e);
+}
+
+/* The thread blocks every signal: one sent to the process goes to the loop's thread. */
+static void test_thread_takes_no_signals(void) {
+        _cleanup_(process_reader_freep) ProcessReader *r = NULL;
+        sd_event *e = NULL;
+        sigset_t mask;
+        Seen seen = {};
+        int sig = 0;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGUSR1);
+        CHECK(sd_event_new(&e) >= 0);
+        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        CHECK(sigprocmask(SIG_BLOCK, &mask, NULL) == 0);
+        CHECK(kill(getpid(), SIGUSR1) == 0);
+        CHECK(sigwait(&mask, &sig) == 0);
+        CHECK_EQ_INT(sig, SIGUSR1);
+        r = process_reader_free(r);
+        sd_event_unref(e);
+}
+
+int main(void) {
+        log_set_max_level(LOG_CRIT);
+
+        test_reads_in_order();
+        test_free_with_reads_outstanding();
+        test_thread_takes_no_signals();
+        return 0;
+}
