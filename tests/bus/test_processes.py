@@ -114,6 +114,13 @@ class Processes(ProcessesCase):
         self.assertGreater(ex[10], ts)
         self.assertEqual(self.client.call_error('GetProcess', (p.pid,), '(u)', path=PROCESSES_PATH,
                                                 iface=PROCESSES_IFACE)[0], ERROR_NO_SUCH_PROCESS)
+        # The reads were made by cnd's reader thread, not by its event loop.
+        task = f'/proc/{self.cnd.proc.pid}/task'
+        threads = set()
+        for t in os.listdir(task):
+            with open(f'{task}/{t}/comm') as f:
+                threads.add(f.read().strip())
+        self.assertIn('cnd-proc-read', threads)
 
     def test_killed_by_sigterm(self):
         p = subprocess.Popen(['/bin/sleep', '60'])

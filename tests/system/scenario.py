@@ -526,6 +526,10 @@ def check_journal_entries(c):
     c.expect(not wrong, '; '.join(wrong))
     runtime = int(out_s.get('CND_RUNTIME_USEC', 0))
     c.expect(300000 <= runtime <= 30000000, f'the sleep ran {runtime} µs by CND_RUNTIME_USEC, not about 0.4 s')
+    # The reads were made by cnd's reader thread, which the unit's sandbox lets it start.
+    threads = sorted(open(f'/proc/{cnd_pid}/task/{t}/comm').read().strip() for t in os.listdir(f'/proc/{cnd_pid}/task'))
+    c.log(f'threads of cnd: {threads}')
+    c.expect(threads == ['cnd', 'cnd-proc-read'], f'cnd runs threads {threads}, not its event loop and reader')
     STATE['journal_entry'], STATE['journal_exit'] = ex_s, out_t
     c.note = (f'MESSAGE_ID exec {MSG_EXEC}, exit {MSG_EXIT} from _SYSTEMD_UNIT={UNIT}: {ex_s["MESSAGE"]!r}, '
               f'timeout exit code {out_t["CND_EXIT_CODE"]}, sleep signal {out_s["CND_EXIT_SIGNAL"]} after '
