@@ -10,7 +10,20 @@ pid space allows: hold-processes forks the children (by default pid_max less the
 tasks and a margin of RSS_MARGIN), cnd's table fills from their fork events, and the children
 are released again, for RSS before, at the full table and after.
 
+With --relay-latency (first), or alone with --only-relay-latency: what an exec storm costs the
+relay of another group. bench.py's latency scenario (cn-inject at a rate into its group, one
+bus-count subscriber) is run, each time on a cnd of its own, quiet and during an exec storm
+(fork-storm as nobody, started again whenever it ends before the last message is in), with
+[Processes] Enabled=no (cnd relays only the Proc signals: the storm's own cost) and with
+[Processes] enabled (a read of /proc on each exec). Prints p50, p99 and max of each and the
+ratios of the storm with Processes to the quiet run and to the storm without; beside them the
+machine's forks per second and busy CPU share over the measurement (a run that other work
+disturbed shows there), cnd's and the bus's CPU time, cnd's per fork during the storm, and the
+Resyncs and Unresolved that the table counted meanwhile.
+
     tests/bench/processes-bench.py [--count 20000] [--parallel 4] [--table full|N] [--skip-storm]
+        [--relay-latency | --only-relay-latency] [--relay-count 5000] [--relay-rate 1000]
+        [--relay-storm 40000] [--relay-repeat 1]
 """
 
 import argparse
@@ -18,13 +31,16 @@ import json
 import os
 import pwd
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import (BUILD_DIR, PROCESSES_IFACE, PROCESSES_PATH, Client, Daemon, PrivateBus,  # noqa: E402
-                     ProcListener, ensure_group, rss_kib, spawn_as)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cndtest import (BUILD_DIR, ID_IFACE, ID_PATH_PREFIX, PROCESSES_IFACE, PROCESSES_PATH, Client,  # noqa: E402
+                     Daemon, PrivateBus, ProcListener, ensure_group, rss_kib, spawn_as)
+from bench import GROUP, IDX, helper, parse, subscribers  # noqa: E402
 
 STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 HOLD = os.path.join(BUILD_DIR, 'tests', 'helpers', 'hold-processes')
@@ -32,6 +48,8 @@ TRUE = os.path.realpath('/bin/true')
 READER_GROUP = 'cnd-readers'
 # Pids a full table leaves free, for the machine to go on working meanwhile.
 RSS_MARGIN = 1024
+# Room for the seq and the send time, as bench.py's latency scenario.
+RELAY_SIZE = 16
 
 
 def ensure(tool):
@@ -52,6 +70,14 @@ def share(n, total):
     return f'{n}/{total} ({100.0 * n / total:.1f}%)' if total else f'{n}/0'
 
 
+def storm_command(count, parallel):
+    """fork-storm execing /bin/true as nobody; setpriv execs it in its own pid, so the storm's
+    children are that pid's."""
+    pw = pwd.getpwnam('nobody')
+    return ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
+            STORM, str(count), str(parallel), TRUE]
+
+
 def run_storm(args, bus, cnd, gid):
     truth = ProcListener()
     recorder = spawn_as('nobody', bus.address, 'processes-record', groups=[gid])
@@ -63,10 +89,7 @@ def run_storm(args, bus, cnd, gid):
                                text=True, errors='replace')
     time.sleep(2.0)
     ticks = cpu_ticks(cnd.proc.pid)
-    pw = pwd.getpwnam('nobody')
-    # setpriv execs the storm in its own pid: the storm's children are that pid's.
-    storm = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
-                              STORM, str(args.count), str(args.parallel), TRUE], stdout=subprocess.PIPE, text=True)
+    storm = subprocess.Popen(storm_command(args.count, args.parallel), stdout=subprocess.PIPE, text=True)
     storm_out = storm.communicate()[0]
     time.sleep(3.0)
     ticks = cpu_ticks(cnd.proc.pid) - ticks
@@ -195,6 +218,159 @@ def measure_rss(args, bus, cnd):
              f'({tasks_full} tasks on the machine then)' if gap > 0 else f'; pid_max {pid_max}'))
 
 
+def machine_stat():
+    """From /proc/stat: processes forked on the machine since boot (each exec of the storm's
+    one), and the CPU time of all cores, busy and in all."""
+    with open('/proc/stat') as f:
+        lines = dict(line.split(None, 1) for line in f if ' ' in line)
+    cpu = [int(x) for x in lines['cpu'].split()[:8]]
+    return int(lines['processes']), sum(cpu) - cpu[3] - cpu[4], sum(cpu)
+
+
+def tree_ticks(pid):
+    """cpu_ticks of pid and of its descendants alive now (the bus: dbus-daemon, or
+    dbus-broker-launch and its broker)."""
+    try:
+        ticks, children = cpu_ticks(pid), []
+        for task in os.listdir(f'/proc/{pid}/task'):
+            with open(f'/proc/{pid}/task/{task}/children') as f:
+                children += [int(c) for c in f.read().split()]
+    except OSError:
+        return 0                                        # gone meanwhile
+    return ticks + sum(tree_ticks(c) for c in children)
+
+
+def relay_counters(client, processes):
+    c = client.get_all()
+    c['proc'] = client.get('ReceivedMessages', path=f'{ID_PATH_PREFIX}/1/1', iface=ID_IFACE)
+    if processes:
+        c.update({k: client.get(k, path=PROCESSES_PATH, iface=PROCESSES_IFACE) for k in ('Unresolved', 'Resyncs')})
+    return c
+
+
+def relay_once(args, bus, cnd, processes, storm):
+    """args.relay_count messages at args.relay_rate/s into GROUP, to one bus-count subscriber,
+    as bench.py's latency scenario; with storm, fork-storm runs from a second before the first
+    message until the subscriber has the last, started again whenever it ends."""
+    client = Client(bus.address)
+    runs, storms = [], None
+    with open('/proc/loadavg') as f:
+        loadavg = ' '.join(f.read().split()[:3])
+    try:
+        if storm:
+            storms = subprocess.Popen(storm_command(args.relay_storm, args.parallel), stdout=subprocess.PIPE,
+                                      text=True)
+            time.sleep(1.0)
+        before, stat = relay_counters(client, processes), machine_stat()
+        ticks, bus_ticks = cpu_ticks(cnd.proc.pid), tree_ticks(bus.procs[0].pid)
+        start = time.monotonic()
+        sub = subscribers(bus.address, 1, args.relay_count, 5000)[0]
+        inj = subprocess.Popen(helper('cn-inject', GROUP, IDX, 0, args.relay_count, RELAY_SIZE, args.relay_rate),
+                               stdout=subprocess.PIPE, text=True)
+        while sub.poll() is None:
+            if storms and storms.poll() is not None:
+                runs.append(storms.communicate()[0].strip())
+                storms = subprocess.Popen(storm_command(args.relay_storm, args.parallel), stdout=subprocess.PIPE,
+                                          text=True)
+            time.sleep(0.05)
+        elapsed = time.monotonic() - start
+        ticks, bus_ticks = cpu_ticks(cnd.proc.pid) - ticks, tree_ticks(bus.procs[0].pid) - bus_ticks
+        forks, busy, total = (b - a for a, b in zip(stat, machine_stat()))
+        inj.communicate(timeout=60)
+    finally:
+        if storms:
+            storms.terminate()
+            storms.communicate()
+    out = sub.communicate()[0]
+    time.sleep(0.5)
+    after = relay_counters(client, processes)
+    client.close()
+    received, gaps, disorder = parse(out, 'received', 'gaps', 'disorder')
+    hz = os.sysconf('SC_CLK_TCK')
+    return {'received': received, 'gaps': gaps, 'disorder': disorder,
+            'latency_us': parse(out, 'p50', 'p99', 'max') if 'latency_us' in out else None,
+            'delta': {k: after[k] - before[k] for k in after if isinstance(after[k], int) and k in before},
+            'cpu_s': ticks / hz, 'bus_cpu_s': bus_ticks / hz, 'forks': forks, 'seconds': elapsed,
+            'busy': busy / max(total, 1), 'loadavg': loadavg,
+            'storm_runs': len(runs) + (1 if storm else 0), 'storm_ends': runs}
+
+
+RELAY_CONDITIONS = (((True, False), '(a)  quiet, Processes on'), ((False, True), '(b)  storm, Processes off'),
+                    ((True, True), '(c)  storm, Processes on'), ((False, False), "(a') quiet, Processes off"))
+
+
+def measure_relay_latency(args, bus):
+    """Per cnd, [Processes] Enabled=no and then yes: quiet, then during the storm; as many
+    times as --relay-repeat says."""
+    print(f'relay latency: {args.relay_count} messages of {RELAY_SIZE} bytes at {args.relay_rate}/s into group '
+          f'{GROUP}, one bus-count subscriber, {args.bus}; storm: fork-storm {args.relay_storm} {args.parallel} '
+          f'{TRUE} as nobody, started again until the last message is in; cnd {BUILD_DIR}')
+    runs = []
+    for _ in range(args.relay_repeat):
+        results = {}
+        for enabled in (False, True):
+            cnd = Daemon(bus, f'[Connector]\nGroups=1 {GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
+                              f'ReceiveBufferSize=64M\n[Processes]\nEnabled={"yes" if enabled else "no"}\n'
+                              f'ReaderGroup={READER_GROUP}\n', log_level='info')
+            try:
+                cnd.start()
+                # The id's object exists before the clock starts (as in bench.py).
+                subprocess.run(helper('cn-inject', GROUP, IDX, 0, 1, RELAY_SIZE, 0, 0xffffffff), check=True,
+                               capture_output=True)
+                time.sleep(1.0)
+                for storm in (False, True):
+                    results[enabled, storm] = relay_once(args, bus, cnd, enabled, storm)
+            finally:
+                cnd.stop()
+        print_relay_run(args, results)
+        runs.append(results)
+    if len(runs) > 1:
+        print_relay_medians(runs)
+    return runs
+
+
+def relay_ratios(a, b, c):
+    return (f'(c)/(a): p50 {c[0] / max(a[0], 1):.2f}, p99 {c[1] / max(a[1], 1):.2f}; '
+            f'(c)/(b): p50 {c[0] / max(b[0], 1):.2f}, p99 {c[1] / max(b[1], 1):.2f}')
+
+
+def print_relay_run(args, results):
+    print(f'  {"":26} {"p50 us":>8} {"p99 us":>8} {"max us":>8} {"received":>9} {"k-drop":>7} {"b-drop":>7} '
+          f'{"forks/s":>8} {"busy":>5} {"CPU s":>6} {"us/fork":>8} {"bus s":>6} {"resyncs":>7} {"unresolved":>10}  '
+          'loadavg')
+    for key, name in RELAY_CONDITIONS:
+        r = results[key]
+        lat = r['latency_us'] or ('-', '-', '-')
+        d = r['delta']
+        per_fork = f'{1e6 * r["cpu_s"] / r["forks"]:8.1f}' if key[1] and r['forks'] else f'{"-":>8}'
+        complete = '' if r['received'] == args.relay_count and not r['disorder'] else \
+            f'  !!! {args.relay_count - r["received"]} missing, {r["disorder"]} out of order'
+        print(f'  {name:26} {lat[0]:>8} {lat[1]:>8} {lat[2]:>8} {r["received"]:>9} '
+              f'{d["KernelDroppedMessages"]:>7} {d["BusDroppedMessages"]:>7} {r["forks"] / r["seconds"]:8.0f} '
+              f'{100 * r["busy"]:4.0f}% {r["cpu_s"]:6.2f} {per_fork} {r["bus_cpu_s"]:6.2f} {d.get("Resyncs", "-"):>7} '
+              f'{d.get("Unresolved", "-"):>10}  {r["loadavg"]}{complete}')
+    for key, name in RELAY_CONDITIONS[1:3]:
+        r = results[key]
+        print(f'  {name}: {r["forks"]} forks on the machine in {r["seconds"]:.1f} s, {r["storm_runs"]} '
+              f'fork-storm run(s) ({"; ".join(r["storm_ends"]) or "none ended"}), {r["delta"]["proc"]} cn_proc '
+              f'messages relayed')
+    lat = [results[key]['latency_us'] for key, _ in RELAY_CONDITIONS[:3]]
+    if all(lat):
+        print('  ' + relay_ratios(*lat))
+
+
+def print_relay_medians(runs):
+    print(f'  median of {len(runs)} runs:{"":9} {"p50 us":>8} {"p99 us":>8} {"max us":>8}')
+    medians = []
+    for key, name in RELAY_CONDITIONS:
+        lat = [r[key]['latency_us'] for r in runs if r[key]['latency_us']]
+        m = [statistics.median(x[i] for x in lat) for i in range(3)] if lat else None
+        medians.append(m)
+        print(f'  {name:26} ' + ' '.join(f'{x:8.0f}' if m else f'{"-":>8}' for x in (m or range(3))))
+    if all(medians[:3]):
+        print('  ' + relay_ratios(*medians[:3]))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--count', type=int, default=20000)
@@ -202,20 +378,33 @@ def main():
     p.add_argument('--table', type=table_size, default='full',
                    help="processes to hold for the RSS: N, or full (pid_max less the machine's tasks and a margin)")
     p.add_argument('--skip-storm', action='store_true', help='only the RSS at a full table')
+    p.add_argument('--relay-latency', action='store_true',
+                   help='first, the latency of another group relayed quiet and during an exec storm')
+    p.add_argument('--only-relay-latency', action='store_true', help='only that')
+    p.add_argument('--relay-count', type=int, default=5000)
+    p.add_argument('--relay-rate', type=int, default=1000)
+    p.add_argument('--relay-storm', type=int, default=40000, help='execs of each fork-storm run in that section')
+    p.add_argument('--relay-repeat', type=int, default=1, help='runs of that section, each printed, then the medians')
     p.add_argument('--bus', default='dbus-daemon')
     args = p.parse_args()
     gid = ensure_group(READER_GROUP)
     bus = PrivateBus(args.bus).start()
-    cnd = Daemon(bus, '[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=64M\n'
-                      f'[Processes]\nReaderGroup={READER_GROUP}\n', log_level='info')
     try:
-        cnd.start()
-        time.sleep(1.0)
-        if not args.skip_storm:
-            run_storm(args, bus, cnd, gid)
-        measure_rss(args, bus, cnd)
+        if args.relay_latency or args.only_relay_latency:
+            measure_relay_latency(args, bus)
+            if args.only_relay_latency:
+                return
+        cnd = Daemon(bus, '[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=64M\n'
+                          f'[Processes]\nReaderGroup={READER_GROUP}\n', log_level='info')
+        try:
+            cnd.start()
+            time.sleep(1.0)
+            if not args.skip_storm:
+                run_storm(args, bus, cnd, gid)
+            measure_rss(args, bus, cnd)
+        finally:
+            cnd.stop()
     finally:
-        cnd.stop()
         bus.stop()
 
 
