@@ -132,7 +132,7 @@ static void proc_reconfigured(Manager *m, void *state, const Config *old) {
 static void proc_read_done(Manager *m, void *state) {
         ProcFamily *p = state;
 
-        processes_check_loss(&p->processes, p->seq.lost);
+        processes_read_done(&p->processes, p->seq.lost);
 }
 
 static bool proc_decodes(uint32_t idx, uint32_t val) {

@@ -274,15 +274,21 @@ static void set_all_unresolved(ProcessInfo *info, ProcessReadFlags flags, int er
                         set_unresolved(info, f, error);
 }
 
-/* The reads between the two of stat, each leaving its field unresolved on failure. */
-static int read_details(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
+/* The reads of what goes with the process's memory, gone the moment it exits: made at once. */
+static int read_perishable(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
         int r;
 
         r = read_exe(info, dirfd);
         if (r >= 0 && !(flags & PROCESS_READ_NO_ARGV))
                 r = read_cmdline(info, dirfd);
-        if (r >= 0)
-                r = read_status(info, dirfd);
+        return r;
+}
+
+/* The reads of what stays until the process is reaped, and the unit. */
+static int read_lasting(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
+        int r;
+
+        r = read_status(info, dirfd);
         if (r >= 0)
                 r = read_cgroup(info, dirfd);
         if (r >= 0 && !(flags & PROCESS_READ_NO_UNIT))
@@ -315,24 +321,30 @@ static void finish(ProcessInfo *info, int r, const ProcStat *last, ProcessReadFl
                 set_unresolved(info, PROCESS_FIELD_CMDLINE, -ESRCH);
 }
 
-int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
-        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
-        _cleanup_(closep) int dirfd = -1;
+static int open_pid_dir(pid_t pid) {
         char path[sizeof("/proc/") + 10];      /* pids have at most 10 digits */
-        ProcStat first, last;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;       /* no /proc/PID: no such process */
+        return fd;
+}
+
+/* The first read of stat, and what cannot wait. Returns 0 with *ret set (all unresolved if the
+ * process is gone), or -ENOMEM. */
+static int read_begin(pid_t pid, int dirfd, ProcessReadFlags flags, ProcessInfo **ret) {
+        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+        ProcStat first;
         int r;
 
-        if (pid <= 0)
-                return -EINVAL;
         r = info_new(pid, &info);
         if (r < 0)
                 return r;
-
-        snprintf(path, sizeof(path), "/proc/%d", (int) pid);
-        dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r = dirfd < 0 ? -errno : read_stat(dirfd, &first);
+        r = dirfd < 0 ? dirfd : read_stat(dirfd, &first);
         if (r == -ENOENT)
-                r = -ESRCH;     /* no /proc/PID: no such process */
+                r = -ESRCH;
         if (r < 0) {
                 /* Gone already, or no /proc: the other reads would fail alike. */
                 set_all_unresolved(info, flags, r);
@@ -342,12 +354,76 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
         info->ppid = first.ppid;
         info->start_time = first.start_time;
         info->state = first.state;
+        r = read_perishable(info, dirfd, flags);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(info);
+        return 0;
+}
 
-        r = read_details(info, dirfd, flags);
+/* The rest, through dirfd, and the second read of stat. */
+static int read_end(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
+        ProcStat last;
+        int r;
+
+        r = read_lasting(info, dirfd, flags);
         if (r < 0)
                 return r;
         finish(info, read_stat(dirfd, &last), &last, flags);
+        return 0;
+}
+
+static bool begun_gone(const ProcessInfo *info) {
+        return info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT);
+}
+
+int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
+        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+        _cleanup_(closep) int dirfd = -1;
+        int r;
+
+        if (pid <= 0)
+                return -EINVAL;
+        dirfd = open_pid_dir(pid);
+        r = read_begin(pid, dirfd, flags, &info);
+        if (r < 0)
+                return r;
+        if (!begun_gone(info)) {
+                r = read_end(info, dirfd, flags);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(info);
+        return 0;
+}
+
+int process_info_read_begin(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
+        _cleanup_(closep) int dirfd = -1;
+
+        if (pid <= 0)
+                return -EINVAL;
+        dirfd = open_pid_dir(pid);
+        return read_begin(pid, dirfd, flags, ret);
+}
+
+int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags) {
+        _cleanup_(closep) int dirfd = -1;
+        ProcStat now;
+        int r;
+
+        if (begun_gone(info))
+                return 0;
+        /* A directory of its own, so the process must be shown to be the same one first: by its
+         * start time, which a process that took the pid since would not have. */
+        dirfd = open_pid_dir(info->pid);
+        r = dirfd < 0 ? dirfd : read_stat(dirfd, &now);
+        if (r >= 0 && now.start_time == info->start_time)
+                return read_end(info, dirfd, flags);
+
+        for (ProcessField f = PROCESS_FIELD_STATUS; f < _PROCESS_FIELD_MAX; f++)
+                if (f != PROCESS_FIELD_EXE && f != PROCESS_FIELD_CMDLINE && field_wanted(f, flags))
+                        set_unresolved(info, f, r < 0 ? r : -ESRCH);
+        finish(info, r < 0 ? r : -ESRCH, &now, flags);
         return 0;
 }
 

@@ -83,6 +83,15 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
  * parent's: 0, or a negative errno (-ENOENT once the process is reaped). */
 int process_read_start_time(pid_t pid, uint64_t *ret);
 
+/* The same read in two steps, for a caller that cannot wait for all of it: _begin() reads stat,
+ * exe and cmdline, which go with the process's memory the moment it exits, and _end() the rest
+ * (status, cgroup, unit) later, elsewhere. _end() first checks by the start time that pid is
+ * still the process _begin() read; if not (it exited and was reaped, maybe the pid reused), the
+ * rest is left unresolved and exited set. _begin() returns what process_info_read() does;
+ * _end() 0 or -ENOMEM. */
+int process_info_read_begin(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
+int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags);
+
 ProcessInfo *process_info_free(ProcessInfo *info);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ProcessInfo *, process_info_free);
 

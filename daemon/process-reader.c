@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The /proc reading thread: see process-reader.h. Two singly-linked FIFOs under one mutex: the
- * requests to read, which the thread takes from, and those read, which the event loop takes all
- * at once when the eventfd says there are some. */
+/* The /proc reading thread: see process-reader.h. Singly-linked FIFOs under one mutex: the
+ * requests to read, exec events' before forks' (the details are what a listener waits for, and
+ * the sooner they are read the likelier the process is still there), and those read, which the
+ * event loop takes all at once when the eventfd says there are some, and hands back in the
+ * order submitted. */
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,16 +27,24 @@ struct ProcessReader {
         sd_event_source *source;
         int eventfd;
         size_t pending;                 /* the event loop's: submitted, not handed back */
+        bool unkicked;                  /* the event loop's: submitted since the last kick */
 
         pthread_t thread;
         bool thread_started;
         pthread_mutex_t lock;
         pthread_cond_t wake;
         /* Under lock: */
-        Fifo to_read, read;
+        Fifo to_read[2];                /* by ProcessReadKind: the first first */
+        Fifo read;
         bool stopping;
+        bool waiting;                   /* the thread waits for requests */
         bool notified;                  /* the eventfd was written since the loop last took `read` */
+        unsigned unnotified;            /* reads moved to `read` since the eventfd was written */
 };
+
+/* While requests keep coming, the thread wakes the loop after this many reads, or when it has
+ * read them all: fewer wake-ups in a storm, no wait for the first read of a quiet moment. */
+#define READS_PER_NOTIFY 16U
 
 static void fifo_push(Fifo *f, ProcessReadRequest *req) {
         req->next = NULL;
@@ -58,8 +69,8 @@ static ProcessReadRequest *fifo_pop(Fifo *f) {
 
 void process_read_request_run(ProcessReadRequest *req) {
         switch (req->kind) {
-        case PROCESS_READ_INFO:
-                req->result = process_info_read(req->pid, req->flags, &req->info);
+        case PROCESS_READ_INFO_END:
+                req->result = process_info_read_end(req->info, req->flags);
                 return;
         case PROCESS_READ_START_TIME:
                 req->result = process_read_start_time(req->pid, &req->start_time);
@@ -75,22 +86,25 @@ static void *reader_thread(void *userdata) {
         pthread_mutex_lock(&r->lock);
         for (;;) {
                 ProcessReadRequest *req;
-                bool notify;
 
-                while (!r->stopping && !r->to_read.head)
+                r->waiting = true;
+                while (!r->stopping && !r->to_read[0].head && !r->to_read[1].head)
                         pthread_cond_wait(&r->wake, &r->lock);
+                r->waiting = false;
                 if (r->stopping)
                         break;
-                req = fifo_pop(&r->to_read);
+                req = fifo_pop(&r->to_read[0]) ?: fifo_pop(&r->to_read[1]);
                 pthread_mutex_unlock(&r->lock);
 
                 process_read_request_run(req);
 
                 pthread_mutex_lock(&r->lock);
                 fifo_push(&r->read, req);
-                notify = !r->notified;
-                r->notified = true;
-                if (notify) {
+                r->unnotified++;
+                if (!r->notified &&
+                    ((!r->to_read[0].head && !r->to_read[1].head) || r->unnotified >= READS_PER_NOTIFY)) {
+                        r->notified = true;
+                        r->unnotified = 0;
                         /* Under the lock, so the loop cannot close the eventfd meanwhile; a
                          * full counter (never, at one write per wake-up) would only mean the
                          * loop is woken already. */
@@ -167,9 +181,7 @@ ProcessReader *process_reader_free(ProcessReader *r) {
                 pthread_mutex_unlock(&r->lock);
                 pthread_join(r->thread, NULL);
         }
-        /* What was read is freed with its request's owner; results of reads are dropped. */
-        for (ProcessReadRequest *req; (req = fifo_pop(&r->read));)
-                req->info = process_info_free(req->info);
+        /* The requests, read or not, are their owners' again. */
         r->source = sd_event_source_disable_unref(r->source);
         if (r->eventfd >= 0)
                 close(r->eventfd);
@@ -179,16 +191,22 @@ ProcessReader *process_reader_free(ProcessReader *r) {
 }
 
 void process_reader_submit(ProcessReader *r, ProcessReadRequest *req) {
-        bool wake;
-
+        assert(req->kind < ELEMENTSOF(r->to_read));
         req->result = 0;
-        req->info = NULL;
         req->start_time = 0;
         r->pending++;
+        r->unkicked = true;
         pthread_mutex_lock(&r->lock);
-        wake = !r->to_read.head;
-        fifo_push(&r->to_read, req);
-        if (wake)
+        fifo_push(&r->to_read[req->kind], req);
+        pthread_mutex_unlock(&r->lock);
+}
+
+void process_reader_kick(ProcessReader *r) {
+        if (!r || !r->unkicked)
+                return;
+        r->unkicked = false;
+        pthread_mutex_lock(&r->lock);
+        if (r->waiting)
                 pthread_cond_signal(&r->wake);
         pthread_mutex_unlock(&r->lock);
 }

@@ -26,8 +26,8 @@ struct PendingEvent {
         PendingEvent *next;
         ProcEvent event;
         bool may_signal;
-        bool needs_read;
-        bool read_done;
+        bool needs_read;                /* `read` is the event's */
+        bool read_done;                 /* nothing (more) to wait for */
         unsigned generation;
         ProcessReadRequest read;
 };
@@ -239,7 +239,7 @@ static bool stale(const Processes *ps, const ProcEvent *ev) {
         return ev->timestamp_ns < ps->resync_ns;
 }
 
-/* read: the process's details, read as the event arrived. */
+/* read: the process's details, read as the event arrived (and the rest since). */
 static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, ProcessReadRequest *read) {
         _cleanup_(process_info_freep) ProcessInfo *info = TAKE_PTR(read->info);
         pid_t pid = (pid_t) ev->fields[1];
@@ -248,7 +248,7 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, Process
 
         if (ps->active && stale(ps, ev) && process_table_find(&ps->table, pid))
                 return;
-        if (read->result < 0 || process_entry_new_from_info(info, &e) < 0)
+        if (!info || read->result < 0 || process_entry_new_from_info(info, &e) < 0)
                 return;
         /* Gone for good: its exit event follows (or was lost), and no entry must outlive it. */
         reaped = info->exited && (info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT));
@@ -389,13 +389,14 @@ static void handle_event(Processes *ps, const ProcEvent *ev, bool may_signal, Pr
         }
 }
 
-/* What ev needs read from /proc before it can be handled: false if nothing. */
+/* What ev needs read from /proc before it can be handled: false if nothing. For an exec, what
+ * goes with the process's memory is read here and now (process_info_read_begin()): a short-lived
+ * program would be gone by the time the thread got to it. */
 static bool read_for(Processes *ps, const ProcEvent *ev, ProcessReadRequest *ret) {
-        if (ev->kind == PROC_KIND_EXEC && exec_wanted(ps))
-                *ret = (ProcessReadRequest) {
-                        .kind = PROCESS_READ_INFO, .pid = (pid_t) ev->fields[1], .flags = read_flags(ps),
-                };
-        else if (is_new_process(ev) && ps->active)
+        if (ev->kind == PROC_KIND_EXEC && exec_wanted(ps)) {
+                *ret = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END, .flags = read_flags(ps) };
+                ret->result = process_info_read_begin((pid_t) ev->fields[1], ret->flags, &ret->info);
+        } else if (is_new_process(ev) && ps->active)
                 *ret = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = (pid_t) ev->fields[2] };
         else
                 return false;
@@ -404,7 +405,7 @@ static bool read_for(Processes *ps, const ProcEvent *ev, ProcessReadRequest *ret
 
 /* Handles the queue's events from its head, up to the first whose read is not made yet. */
 static void queue_drain(Processes *ps) {
-        for (PendingEvent *p; (p = ps->queue_head) && (!p->needs_read || p->read_done);) {
+        for (PendingEvent *p; (p = ps->queue_head) && p->read_done;) {
                 ps->queue_head = p->next;
                 if (!ps->queue_head)
                         ps->queue_tail = NULL;
@@ -443,11 +444,12 @@ static void schedule_resync(Processes *ps);
 void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         ProcessReadRequest read = {};
         bool needs_read = read_for(ps, ev, &read);
+        bool for_thread = needs_read && read.result >= 0;       /* else out of memory: no read */
         PendingEvent *p;
 
         /* Nothing to wait for, or no thread to wait on: handled now. */
-        if (!ps->queue_head && (!needs_read || !get_reader(ps))) {
-                if (needs_read)
+        if (!ps->queue_head && (!for_thread || !get_reader(ps))) {
+                if (for_thread)
                         process_read_request_run(&read);
                 handle_event(ps, ev, may_signal, needs_read ? &read : NULL);
                 process_info_free(read.info);
@@ -461,10 +463,12 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
                         log_warning("Process events come faster than /proc can be read for them: "
                                     "resynchronising the process table.");
                 schedule_resync(ps);
+                process_info_free(read.info);
                 return;
         }
         *p = (PendingEvent) {
-                .event = *ev, .may_signal = may_signal, .needs_read = needs_read, .generation = ps->generation,
+                .event = *ev, .may_signal = may_signal, .needs_read = needs_read, .read = read,
+                .read_done = !for_thread, .generation = ps->generation,
         };
         if (ps->queue_tail)
                 ps->queue_tail->next = p;
@@ -472,10 +476,10 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
                 ps->queue_head = p;
         ps->queue_tail = p;
         ps->n_queued++;
-        if (needs_read) {
-                p->read = read;
+        if (for_thread)
                 process_reader_submit(ps->reader, &p->read);
-        }
+        else if (p == ps->queue_head)
+                queue_drain(ps);
 }
 
 /* Scans: the first at start, a resync after loss. */
@@ -590,9 +594,10 @@ static void schedule_resync(Processes *ps) {
                 log_warning_errno(r, "Failed to schedule a resync of the process table: %m");
 }
 
-void processes_check_loss(Processes *ps, uint64_t lost) {
+void processes_read_done(Processes *ps, uint64_t lost) {
         const Loss *l = &ps->manager->loss;
 
+        process_reader_kick(ps->reader);
         if (!ps->active)
                 return;
         if (l->kernel_dropped == ps->seen_kernel_dropped && l->overruns == ps->seen_overruns &&

@@ -5,9 +5,10 @@
  * cn_proc's events (family-proc.c hands every decoded event over, whatever [Proc] Events= lets
  * out as Proc signals), and the journal entries of [Journal] Events=.
  *
- *   - exec: the process's details are read at once (process_info_read(), by the reader
- *     thread), it enters the table and Started goes out; a detail that could not be read is
- *     left empty, and a Started without exe counts in Unresolved.
+ *   - exec: the process's details are read, what goes with its memory at once and the rest by
+ *     the reader thread (process_info_read_begin()/_end()), it enters the table and Started
+ *     goes out; a detail that could not be read is left empty, and a Started without exe
+ *     counts in Unresolved.
  *   - fork of a new process (child pid == child tgid): the child enters the table as a copy of
  *     its parent's entry (same program, arguments, unit, cgroup, uid) with its own start time,
  *     so that a child that never execs has its exe and unit at exit. No signal.
@@ -56,11 +57,11 @@ typedef struct Processes {
          * socket then, are already reflected in the table and must not be reported twice. */
         uint64_t resync_ns;
 
-        /* The reads of exec and fork events, made by a thread of their own (process-reader.h)
-         * so that an exec storm does not hold up the relay. The events wait in `queue`, in
-         * the kernel's order, until the reads they need are made; they are then handled in
-         * that order, one after the other. NULL until first needed, and if it cannot be had
-         * (reads are then made inline). */
+        /* The reads of exec and fork events that can wait, made by a thread of their own
+         * (process-reader.h) so that an exec storm does not hold up the relay. The events
+         * wait in `queue`, in the kernel's order, until the reads they need are made; they
+         * are then handled in that order, one after the other. NULL until first needed, and
+         * if it cannot be had (reads are then made inline). */
         ProcessReader *reader;
         bool reader_failed;
         PendingEvent *queue_head, *queue_tail;
@@ -87,8 +88,9 @@ void processes_update(Processes *ps, bool group_joined, uint64_t lost);
 /* A decoded cn_proc event. may_signal: whether signals may go out now (loss.h). */
 void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal);
 
-/* After a read batch: resynchronises soon if the loss counters moved. lost: LostEvents. */
-void processes_check_loss(Processes *ps, uint64_t lost);
+/* After a read of the socket: starts the reads its events asked for, and resynchronises soon
+ * if the loss counters moved. lost: LostEvents. */
+void processes_read_done(Processes *ps, uint64_t lost);
 
 /* The kinds cn_proc must send for the table and the journal, as bits of ProcKind. */
 uint32_t processes_wanted_kinds(const Config *c);

@@ -307,6 +307,59 @@ static void test_reaped(void) {
                 CHECK_EQ_INT(info->unresolved, ALL_FIELDS & ~(FIELD(CMDLINE) | FIELD(UNIT)));
 }
 
+/* The read in two steps: what goes with the memory at once, the rest later. */
+static void test_begin_end(void) {
+        char * const argv[] = { self_exe, (char *) "--sleep", (char *) "begin-end", NULL };
+        _cleanup_(process_info_freep) ProcessInfo *whole = NULL, *info = NULL;
+        pid_t pid = spawn(argv, 0);
+
+        /* A live process: the two steps read what one read does. */
+        whole = read_info(pid, 0);
+        CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+        CHECK_STREQ(info->exe, self_exe);
+        CHECK(argv_mentions(info->argv, "begin-end"));
+        CHECK_EQ_INT(info->start_time, whole->start_time);
+        CHECK_EQ_INT(process_info_read_end(info, 0), 0);
+        print_info("begin+end", info);
+        CHECK_EQ_INT(info->unresolved, 0);
+        CHECK(!info->exited);
+        CHECK_EQ_INT(info->ruid, whole->ruid);
+        CHECK_STREQ(info->cgroup, whole->cgroup);
+        CHECK_STREQ(info->unit, whole->unit);
+        info = process_info_free(info);
+
+        /* Another process than the one begun (as a pid reused in between would be): the rest
+         * is not read from it. */
+        CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+        info->start_time++;
+        CHECK_EQ_INT(process_info_read_end(info, 0), 0);
+        CHECK(info->exited);
+        CHECK_EQ_INT(info->unresolved, FIELD(STATUS) | FIELD(CGROUP) | FIELD(UNIT));
+        CHECK_EQ_INT(info->error[PROCESS_FIELD_STATUS], -ESRCH);
+        CHECK(info->ruid == (uid_t) -1);
+        CHECK_STREQ(info->cgroup, "");
+        CHECK_STREQ(info->exe, self_exe);               /* read at once: its own */
+        info = process_info_free(info);
+
+        /* Gone between the steps: what was read at once is kept, the rest unresolved. */
+        CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+        kill_and_reap(pid);
+        CHECK_EQ_INT(process_info_read_end(info, 0), 0);
+        print_info("begun, then reaped", info);
+        CHECK(info->exited);
+        CHECK_STREQ(info->exe, self_exe);
+        CHECK(argv_mentions(info->argv, "begin-end"));
+        CHECK_EQ_INT(info->unresolved, FIELD(STATUS) | FIELD(CGROUP) | FIELD(UNIT));
+
+        /* Begun after it was gone: nothing to end. */
+        info = process_info_free(info);
+        CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+        if (info->unresolved & FIELD(STAT)) {
+                CHECK_EQ_INT(process_info_read_end(info, 0), 0);
+                CHECK_EQ_INT(info->unresolved, ALL_FIELDS);
+        }
+}
+
 static void test_zombie(void) {
         _cleanup_(process_info_freep) ProcessInfo *info = NULL;
         siginfo_t si = {};
@@ -537,6 +590,31 @@ static void bench(unsigned n) {
                 printf("%-22s %7.2f us wall, %7.2f us CPU per read (%u reads of a live process)\n",
                        modes[m].name, elapsed_us(&a, &b) / n, elapsed_us(&ca, &cb) / n, n);
         }
+        /* The step made at once on an exec event, and the one left to the thread. */
+        for (unsigned step = 0; step < 2; step++) {
+                double wall = 0, cpu = 0;
+
+                for (unsigned i = 0; i < n; i++) {
+                        ProcessInfo *info;
+
+                        if (step == 1)
+                                CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+                        clock_gettime(CLOCK_MONOTONIC, &a);
+                        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
+                        if (step == 0)
+                                CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+                        else
+                                CHECK_EQ_INT(process_info_read_end(info, 0), 0);
+                        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
+                        clock_gettime(CLOCK_MONOTONIC, &b);
+                        wall += elapsed_us(&a, &b);
+                        cpu += elapsed_us(&ca, &cb);
+                        CHECK_EQ_INT(info->unresolved, 0);
+                        process_info_free(info);
+                }
+                printf("%-22s %7.2f us wall, %7.2f us CPU per read (%u reads of a live process)\n",
+                       step == 0 ? "begin (at once)" : "end (in the thread)", wall / n, cpu / n, n);
+        }
         kill_and_reap(pid);
 
         clock_gettime(CLOCK_MONOTONIC, &a);
@@ -565,6 +643,7 @@ int main(int argc, char *argv[]) {
         test_odd_arguments();
         test_long_cmdline();
         test_reaped();
+        test_begin_end();
         test_zombie();
         test_other_user();
         test_read_as_other_user();

@@ -55,13 +55,21 @@ static void run_until(sd_event *e, const Seen *seen, unsigned n) {
         }
 }
 
-/* Reads of live, sleeping and reaped processes, of both kinds, mixed: each handed back once, in
- * the order submitted, with what a read in the loop would have found. */
+static void request_init(ProcessReadRequest *req, unsigned i, pid_t pid) {
+        *req = (ProcessReadRequest) { .kind = i % 2 ? PROCESS_READ_START_TIME : PROCESS_READ_INFO_END,
+                                      .pid = pid, .flags = PROCESS_READ_NO_UNIT };
+        if (req->kind == PROCESS_READ_INFO_END)
+                CHECK_EQ_INT(process_info_read_begin(pid, req->flags, &req->info), 0);
+}
+
+/* Reads of live, sleeping and reaped processes, of both kinds, mixed: each handed back once,
+ * those of one kind in the order submitted, with what a read in the loop would have found. */
 static void test_reads_in_order(void) {
         static ProcessReadRequest reqs[N_REQUESTS];
         _cleanup_(process_reader_freep) ProcessReader *r = NULL;
         pid_t sleeper = spawn_sleeper(), reaped = spawn_reaped();
         uint64_t sleeper_start = 0;
+        int last_index[2] = { -1, -1 };
         sd_event *e = NULL;
         Seen seen = {};
 
@@ -72,21 +80,21 @@ static void test_reads_in_order(void) {
         for (unsigned i = 0; i < N_REQUESTS; i++) {
                 pid_t pids[] = { getpid(), sleeper, reaped };
 
-                reqs[i] = (ProcessReadRequest) {
-                        .kind = i % 2 ? PROCESS_READ_START_TIME : PROCESS_READ_INFO,
-                        .pid = pids[i % 3],
-                        .flags = PROCESS_READ_NO_UNIT,
-                };
+                request_init(&reqs[i], i, pids[i % 3]);
                 process_reader_submit(r, &reqs[i]);
         }
         CHECK(process_reader_pending(r) > 0);
+        process_reader_kick(r);
         run_until(e, &seen, N_REQUESTS);
         CHECK_EQ_INT(process_reader_pending(r), 0);
 
         for (unsigned i = 0; i < N_REQUESTS; i++) {
                 ProcessReadRequest *q = seen.order[i];
+                int index = (int) (q - reqs);
 
-                CHECK(q == &reqs[i]);
+                CHECK(index >= 0 && index < N_REQUESTS);
+                CHECK(index > last_index[q->kind]);
+                last_index[q->kind] = index;
                 if (q->kind == PROCESS_READ_START_TIME) {
                         if (q->pid == reaped)
                                 CHECK(q->result < 0);
@@ -99,14 +107,15 @@ static void test_reads_in_order(void) {
                 }
                 /* A reaped process is no failure of the read: it says the process was gone. */
                 CHECK_EQ_INT(q->result, 0);
-                CHECK(q->info);
                 CHECK_EQ_INT(q->info->pid, q->pid);
                 if (q->pid == reaped)
-                        CHECK(q->info->exited);
+                        CHECK(q->info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT));
                 else {
                         CHECK(!q->info->exited);
+                        CHECK_EQ_INT(q->info->unresolved, 0);
                         CHECK(q->info->exe[0] == '/');
                         CHECK(q->info->argv && q->info->argv[0]);
+                        CHECK_EQ_INT(q->info->ruid, getuid());
                 }
                 if (q->pid == sleeper)
                         CHECK_EQ_INT(q->info->start_time, sleeper_start);
@@ -120,7 +129,8 @@ static void test_reads_in_order(void) {
 }
 
 /* Freed with reads queued and one maybe being made: the thread stops, nothing is handed back
- * after, nothing leaks (ASan and valgrind runs of the suite tell). */
+ * after, the requests are the caller's again, nothing leaks (ASan and valgrind runs of the
+ * suite tell). */
 static void test_free_with_reads_outstanding(void) {
         static ProcessReadRequest reqs[N_REQUESTS];
         ProcessReader *r = NULL;
@@ -130,9 +140,10 @@ static void test_free_with_reads_outstanding(void) {
         CHECK(sd_event_new(&e) >= 0);
         CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
         for (unsigned i = 0; i < N_REQUESTS; i++) {
-                reqs[i] = (ProcessReadRequest) { .kind = PROCESS_READ_INFO, .pid = getpid() };
+                request_init(&reqs[i], 2 * i, getpid());
                 process_reader_submit(r, &reqs[i]);
         }
+        process_reader_kick(r);
         usleep(1000);
         r = process_reader_free(r);
         CHECK_EQ_INT(seen.n, 0);
@@ -161,10 +172,34 @@ static void test_thread_takes_no_signals(void) {
         sd_event_unref(e);
 }
 
+/* Requests one at a time, each kicked, as in a quiet moment: each handed back without waiting
+ * for more (the thread notifies when it has read all it has). */
+static void test_single_reads_come_back(void) {
+        _cleanup_(process_reader_freep) ProcessReader *r = NULL;
+        ProcessReadRequest req;
+        sd_event *e = NULL;
+        Seen seen = {};
+
+        CHECK(sd_event_new(&e) >= 0);
+        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        for (unsigned i = 0; i < 20; i++) {
+                req = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = getpid() };
+                process_reader_submit(r, &req);
+                process_reader_kick(r);
+                run_until(e, &seen, i + 1);
+                CHECK(seen.order[i] == &req);
+                CHECK_EQ_INT(req.result, 0);
+                CHECK(req.start_time > 0);
+        }
+        r = process_reader_free(r);
+        sd_event_unref(e);
+}
+
 int main(void) {
         log_set_max_level(LOG_CRIT);
 
         test_reads_in_order();
+        test_single_reads_come_back();
         test_free_with_reads_outstanding();
         test_thread_takes_no_signals();
         return 0;
