@@ -588,8 +588,9 @@ static void schedule_resync(Processes *ps) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(ps->resync_timer, SD_EVENT_ONESHOT);
         } else
+                /* Accuracy 1 ms: sd-event's default (0) would let it slip by 250 ms. */
                 r = sd_event_add_time_relative(ps->manager->event, &ps->resync_timer, CLOCK_MONOTONIC,
-                                               RESYNC_DELAY_USEC, 0, on_resync, ps);
+                                               RESYNC_DELAY_USEC, USEC_PER_MSEC, on_resync, ps);
         if (r < 0)
                 log_warning_errno(r, "Failed to schedule a resync of the process table: %m");
 }
