@@ -32,6 +32,19 @@ static int send_op(uint32_t op, const uint32_t *filter, uint32_t *ret_ack, void 
                             NULL, ret_ack);
 }
 
+static int send_detached(uint32_t op, void *userdata) {
+        _cleanup_(netlink_freep) Netlink *nl = NULL;
+        ProcFamily *p = userdata;
+        uint32_t seq, ack;
+        int r;
+
+        r = netlink_open(&nl, 0);
+        if (r < 0)
+                return r;
+        manager_new_seq_ack(p->manager, &seq, &ack);
+        return netlink_send(nl, CN_IDX_PROC, CN_VAL_PROC, seq, ack, 0, &op, sizeof(op));
+}
+
 static int on_probe_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         ProcFamily *p = userdata;
 
@@ -54,6 +67,9 @@ static void arm_probe(bool arm, void *userdata) {
         }
         r = sd_event_add_time_relative(p->manager->event, &p->probe_timer, CLOCK_MONOTONIC,
                                        PROC_PROBE_TIMEOUT_USEC, 0, on_probe_timeout, p);
+        /* After the socket: an answer read at the same time as the timeout counts. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(p->probe_timer, NETLINK_SOURCE_PRIORITY + 1);
         if (r < 0)
                 log_warning_errno(r, "Failed to arm the cn_proc probe timer: %m");
 }
@@ -72,6 +88,7 @@ static void error_changed(void *userdata) {
 
 static const ProcSubscriptionOps subscription_ops = {
         .send = send_op,
+        .send_detached = send_detached,
         .arm_probe = arm_probe,
         .restart_sequence = restart_sequence,
         .error_changed = error_changed,

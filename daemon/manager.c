@@ -419,13 +419,12 @@ static int open_netlink(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to open the connector socket: %m%s",
                                        r == -EPROTONOSUPPORT ? NO_CONNECTOR_HINT : "");
-        /* Below the bus (normal priority): under a flood, method calls are still served. */
         r = sd_event_add_io(m->event, &m->netlink_source, netlink_get_fd(m->netlink), EPOLLIN,
                             relay_on_netlink_io, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the connector socket: %m");
         loss_attach_socket(&m->loss, m->netlink, m->netlink_source);
-        return sd_event_source_set_priority(m->netlink_source, SD_EVENT_PRIORITY_NORMAL + 10);
+        return sd_event_source_set_priority(m->netlink_source, NETLINK_SOURCE_PRIORITY);
 }
 
 int manager_reopen_netlink(Manager *m, int error) {

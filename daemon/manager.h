@@ -23,6 +23,10 @@
 /* Families in the table of family.c, at most. */
 #define FAMILIES_MAX 8
 
+/* The connector socket's event source: below the bus (normal priority), so that under a flood
+ * method calls are still served. */
+#define NETLINK_SOURCE_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
+
 typedef struct AdminQuery AdminQuery;
 typedef struct CallLimiter CallLimiter;
 

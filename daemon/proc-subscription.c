@@ -77,6 +77,7 @@ void proc_subscription_listen(ProcSubscription *s) {
         s->listen_state = PROC_LISTEN_PENDING;
         s->n_listens = 0;
         s->listens_answered = 0;
+        s->probe_answered = false;
         s->kernel_filters = false;
         if (s->error[0]) {
                 s->error[0] = '\0';
@@ -104,7 +105,7 @@ void proc_subscription_ignore(ProcSubscription *s) {
          * however many LISTENs went out: those sent again made up for others' IGNOREs, and
          * when none was answered the count is still below one, which another IGNORE would
          * only deepen. 6.6+ keeps the state per socket and takes an IGNORE either way. */
-        if (s->listen_state != PROC_LISTEN_REFUSED || s->support == PROC_FILTER_KERNEL)
+        if (s->n_listens > 0 && (s->listen_state != PROC_LISTEN_REFUSED || s->support == PROC_FILTER_KERNEL))
                 (void) send_op(s, PROC_CN_MCAST_IGNORE, NULL, NULL);
 }
 
@@ -115,6 +116,8 @@ void proc_subscription_set_wanted(ProcSubscription *s, uint32_t wanted) {
 }
 
 void proc_subscription_probe_timeout(ProcSubscription *s) {
+        if (s->support == PROC_FILTER_KERNEL)
+                return;         /* answered meanwhile */
         if (s->support == PROC_FILTER_UNKNOWN)
                 log_info("cn_proc did not answer the 8-byte LISTEN: a kernel before 6.6, cnd filters events itself.");
         s->support = PROC_FILTER_LOCAL;
@@ -123,15 +126,20 @@ void proc_subscription_probe_timeout(ProcSubscription *s) {
 
         /* Such a kernel counts every LISTEN from a sender with CAP_NET_ADMIN and acks it if the
          * count is at least one then: no ack means the count is below one with ours in it, and
-         * it sends no events to anyone. Each LISTEN more raises it by one. */
+         * it sends no events to anyone. Each LISTEN more raises it by one. (Or the acks are
+         * still unread, cnd's loop busy for a second: a 6.6+ kernel does not count a LISTEN
+         * again on the same socket, and the filter its late answer to the probe brings is
+         * sent after; an older one acks the LISTENs, and those sent again are taken back.) */
         if (s->n_listens < PROC_LISTENS_MAX) {
                 if (s->n_listens == 1)
-                        log_warning("cn_proc did not acknowledge PROC_CN_MCAST_LISTEN: its machine-wide listener "
-                                    "count is below one (a program sent PROC_CN_MCAST_IGNORE more often than "
-                                    "LISTEN), and it sends events to no one. Sending LISTEN again to raise it.");
-                if (send_listen(s) >= 0)
+                        log_warning("cn_proc did not acknowledge PROC_CN_MCAST_LISTEN within a second. On a "
+                                    "kernel before 6.6 this means its machine-wide listener count is below one "
+                                    "(a program sent PROC_CN_MCAST_IGNORE more often than LISTEN), and it sends "
+                                    "events to no one. Sending LISTEN again.");
+                if (send_listen(s) >= 0) {
                         s->ops->arm_probe(true, s->userdata);
-                return;
+                        return;
+                }
         }
         s->listen_state = PROC_LISTEN_REFUSED;
         log_error("cn_proc acknowledged none of %u PROC_CN_MCAST_LISTEN: no process events will arrive.",
@@ -151,10 +159,15 @@ static void listen_answered(ProcSubscription *s, unsigned i, uint32_t err) {
                 return;
         }
         if (s->listen_state == PROC_LISTEN_COUNTED) {
-                /* Answered late, after another LISTEN went out in its stead: both counted,
-                 * one was not needed. */
-                log_debug("cn_proc acknowledged a PROC_CN_MCAST_LISTEN sent again: taking one back.");
-                (void) send_op(s, PROC_CN_MCAST_IGNORE, NULL, NULL);
+                /* Answered late, after another LISTEN went out in its stead. Before 6.6 both
+                 * counted and one was not needed: it is taken back from a socket of its own,
+                 * which before 6.6 moves the same count, and on 6.6+ (whose probe answer would
+                 * have come first, but might have been lost) cannot turn cnd's socket off. */
+                if (s->support == PROC_FILTER_LOCAL) {
+                        log_debug("cn_proc acknowledged a PROC_CN_MCAST_LISTEN sent again: taking one back.");
+                        if (s->ops->send_detached(PROC_CN_MCAST_IGNORE, s->userdata) < 0)
+                                log_warning("Failed to take back a PROC_CN_MCAST_LISTEN sent again.");
+                }
                 return;
         }
         if (i > 0)
@@ -172,12 +185,16 @@ void proc_subscription_ack(ProcSubscription *s, uint32_t ack, uint32_t err) {
                         listen_answered(s, i, err);
                         return;
                 }
-        if (s->support == PROC_FILTER_UNKNOWN && ack == s->probe_ack + 1) {
+        /* The probe's answer, maybe after its timeout (acks read late): the kernel filters. */
+        if (s->support != PROC_FILTER_KERNEL && !s->probe_answered && ack == s->probe_ack + 1) {
+                s->probe_answered = true;
                 s->ops->arm_probe(false, s->userdata);
                 if (err != 0) {
                         set_error(s, "the 8-byte PROC_CN_MCAST_LISTEN", err);
                         return;
                 }
+                if (s->support == PROC_FILTER_LOCAL)
+                        log_info("cn_proc answered the 8-byte LISTEN late: the kernel filters events after all.");
                 log_debug("cn_proc takes struct proc_input: the kernel filters events.");
                 s->support = PROC_FILTER_KERNEL;
                 apply_kernel_filter(s);

@@ -39,6 +39,10 @@ typedef struct ProcSubscriptionOps {
         /* Sends op to cn_proc: the 4-byte form if filter is NULL, else the 8-byte form with
          * *filter as event_type. Stores the ack it used in *ret_ack if that is not NULL. */
         int (*send)(uint32_t op, const uint32_t *filter, uint32_t *ret_ack, void *userdata);
+        /* Sends the 4-byte op from a socket of its own that listens to nothing: before 6.6 it
+         * moves the machine-wide count like any other; 6.6+ ignores an IGNORE from a socket
+         * that never listened, so it cannot touch cnd's own subscription. */
+        int (*send_detached)(uint32_t op, void *userdata);
         /* Arms (true) or disarms the probe timeout; when it fires, call
          * proc_subscription_probe_timeout(). */
         void (*arm_probe)(bool arm, void *userdata);
@@ -62,6 +66,7 @@ typedef struct ProcSubscription {
         unsigned n_listens;
         uint32_t listens_answered;      /* bit i: listen_acks[i]'s answer was taken */
         uint32_t probe_ack;             /* ack of the 8-byte LISTEN that probes for the filter */
+        bool probe_answered;
         uint32_t wanted;                /* the kernel event mask of the configured kinds */
         /* The kernel filters for us (6.6+): it keeps acks out, and the events not wanted. The
          * per-CPU sequence then has gaps that are no loss (others' acks take numbers too). */

@@ -27,6 +27,8 @@ typedef struct Sent {
 typedef struct Recorder {
         Sent sent[MAX_SENT];
         unsigned n_sent;
+        uint32_t detached[MAX_SENT];    /* ops sent from a socket of their own */
+        unsigned n_detached;
         uint32_t next_ack;
         bool probe_armed;
         unsigned restarts;
@@ -49,6 +51,14 @@ static int rec_send(uint32_t op, const uint32_t *filter, uint32_t *ret_ack, void
         return 0;
 }
 
+static int rec_send_detached(uint32_t op, void *userdata) {
+        Recorder *r = userdata;
+
+        CHECK(r->n_detached < MAX_SENT);
+        r->detached[r->n_detached++] = op;
+        return 0;
+}
+
 static void rec_arm_probe(bool arm, void *userdata) {
         ((Recorder *) userdata)->probe_armed = arm;
 }
@@ -63,6 +73,7 @@ static void rec_error_changed(void *userdata) {
 
 static const ProcSubscriptionOps ops = {
         .send = rec_send,
+        .send_detached = rec_send_detached,
         .arm_probe = rec_arm_probe,
         .restart_sequence = rec_restart,
         .error_changed = rec_error_changed,
@@ -207,7 +218,7 @@ static void test_old_kernel_count_below_zero(void) {
 }
 
 /* 6.1, count fine, but the ack read only after the timer fired: the LISTEN sent again counted
- * too, and is taken back when its own ack shows it. */
+ * too, and is taken back, from a socket of its own, when its own ack shows it. */
 static void test_old_kernel_late_ack(void) {
         ProcSubscription s;
         Recorder r;
@@ -217,16 +228,45 @@ static void test_old_kernel_late_ack(void) {
         CHECK_EQ_INT(r.n_sent, 3);
         proc_subscription_ack(&s, r.sent[0].ack + 1, 0);
         CHECK_EQ_INT(s.listen_state, PROC_LISTEN_COUNTED);
-        CHECK_EQ_INT(r.n_sent, 3);
         proc_subscription_ack(&s, r.sent[2].ack + 1, 0);
-        CHECK_EQ_INT(r.n_sent, 4);
-        CHECK_EQ_INT(r.sent[3].op, PROC_CN_MCAST_IGNORE);
+        CHECK_EQ_INT(r.n_sent, 3);
+        CHECK_EQ_INT(r.n_detached, 1);
+        CHECK_EQ_INT(r.detached[0], PROC_CN_MCAST_IGNORE);
         /* The same ack again is not another LISTEN to take back. */
         proc_subscription_ack(&s, r.sent[2].ack + 1, 0);
-        CHECK_EQ_INT(r.n_sent, 4);
+        CHECK_EQ_INT(r.n_detached, 1);
         proc_subscription_ignore(&s);
-        CHECK_EQ_INT(r.n_sent, 5);
-        CHECK_EQ_INT(r.sent[4].op, PROC_CN_MCAST_IGNORE);
+        CHECK_EQ_INT(r.n_sent, 4);
+        CHECK_EQ_INT(r.sent[3].op, PROC_CN_MCAST_IGNORE);
+}
+
+/* 6.6+, its answers read only after the probe's second (cnd's loop was busy): the LISTEN sent
+ * again changes nothing on that kernel, the late probe answer makes the kernel filter after
+ * all, and nothing is taken back: an IGNORE on cnd's socket would stop its events. */
+static void test_new_kernel_acks_read_late(void) {
+        ProcSubscription s;
+        Recorder r;
+
+        start(&s, &r, EXEC_ONLY);
+        proc_subscription_probe_timeout(&s);
+        CHECK_EQ_INT(r.n_sent, 3);                      /* LISTEN again */
+        proc_subscription_ack(&s, r.sent[0].ack + 1, 0);
+        CHECK_EQ_INT(s.listen_state, PROC_LISTEN_COUNTED);
+        proc_subscription_ack(&s, r.sent[1].ack + 1, 0);        /* the probe's answer */
+        CHECK_EQ_INT(s.support, PROC_FILTER_KERNEL);
+        CHECK(!r.probe_armed);
+        CHECK_EQ_INT(r.n_sent, 4);                      /* the filter, last */
+        CHECK(r.sent[3].has_filter);
+        CHECK_EQ_INT(r.sent[3].filter, EXEC_ONLY);
+        proc_subscription_ack(&s, r.sent[2].ack + 1, 0);
+        CHECK_EQ_INT(r.n_sent, 4);
+        CHECK_EQ_INT(r.n_detached, 0);
+        for (unsigned i = 0; i < r.n_sent; i++)
+                CHECK(r.sent[i].op != PROC_CN_MCAST_IGNORE);
+        /* A timer that fired meanwhile changes nothing either. */
+        proc_subscription_probe_timeout(&s);
+        CHECK_EQ_INT(s.support, PROC_FILTER_KERNEL);
+        CHECK_EQ_INT(r.n_sent, 4);
 }
 
 static void test_old_kernel_never_acks(void) {
@@ -405,6 +445,7 @@ int main(void) {
         test_old_kernel();
         test_old_kernel_count_below_zero();
         test_old_kernel_late_ack();
+        test_new_kernel_acks_read_late();
         test_old_kernel_never_acks();
         test_error_ack();
         test_error_ack_to_probe();
