@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* The /proc reading thread: see process-reader.h. Singly-linked FIFOs under one mutex: the
- * requests to read, exec events' before forks' (the details are what a listener waits for, and
- * the sooner they are read the likelier the process is still there), and those read, which the
- * event loop takes all at once when the eventfd says there are some, and hands back in the
- * order submitted. */
+/* The /proc reading thread: see process-reader.h. Two singly-linked FIFOs under one mutex: the
+ * requests to read, which the thread takes from, and those read, which the event loop takes all
+ * at once when the eventfd says there are some. */
 
-#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,8 +31,7 @@ struct ProcessReader {
         pthread_mutex_t lock;
         pthread_cond_t wake;
         /* Under lock: */
-        Fifo to_read[2];                /* by ProcessReadKind: the first first */
-        Fifo read;
+        Fifo to_read, read;
         bool stopping;
         bool waiting;                   /* the thread waits for requests */
         bool notified;                  /* the eventfd was written since the loop last took `read` */
@@ -88,12 +84,12 @@ static void *reader_thread(void *userdata) {
                 ProcessReadRequest *req;
 
                 r->waiting = true;
-                while (!r->stopping && !r->to_read[0].head && !r->to_read[1].head)
+                while (!r->stopping && !r->to_read.head)
                         pthread_cond_wait(&r->wake, &r->lock);
                 r->waiting = false;
                 if (r->stopping)
                         break;
-                req = fifo_pop(&r->to_read[0]) ?: fifo_pop(&r->to_read[1]);
+                req = fifo_pop(&r->to_read);
                 pthread_mutex_unlock(&r->lock);
 
                 process_read_request_run(req);
@@ -101,8 +97,7 @@ static void *reader_thread(void *userdata) {
                 pthread_mutex_lock(&r->lock);
                 fifo_push(&r->read, req);
                 r->unnotified++;
-                if (!r->notified &&
-                    ((!r->to_read[0].head && !r->to_read[1].head) || r->unnotified >= READS_PER_NOTIFY)) {
+                if (!r->notified && (!r->to_read.head || r->unnotified >= READS_PER_NOTIFY)) {
                         r->notified = true;
                         r->unnotified = 0;
                         /* Under the lock, so the loop cannot close the eventfd meanwhile; a
@@ -191,13 +186,12 @@ ProcessReader *process_reader_free(ProcessReader *r) {
 }
 
 void process_reader_submit(ProcessReader *r, ProcessReadRequest *req) {
-        assert(req->kind < ELEMENTSOF(r->to_read));
         req->result = 0;
         req->start_time = 0;
         r->pending++;
         r->unkicked = true;
         pthread_mutex_lock(&r->lock);
-        fifo_push(&r->to_read[req->kind], req);
+        fifo_push(&r->to_read, req);
         pthread_mutex_unlock(&r->lock);
 }
 

@@ -6,9 +6,9 @@
  * up the relay of every other group by as much per event. So the event loop reads at once only
  * what the process takes with it when it exits (process_info_read_begin(): stat, exe, cmdline),
  * and one thread makes the rest (process_info_read_end(): status, cgroup, the unit) and the
- * forks' reads, the exec events' first, and hands them back to the event loop through an eventfd
- * the loop watches (a few at a time while requests keep coming), where done() is called for each.
- * Reads of one kind are made and handed back in the order submitted.
+ * forks' reads, in the order submitted, and hands them back to the event loop through an eventfd
+ * the loop watches (a few at a time while requests keep coming), where done() is called for each
+ * in that order.
  *
  * The thread touches nothing but /proc and the request it is reading for: the table, the bus,
  * the journal and the requests' owner stay the event loop's. A request belongs to the reader

@@ -39,11 +39,22 @@ typedef struct ProcessTable {
         size_t n;               /* entries */
         size_t max_entries;     /* the bound, >= 1 */
         uint64_t n_refused;     /* inserts refused at the bound */
+        /* The memory the entries' argument vectors take (process_entry_argv_size()), and its
+         * bound: past it an entry goes in without its arguments. Any user can run many
+         * processes with 64 KiB command lines of one-byte arguments, some 2.6 MiB each here,
+         * while the count of entries is bounded by pid_max alone. */
+        size_t argv_bytes, max_argv_bytes;
+        uint64_t n_argv_dropped; /* entries that went in without their arguments */
 } ProcessTable;
 
+/* The heap a NULL-terminated string vector takes, allocator overhead included (estimated). */
+size_t strv_heap_size(char * const *v);
+size_t process_entry_argv_size(const ProcessEntry *e);
+
 /* max_entries: the machine's pid limit (process_read_pid_max()), which no table of live
- * processes can exceed; the bound only guards against a wrong pid_max. */
-void process_table_init(ProcessTable *t, size_t max_entries);
+ * processes can exceed; the bound only guards against a wrong pid_max. max_argv_bytes: see
+ * ProcessTable. */
+void process_table_init(ProcessTable *t, size_t max_entries, size_t max_argv_bytes);
 /* Frees every entry. */
 void process_table_done(ProcessTable *t);
 
@@ -53,7 +64,8 @@ typedef enum ProcessTablePut {
         PROCESS_TABLE_REPLACED,  /* same pid, another start_time: the pid was reused */
 } ProcessTablePut;
 
-/* Puts e (owned by the table from then on) in the table. An entry already there for e->pid
+/* Puts e (owned by the table from then on) in the table, without its argv if that would take
+ * the table past max_argv_bytes. An entry already there for e->pid
  * is taken out and handed back in *ret_old (NULL if none), which the caller frees: after
  * PROCESS_TABLE_REPLACED it is a process that is gone without its exit having been seen,
  * and the caller reports it so. Returns a ProcessTablePut, or -ENOSPC at the bound (e is

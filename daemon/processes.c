@@ -11,6 +11,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "event-util.h"
 #include "manager.h"
 #include "processes.h"
 
@@ -18,6 +19,8 @@
 #define SCAN_READS_PER_ITERATION 32
 /* Losses within this long make one resync. */
 #define RESYNC_DELAY_USEC (50 * USEC_PER_MSEC)
+/* A resync waits for the queued events this many times RESYNC_DELAY_USEC at most. */
+#define RESYNC_POSTPONE_MAX 20U
 /* What a table that pid_max cannot be read for is bounded by: the kernel's own limit. */
 #define PID_MAX_LIMIT (4U * 1024U * 1024U)
 
@@ -28,6 +31,7 @@ struct PendingEvent {
         bool may_signal;
         bool needs_read;                /* `read` is the event's */
         bool read_done;                 /* nothing (more) to wait for */
+        size_t size;                    /* in Processes.queued_bytes */
         unsigned generation;
         ProcessReadRequest read;
 };
@@ -60,7 +64,7 @@ void processes_init(Processes *ps, Manager *m) {
         ps->manager = m;
         if (process_read_pid_max(&pid_max) < 0 || pid_max == 0 || pid_max > PID_MAX_LIMIT)
                 pid_max = PID_MAX_LIMIT;
-        process_table_init(&ps->table, pid_max);
+        process_table_init(&ps->table, pid_max, PROCESS_TABLE_ARGV_MAX);
         ps->queue_max = m->test_hooks.process_queue_max ?: PROCESS_QUEUE_MAX;
         /* Without systemd as PID 1 no process has a unit: do not spend a third of each read
          * asking. */
@@ -82,6 +86,7 @@ static void queue_free(Processes *ps) {
         }
         ps->queue_tail = NULL;
         ps->n_queued = 0;
+        ps->queued_bytes = 0;
 }
 
 void processes_done(Processes *ps) {
@@ -410,8 +415,12 @@ static void queue_drain(Processes *ps) {
                 if (!ps->queue_head)
                         ps->queue_tail = NULL;
                 ps->n_queued--;
+                ps->queued_bytes -= p->size;
+                /* The bus queue may have filled since the event came: its watermarks hold for
+                 * signals sent late too. */
                 if (p->generation == ps->generation)
-                        handle_event(ps, &p->event, p->may_signal, p->needs_read ? &p->read : NULL);
+                        handle_event(ps, &p->event, p->may_signal && loss_may_signal(&ps->manager->loss),
+                                     p->needs_read ? &p->read : NULL);
                 process_info_free(p->read.info);
                 free(p);
         }
@@ -441,11 +450,21 @@ static ProcessReader *get_reader(Processes *ps) {
 
 static void schedule_resync(Processes *ps);
 
+/* What a queued event holds, about. */
+static size_t pending_size(const ProcessReadRequest *read) {
+        size_t n = sizeof(PendingEvent);
+
+        if (read->info)
+                n += sizeof(ProcessInfo) + strv_heap_size(read->info->argv) + strlen(read->info->exe) + 1;
+        return n;
+}
+
 void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         ProcessReadRequest read = {};
         bool needs_read = read_for(ps, ev, &read);
         bool for_thread = needs_read && read.result >= 0;       /* else out of memory: no read */
         PendingEvent *p;
+        size_t size;
 
         /* Nothing to wait for, or no thread to wait on: handled now. */
         if (!ps->queue_head && (!for_thread || !get_reader(ps))) {
@@ -456,20 +475,37 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
                 return;
         }
 
-        p = ps->n_queued < ps->queue_max ? malloc(sizeof(*p)) : NULL;
+        size = pending_size(&read);
+        if (ps->queued_bytes + size > PROCESS_QUEUE_BYTES_MAX && read.info && read.info->argv && read.info->argv[0]) {
+                /* The arguments are what can be large (64 KiB of one-byte ones take 2 MiB): the
+                 * event goes on without them rather than not at all. */
+                char **none = calloc(1, sizeof(char *));
+
+                if (none) {
+                        strv_free(read.info->argv);
+                        read.info->argv = none;
+                        read.info->cmdline_truncated = true;
+                        size = pending_size(&read);
+                }
+        }
+        p = ps->n_queued < ps->queue_max && ps->queued_bytes + size <= PROCESS_QUEUE_BYTES_MAX ? malloc(sizeof(*p))
+                                                                                               : NULL;
         if (!p) {
-                /* The table will miss this event: the scan after it tells what changed. */
+                /* The table and the journal will miss this event: the scan after it tells what
+                 * changed. */
                 if (ps->queue_overflows++ == 0)
-                        log_warning("Process events come faster than /proc can be read for them: "
-                                    "resynchronising the process table.");
+                        log_warning("Process events come faster than /proc can be read for them: %s",
+                                    ps->active ? "resynchronising the process table."
+                                               : "their journal entries are lost.");
                 schedule_resync(ps);
                 process_info_free(read.info);
                 return;
         }
         *p = (PendingEvent) {
                 .event = *ev, .may_signal = may_signal, .needs_read = needs_read, .read = read,
-                .read_done = !for_thread, .generation = ps->generation,
+                .read_done = !for_thread, .generation = ps->generation, .size = size,
         };
+        ps->queued_bytes += size;
         if (ps->queue_tail)
                 ps->queue_tail->next = p;
         else
@@ -565,6 +601,14 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (!ps->active)
                 return 0;
+        /* Events still queued are older than the scan would be, and would be taken as reported
+         * by it: let them be handled first, for a while. */
+        if (ps->queue_head && ps->resync_postponed < RESYNC_POSTPONE_MAX) {
+                ps->resync_postponed++;
+                event_timer_arm(ps->resync_timer, now_usec(CLOCK_MONOTONIC) + RESYNC_DELAY_USEC);
+                return 0;
+        }
+        ps->resync_postponed = 0;
         ps->resyncs++;
         ps->resync_ns = now_nsec(CLOCK_MONOTONIC);
         log_debug("Events were lost: resynchronising the process table from /proc.");
@@ -624,5 +668,6 @@ void processes_update(Processes *ps, bool group_joined, uint64_t lost) {
         }
         remember_loss(ps, lost);
         ps->resync_ns = 0;
+        ps->generation++;       /* what was queued meanwhile was for no table */
         (void) scan_start(ps, false);
 }

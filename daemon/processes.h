@@ -35,9 +35,14 @@
 typedef struct Manager Manager;
 typedef struct PendingEvent PendingEvent;
 
-/* Events held while the reads they wait for are made, at most this many (about 170 bytes
- * each): past it, the events are dropped for the table and a resync follows, as after a loss. */
+/* Events held while the reads they wait for are made, at most this many, and at most this
+ * much memory with the details read at once (process_info_size()): past either, the events
+ * are dropped for the table and the journal, and a resync follows, as after a loss. */
 #define PROCESS_QUEUE_MAX 16384U
+#define PROCESS_QUEUE_BYTES_MAX (8U * 1024U * 1024U)
+/* The memory the table's argument vectors may take (ProcessTable). A full table of processes
+ * with ordinary command lines (a few hundred bytes) stays well within it. */
+#define PROCESS_TABLE_ARGV_MAX (32U * 1024U * 1024U)
 
 typedef struct Processes {
         Manager *manager;
@@ -53,6 +58,7 @@ typedef struct Processes {
         /* The loss counters at the last look: a change means a resync. */
         uint64_t seen_kernel_dropped, seen_overruns, seen_lost;
         sd_event_source *resync_timer;  /* coalesces the losses of a burst into one resync */
+        unsigned resync_postponed;      /* times it waited for the queue to drain */
         /* CLOCK_MONOTONIC of the last resync's scan: events older than that, still queued in the
          * socket then, are already reflected in the table and must not be reported twice. */
         uint64_t resync_ns;
@@ -65,7 +71,7 @@ typedef struct Processes {
         ProcessReader *reader;
         bool reader_failed;
         PendingEvent *queue_head, *queue_tail;
-        size_t n_queued, queue_max;
+        size_t n_queued, queue_max, queued_bytes;
         uint64_t queue_overflows;       /* events dropped for a full queue */
         /* Events queued under an earlier generation (before the table was emptied) are dropped
          * unhandled. */

@@ -14,8 +14,10 @@ import subprocess
 import time
 import unittest
 
-from cndtest import (BUILD_DIR, ID_PATH_PREFIX, MANAGER_PATH, PROC_IFACE, PROC_PATH, Client, CndTestCase,
-                     ProcListener, main, reachable, rss_kib, run_as, wait_for)
+from cndtest import (BUILD_DIR, ID_PATH_PREFIX, MANAGER_PATH, PROC_IFACE, PROC_PATH, PROCESSES_IFACE,
+                     PROCESSES_PATH, Client, CndTestCase, ProcListener, main, reachable, rss_kib, run_as,
+                     wait_for)
+from gi.repository import GLib
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -238,6 +240,54 @@ class GreedyReaders(CndTestCase):
         # Every call waits for the ones queued before it; past their budget, those cost little.
         self.assertLess(slowest, 10.0)
         self.assertGreater(refused, self.CLIENTS * (self.CALLS - 400) // 2)
+
+
+class LongCommandLines(CndTestCase):
+    """Many processes of an unprivileged user, each with a command line of 30,000 one-byte
+    arguments (60 KiB; each argument a string of its own in cnd's table, some 1.2 MiB there):
+    the table keeps at most 32 MiB of arguments and the queue of events waiting for their reads 8
+    MiB, so cnd's memory stays bounded; past that the table's entries (and the Started of an
+    event queued meanwhile) have none, and no event is lost."""
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n'
+    PROCESSES = 60
+    ARGS = 30000
+    RSS_BOUND_KIB = 64 * 1024
+
+    def test_table_arguments_bounded(self):
+        started = self.client.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+        procs = []
+        for _ in range(self.PROCESSES):
+            p = as_nobody('/bin/sh', '-c', 'read x', 'sh', *(['x'] * self.ARGS), stdin=subprocess.PIPE)
+            self.addCleanup(p.kill)
+            procs.append(p)
+        pids = {p.pid for p in procs}
+        wait_for(lambda: all(os.path.exists(f'/proc/{pid}') for pid in pids), what='the processes')
+
+        def entry(pid):
+            try:
+                return self.client.call('GetProcess', (pid,), '(u)', path=PROCESSES_PATH, iface=PROCESSES_IFACE)
+            except GLib.Error:
+                return None
+        sh = os.path.realpath('/bin/sh')          # after setpriv's own exec
+        wait_for(lambda: all((entry(pid) or ('', '', ''))[2] == sh for pid in pids), timeout=60,
+                 what='the table to hold them all')
+        argcs = sorted(len(entry(pid)[3]) for pid in pids)
+        self.client.pump(lambda: any(a[0] in pids and a[3] == sh for _, _, a in started), timeout=30)
+        full = [a for _, _, a in started if a[0] in pids and a[3] == sh]
+        rss = rss_kib(self.cnd.proc.pid)
+        print(f'{self.PROCESSES} processes x {self.ARGS} arguments: {argcs.count(0)} table entries without '
+              f'arguments, {argcs.count(self.ARGS + 4)} with; {len(full)} Started seen; cnd RSS {rss} KiB')
+        self.assertEqual(set(argcs), {0, self.ARGS + 4})
+        self.assertGreater(argcs.count(0), 0)
+        self.assertGreater(argcs.count(self.ARGS + 4), 0)
+        # Started carries them all, but for events that waited while the queue held 8 MiB of
+        # others' arguments already.
+        self.assertEqual({len(a[4]) for a in full} - {0}, {self.ARGS + 4})
+        if not CHECKED_BUILD:
+            self.assertLess(rss, self.RSS_BOUND_KIB)
+        for p in procs:
+            p.kill()
+        wait_for(lambda: not any(entry(pid) for pid in pids), what='the entries to go')
 
 
 class CallBudget(CndTestCase):

@@ -43,7 +43,7 @@ static void test_put_find_take(void) {
         _cleanup_(process_table_done) ProcessTable t;
         ProcessEntry *e, *old;
 
-        process_table_init(&t, 100);
+        process_table_init(&t, 100, SIZE_MAX);
         CHECK(!process_table_find(&t, 1));
         CHECK(!process_table_take(&t, 1));
 
@@ -87,7 +87,7 @@ static void test_bound(void) {
         _cleanup_(process_table_done) ProcessTable t;
         ProcessEntry *old;
 
-        process_table_init(&t, 3);
+        process_table_init(&t, 3, SIZE_MAX);
         for (pid_t pid = 1; pid <= 3; pid++)
                 CHECK_EQ_INT(put(&t, entry(pid, 5, "x"), NULL), PROCESS_TABLE_ADDED);
         CHECK_EQ_INT(put(&t, entry(4, 5, "x"), NULL), -ENOSPC);
@@ -109,7 +109,7 @@ static void test_bound(void) {
 
         /* The bound is at least one. */
         process_table_done(&t);
-        process_table_init(&t, 0);
+        process_table_init(&t, 0, SIZE_MAX);
         CHECK_EQ_INT(t.max_entries, 1);
         CHECK_EQ_INT(put(&t, entry(1, 1, NULL), NULL), PROCESS_TABLE_ADDED);
         CHECK_EQ_INT(put(&t, entry(2, 1, NULL), NULL), -ENOSPC);
@@ -121,7 +121,7 @@ static void test_sorted(void) {
         _cleanup_(freep) ProcessEntry **v = NULL;
         size_t n;
 
-        process_table_init(&t, 4194304);
+        process_table_init(&t, 4194304, SIZE_MAX);
         CHECK_EQ_INT(process_table_sorted(&t, &v, &n), 0);
         CHECK(!v);
         CHECK_EQ_INT(n, 0);
@@ -142,7 +142,7 @@ static void test_grow_shrink(void) {
         size_t i = 0, seen = 0;
 
         /* A fork storm: 100000 processes, then all but a few exit. */
-        process_table_init(&t, 4194304);
+        process_table_init(&t, 4194304, SIZE_MAX);
         for (pid_t pid = 1000; pid < 101000; pid++)
                 CHECK_EQ_INT(put(&t, entry(pid, (uint64_t) pid * 3, NULL), NULL), PROCESS_TABLE_ADDED);
         CHECK_EQ_INT(t.n, 100000);
@@ -181,7 +181,7 @@ static void test_random(void) {
 
         /* Pids from a narrow range with a few far ones, so that chains are long and cross the
          * end of the slot array. */
-        process_table_init(&t, MODEL_PIDS);
+        process_table_init(&t, MODEL_PIDS, SIZE_MAX);
         for (unsigned iter = 0; iter < 300000; iter++) {
                 uint64_t v = next_random(&state);
                 pid_t pid = (pid_t) (v % MODEL_PIDS);
@@ -223,7 +223,7 @@ static void test_random(void) {
 }
 
 static void table_of(ProcessTable *t, const ProcessKey *keys, size_t n) {
-        process_table_init(t, 1000);
+        process_table_init(t, 1000, SIZE_MAX);
         for (size_t i = 0; i < n; i++)
                 CHECK_EQ_INT(put(t, entry(keys[i].pid, keys[i].start_time, "x"), NULL), PROCESS_TABLE_ADDED);
 }
@@ -270,7 +270,7 @@ static void test_diff_empty(void) {
         ProcessDiff d;
 
         /* Empty table, empty scan. */
-        process_table_init(&t, 10);
+        process_table_init(&t, 10, SIZE_MAX);
         CHECK_EQ_INT(process_table_diff(&t, NULL, 0, &d), 0);
         CHECK_EQ_INT(d.n_gone + d.n_new, 0);
         process_diff_done(&d);
@@ -292,6 +292,59 @@ static void test_diff_empty(void) {
         process_diff_done(&d);
 }
 
+static ProcessEntry *entry_with_args(pid_t pid, unsigned argc, const char *arg) {
+        ProcessEntry *e = process_entry_new(pid, 1);
+
+        CHECK(e);
+        e->argv = calloc(argc + 1, sizeof(char *));
+        CHECK(e->argv);
+        for (unsigned i = 0; i < argc; i++)
+                CHECK(e->argv[i] = strdup(arg));
+        return e;
+}
+
+/* The arguments' memory is bounded: past it, entries go in without theirs; taking entries out
+ * makes room again, and an update or a reuse counts the new entry instead of the old. */
+static void test_argv_budget(void) {
+        _cleanup_(process_table_done) ProcessTable t;
+        ProcessEntry *e, *old = NULL;
+        size_t one;
+
+        e = entry_with_args(1, 100, "x");
+        one = process_entry_argv_size(e);
+        CHECK(one >= 100 * (2 + sizeof(char *)));       /* at least the bytes and the pointers */
+        process_table_init(&t, 100, 3 * one);
+        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_ADDED);
+        CHECK_EQ_INT(process_table_put(&t, entry_with_args(2, 100, "x"), &old), PROCESS_TABLE_ADDED);
+        CHECK_EQ_INT(process_table_put(&t, entry_with_args(3, 100, "x"), &old), PROCESS_TABLE_ADDED);
+        CHECK_EQ_INT(t.argv_bytes, 3 * one);
+        CHECK_EQ_INT(t.n_argv_dropped, 0);
+
+        /* Full: the fourth goes in, its arguments do not. */
+        CHECK_EQ_INT(process_table_put(&t, entry_with_args(4, 100, "x"), &old), PROCESS_TABLE_ADDED);
+        CHECK(!process_table_find(&t, 4)->argv);
+        CHECK_EQ_INT(t.n_argv_dropped, 1);
+        CHECK_EQ_INT(t.argv_bytes, 3 * one);
+        CHECK_EQ_INT(t.n, 4);
+
+        /* One out: room for the next. */
+        process_entry_free(process_table_take(&t, 2));
+        CHECK_EQ_INT(t.argv_bytes, 2 * one);
+        CHECK_EQ_INT(process_table_put(&t, entry_with_args(5, 100, "x"), &old), PROCESS_TABLE_ADDED);
+        CHECK(process_table_find(&t, 5)->argv);
+
+        /* An update of pid 1 with a shorter argv: the old one's bytes go, the new one's come. */
+        e = entry_with_args(1, 10, "x");
+        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_UPDATED);
+        CHECK_EQ_INT(t.argv_bytes, 2 * one + process_entry_argv_size(e));
+        process_entry_free(old);
+
+        /* Emptied: nothing counted. */
+        process_table_done(&t);
+        CHECK_EQ_INT(t.argv_bytes, 0);
+        CHECK_EQ_INT(t.n_argv_dropped, 1);
+}
+
 int main(void) {
         test_put_find_take();
         test_bound();
@@ -300,5 +353,6 @@ int main(void) {
         test_random();
         test_diff();
         test_diff_empty();
+        test_argv_budget();
         return EXIT_SUCCESS;
 }
