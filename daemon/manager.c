@@ -457,6 +457,13 @@ int manager_reopen_netlink(Manager *m, int error) {
         return 0;
 }
 
+static int on_socket_pause_end(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_notice("Test hook: reading the connector socket again.");
+        return sd_event_source_set_enabled(m->netlink_source, SD_EVENT_ON);
+}
+
 int manager_startup(Manager *m) {
         int r;
 
@@ -466,6 +473,15 @@ int manager_startup(Manager *m) {
         r = open_netlink(m);
         if (r < 0)
                 return r;
+        if (m->test_hooks.pause_socket_usec > 0) {
+                log_notice("Test hook: leaving the connector socket unread for %lu us.",
+                           m->test_hooks.pause_socket_usec);
+                (void) sd_event_source_set_enabled(m->netlink_source, SD_EVENT_OFF);
+                r = sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, m->test_hooks.pause_socket_usec,
+                                               1, on_socket_pause_end, m);
+                if (r < 0)
+                        return r;
+        }
         /* Outside the initial network namespace the socket opens and joins, but the kernel's
          * connector is not there: nothing would ever arrive. */
         if (access(m->connector_list_path, F_OK) < 0)

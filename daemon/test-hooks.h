@@ -22,6 +22,10 @@ typedef struct TestHooks {
         /* CND_TEST_PROCESS_QUEUE_MAX=N: hold at most N process events while their reads are
          * made (instead of PROCESS_QUEUE_MAX), so that a storm overflows it. 0 = the default. */
         unsigned long process_queue_max;
+        /* CND_TEST_PAUSE_SOCKET_USEC=N: leave the connector socket unread for N µs after start,
+         * as an event loop busy elsewhere or a full bus queue would: cn_proc's answers to the
+         * subscription wait in it past the probe's second. 0 = none. */
+        unsigned long pause_socket_usec;
 } TestHooks;
 
 #if CND_TEST_HOOKS

@@ -262,6 +262,49 @@ class ListenerCountBelowZero(CndTestCase):
         self.assertFalse(acked, 'cnd left the count above zero')
 
 
+class AnswersReadLate(CndTestCase):
+    """cn_proc's answers to cnd's subscription read only after the probe's second (the socket
+    left unread by a test hook, as a busy loop or a full bus queue would): cnd sends LISTEN again,
+    and must neither turn its own subscription off (6.6+, where an IGNORE on its socket would)
+    nor leave the machine-wide count raised (before 6.6)."""
+    START = False
+
+    def test_late_answers(self):
+        filters = proc_kernel_filters()
+        if not filters:
+            self.assertTrue(proc_listen_acked(), 'the count was below zero before this test')
+        self.cnd.write_config('[Connector]\nGroups=1\n')
+        self.cnd.start(env={'CND_TEST_PAUSE_SOCKET_USEC': '2500000'})
+        events = self.client.subscribe('Exec', iface=PROC_IFACE, path=PROC_PATH)
+        wait_for(lambda: 'reading the connector socket again' in self.cnd.log_text(), timeout=30,
+                 what='the socket to be read again')
+        self.assertIn('did not acknowledge PROC_CN_MCAST_LISTEN within a second', self.cnd.log_text())
+
+        def exec_seen():
+            p = subprocess.Popen(['true'])
+            p.wait()
+            try:
+                return self.client.pump(lambda: any(a[0] == p.pid for _, _, a in events), timeout=2)
+            except AssertionError:
+                return False
+        wait_for(exec_seen, timeout=20, what='Exec signals after the late answers')
+        self.assertEqual(self.client.get('SubscriptionError', path=PROC_PATH, iface=PROC_IFACE), '')
+        self.assertEqual(self.client.get('KernelFilter', path=PROC_PATH, iface=PROC_IFACE), filters)
+        if filters:
+            self.assertIn('answered the 8-byte LISTEN late', self.cnd.log_text())
+            # Still subscribed a while later: nothing took cnd's socket off.
+            time.sleep(1.0)
+            self.assertTrue(exec_seen(), 'no Exec after the subscription settled')
+            return
+        self.cnd.signal(signal.SIGTERM)
+        self.assertEqual(self.cnd.wait_exit(), 0)
+        self.assertTrue(proc_listen_acked(), 'cnd left the count below zero')
+        cn_proc_op(2)
+        acked = proc_listen_acked(timeout=0.5)
+        cn_proc_op(1)
+        self.assertFalse(acked, 'cnd left the count above zero')
+
+
 class ErrorAck(CndTestCase):
     """An error ack from cn_proc is logged and shown in STATUS. The kernel answers an unknown
     op with one (EINVAL); cnd's test hook CND_TEST_PROC_LISTEN_OP makes its LISTEN such an op,
