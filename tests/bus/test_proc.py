@@ -218,12 +218,36 @@ class StopLeavesNoListener(CndTestCase):
             listener.close()
 
 
-class ListenerCountBelowZero(CndTestCase):
+class SubscriptionCase(CndTestCase):
+    START = False
+
+    def exec_seen(self, events):
+        """Runs a program; whether cnd's Exec for it arrives within two seconds."""
+        p = subprocess.Popen(['true'])
+        p.wait()
+        try:
+            return self.client.pump(lambda: any(a[0] == p.pid for _, _, a in events), timeout=2)
+        except AssertionError:
+            return False
+
+    def stop_and_check_count_is_zero(self):
+        """Before 6.6: stops cnd, then checks the machine-wide count is exactly zero: a LISTEN is
+        acked (at least zero), and after an IGNORE too many a LISTEN is not (exactly zero); the
+        last LISTEN puts it back to zero."""
+        self.cnd.signal(signal.SIGTERM)
+        self.assertEqual(self.cnd.wait_exit(), 0)
+        self.assertTrue(proc_listen_acked(), 'cnd left the count below zero')
+        cn_proc_op(2)
+        acked = proc_listen_acked(timeout=0.5)
+        cn_proc_op(1)
+        self.assertFalse(acked, 'cnd left the count above zero')
+
+
+class ListenerCountBelowZero(SubscriptionCase):
     """Before 6.6, cn_proc keeps one listener count for the machine and takes any privileged
     IGNORE, even from a socket that never listened; below one it sends no events and no acks.
     cnd, finding its LISTEN unanswered, sends LISTEN again until one is acked, and at exit one
     IGNORE: the count is left at zero, as it would be had nobody miscounted."""
-    START = False
 
     def setUp(self):
         if proc_kernel_filters():
@@ -242,32 +266,18 @@ class ListenerCountBelowZero(CndTestCase):
         self.assertIn('its machine-wide listener count is below one', self.cnd.log_text())
 
         def exec_seen():
-            p = subprocess.Popen(['true'])
-            p.wait()
-            try:
-                return self.client.pump(lambda: any(a[0] == p.pid for _, _, a in events), timeout=2)
-            except AssertionError:
-                return False
+            return self.exec_seen(events)
         wait_for(exec_seen, timeout=20, what='an Exec signal once the count is one')
         self.assertEqual(self.client.get('SubscriptionError', path=PROC_PATH, iface=PROC_IFACE), '')
 
-        self.cnd.signal(signal.SIGTERM)
-        self.assertEqual(self.cnd.wait_exit(), 0)
-        # Zero now: a LISTEN is acked (at least zero), and after an IGNORE too many a LISTEN is
-        # not (exactly zero); the last LISTEN puts it back to zero.
-        self.assertTrue(proc_listen_acked(), 'cnd left the count below zero')
-        cn_proc_op(2)
-        acked = proc_listen_acked(timeout=0.5)
-        cn_proc_op(1)
-        self.assertFalse(acked, 'cnd left the count above zero')
+        self.stop_and_check_count_is_zero()
 
 
-class AnswersReadLate(CndTestCase):
+class AnswersReadLate(SubscriptionCase):
     """cn_proc's answers to cnd's subscription read only after the probe's second (the socket
     left unread by a test hook, as a busy loop or a full bus queue would): cnd sends LISTEN again,
     and must neither turn its own subscription off (6.6+, where an IGNORE on its socket would)
     nor leave the machine-wide count raised (before 6.6)."""
-    START = False
 
     def test_late_answers(self):
         filters = proc_kernel_filters()
@@ -281,12 +291,7 @@ class AnswersReadLate(CndTestCase):
         self.assertIn('did not acknowledge PROC_CN_MCAST_LISTEN within a second', self.cnd.log_text())
 
         def exec_seen():
-            p = subprocess.Popen(['true'])
-            p.wait()
-            try:
-                return self.client.pump(lambda: any(a[0] == p.pid for _, _, a in events), timeout=2)
-            except AssertionError:
-                return False
+            return self.exec_seen(events)
         wait_for(exec_seen, timeout=20, what='Exec signals after the late answers')
         self.assertEqual(self.client.get('SubscriptionError', path=PROC_PATH, iface=PROC_IFACE), '')
         self.assertEqual(self.client.get('KernelFilter', path=PROC_PATH, iface=PROC_IFACE), filters)
@@ -296,13 +301,7 @@ class AnswersReadLate(CndTestCase):
             time.sleep(1.0)
             self.assertTrue(exec_seen(), 'no Exec after the subscription settled')
             return
-        self.cnd.signal(signal.SIGTERM)
-        self.assertEqual(self.cnd.wait_exit(), 0)
-        self.assertTrue(proc_listen_acked(), 'cnd left the count below zero')
-        cn_proc_op(2)
-        acked = proc_listen_acked(timeout=0.5)
-        cn_proc_op(1)
-        self.assertFalse(acked, 'cnd left the count above zero')
+        self.stop_and_check_count_is_zero()
 
 
 class ErrorAck(CndTestCase):
