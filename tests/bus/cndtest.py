@@ -20,7 +20,15 @@ import threading
 import time
 import unittest
 
-import gi
+try:
+    import gi
+except ImportError:
+    # Started with another python3 first on PATH (pyenv, a venv): Debian's has the bindings.
+    if (os.path.realpath(sys.executable) != os.path.realpath('/usr/bin/python3') and
+            os.access('/usr/bin/python3', os.X_OK)):
+        os.execv('/usr/bin/python3', ['/usr/bin/python3'] + sys.argv)
+    sys.exit(f'{os.path.basename(sys.argv[0])}: needs the GObject bindings of Debian\'s /usr/bin/python3 '
+             f'(python3-gi); run first: tools/install-deps')
 
 gi.require_version('Gio', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
@@ -31,6 +39,16 @@ CND = os.path.join(BUILD_DIR, 'daemon', 'cnd')
 POLICY = os.path.join(BUILD_DIR, 'dbus-policy', 'org.cnd.Connector1.conf')
 
 NAMES_HEADER = 'cnd-bus-names.h'
+
+
+def require_built(*programs):
+    """Ends a script that needs the build (a benchmark started on a fresh clone) with one line
+    saying what to run first, if cnd or one of programs (paths in the build directory) is not
+    there."""
+    for program in ('daemon/cnd',) + programs:
+        if not os.access(os.path.join(BUILD_DIR, program), os.X_OK):
+            sys.exit(f'{os.path.basename(sys.argv[0])}: {program} is not built in {os.path.abspath(BUILD_DIR)}; '
+                     f'run first: tools/install-deps && meson setup build && meson compile -C build')
 
 
 def bus_names():
@@ -153,6 +171,24 @@ def as_user(user, caps=()):
     keep = ''.join(f',+{c}' for c in caps)
     return ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
             f'--inh-caps=-all{keep}', f'--ambient-caps=-all{keep}', f'--bounding-set=-all{keep}']
+
+
+_fork_pace = {}
+
+
+def storm_timeout(n, parallel=4, program=None):
+    """Seconds a fork-storm of n children (each execing program, if given) may take on this
+    machine now: five times what a storm of a twentieth of n took when measured here, and at
+    least a minute. A TCG guest forks some ten times slower than the host, a loaded host some
+    times slower: a fixed bound would either flake there or mean nothing here."""
+    key = (parallel, program)
+    if key not in _fork_pace:
+        small = max(50, n // 20)
+        cmd = [os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm'), str(small), str(parallel)]
+        start = time.monotonic()
+        subprocess.run(cmd + ([program] if program else []), check=True, capture_output=True, timeout=600)
+        _fork_pace[key] = (time.monotonic() - start) / small
+    return max(60.0, 5 * n * _fork_pace[key])
 
 
 def wait_for(predicate, timeout=20.0, interval=0.02, what='condition'):
@@ -755,71 +791,6 @@ class ProcListener:
         if self.listening:
             self.ignore()
         self.sock.close()
-
-
-def cn_proc_op(op):
-    """Sends a 4-byte op (1 LISTEN, 2 IGNORE) to cn_proc from a socket of its own that joins no
-    group, and closes it."""
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
-    try:
-        sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', op)), (0, 0))
-    finally:
-        sock.close()
-
-
-def proc_listen_acked(timeout=1.0):
-    """Sends one 4-byte PROC_CN_MCAST_LISTEN (and then an IGNORE, so the count is as it was) on a
-    socket of its own and says whether cn_proc acknowledged it. A kernel before 6.6 does so only if
-    its machine-wide listener count is at least one with this LISTEN: False there means the count
-    was below zero, and nobody gets events."""
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
-    try:
-        sock.bind((0, 1))
-        ack = int.from_bytes(os.urandom(4), 'little') & 0x7fffffff
-        sock.sendto(Injector.frame(1, 1, seq=0, ack=ack, data=struct.pack('=I', 1)), (0, 0))
-        deadline = time.monotonic() + timeout
-        acked = False
-        while not acked and time.monotonic() < deadline:
-            sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                data = sock.recv(65536)
-            except (socket.timeout, BlockingIOError):
-                break
-            off = 0
-            while off + 16 + CN_MSG.size <= len(data):
-                nl_len = struct.unpack_from('=I', data, off)[0]
-                if CN_MSG.unpack_from(data, off + 16)[3] == ack + 1:
-                    acked = True
-                off += (nl_len + 3) & ~3
-                if nl_len < 16:
-                    break
-        sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', 2)), (0, 0))
-        return acked
-    finally:
-        sock.close()
-
-
-def proc_kernel_filters(timeout=1.0):
-    """Whether cn_proc filters per socket (6.6+): it answers the 8-byte LISTEN, which older kernels
-    ignore."""
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
-    try:
-        sock.bind((0, 1))
-        ack = int.from_bytes(os.urandom(4), 'little') & 0x7fffffff
-        sock.sendto(Injector.frame(1, 1, seq=0, ack=ack, data=struct.pack('=II', 1, 0xffffffff)), (0, 0))
-        sock.settimeout(timeout)
-        try:
-            while True:
-                data = sock.recv(65536)
-                if len(data) >= 16 + CN_MSG.size and CN_MSG.unpack_from(data, 16)[3] == ack + 1:
-                    # 6.6+ counted it for this socket: take it back. (Older kernels ignored it,
-                    # and an IGNORE there would take someone else's count.)
-                    sock.sendto(Injector.frame(1, 1, seq=0, ack=0, data=struct.pack('=I', 2)), (0, 0))
-                    return True
-        except socket.timeout:
-            return False
-    finally:
-        sock.close()
 
 
 class ConnectorList:

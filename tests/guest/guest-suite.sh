@@ -9,7 +9,7 @@ rc=0
 # that sends one too many leaves every later listener without events. Checked after each file.
 count_ok() {
         PYTHONPATH="$src/tests/bus" /usr/bin/python3 -c \
-                'import sys, cndtest; sys.exit(0 if cndtest.proc_listen_acked() else 1)'
+                'import sys, kernelprobes; sys.exit(0 if kernelprobes.proc_listen_acked() else 1)'
 }
 
 run() {
