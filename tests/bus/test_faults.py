@@ -3,7 +3,6 @@
 """Faults: a broken connector socket, the bus going away, reload storms under traffic, and
 start-up where cnd cannot work: no connector, a bus policy that refuses it."""
 
-import os
 import signal
 import subprocess
 import threading
@@ -42,16 +41,17 @@ class SocketFault(CndTestCase):
 
 
 class BusLoss(CndTestCase):
-    CONFIG = f'[Connector]\nGroups={GROUP}\n'
+    # No timer of cnd's runs in this configuration (no rescans, no cn_proc, no watchdog): if cnd
+    # exits, the bus's hang-up woke it. How soon depends on the machine's load, and is printed.
+    CONFIG = f'[Connector]\nGroups={GROUP}\nScanIntervalSec=0\n'
 
-    def test_bus_killed_exits_nonzero_within_a_second(self):
+    def test_bus_killed_exits_nonzero_on_the_hangup(self):
         for proc in self.bus.procs:
             proc.kill()
         start = time.monotonic()
-        rc = self.cnd.wait_exit(timeout=10)
+        rc = self.cnd.wait_exit(timeout=120)
+        print(f'cnd exited {time.monotonic() - start:.3f} s after the bus was killed')
         self.assertNotEqual(rc, 0)
-        # Under valgrind the leak check at exit takes its own time.
-        self.assertLess(time.monotonic() - start, 5.0 if os.environ.get('CND_TEST_WRAPPER') else 1.0)
         # It says why before it goes.
         self.assertRegex(self.cnd.log_text(), r"<3>(\S+:\d+: )?The system bus closed cnd's connection")
 

@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from cndtest import (BUILD_DIR, PROCESSES_IFACE, PROCESSES_PATH, SOURCE_DIR, CndTestCase, Daemon, ensure_group,
-                     main, reachable, run_as, spawn_as, take_journal_socket, wait_for)
+                     main, reachable, run_as, spawn_as, storm_timeout, take_journal_socket, wait_for)
 
 FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 READER_GROUP = 'cnd-readers'        # the meson option reader_group's default
@@ -211,11 +211,12 @@ class Processes(ProcessesCase):
         old = subprocess.Popen(['/bin/sleep', '600'])
         self.find(self.started, lambda a: a[0] == old.pid)
         resyncs = self.prop('Resyncs')
+        allowed = storm_timeout(3000)
         self.cnd.signal(signal.SIGSTOP)
         try:
             # The storm first fills cnd's queue, so that the kernel drops old's exit and new's
             # exec for certain: only the resync can report them.
-            subprocess.run([FORK_STORM, '3000'], check=True, capture_output=True, timeout=120)
+            subprocess.run([FORK_STORM, '3000'], check=True, capture_output=True, timeout=allowed)
             old.kill()
             old.wait()
             new = subprocess.Popen(['/bin/sleep', '600'])
@@ -250,7 +251,8 @@ class Processes(ProcessesCase):
         self.cnd.start(env={'CND_TEST_PROCESS_QUEUE_MAX': '2'})
         wait_for(lambda: self._ran_and_seen(), timeout=20, what='Started again')
         resyncs = self.prop('Resyncs')
-        subprocess.run([FORK_STORM, '2000', '4', '/bin/true'], check=True, capture_output=True, timeout=120)
+        subprocess.run([FORK_STORM, '2000', '4', '/bin/true'], check=True, capture_output=True,
+                       timeout=storm_timeout(2000, 4, '/bin/true'))
         wait_for(lambda: 'faster than /proc can be read' in self.cnd.log_text(), timeout=30,
                  what='the overflow to be logged')
         wait_for(lambda: self.prop('Resyncs') > resyncs, timeout=30, what='a resync')

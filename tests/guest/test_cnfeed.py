@@ -163,16 +163,15 @@ class Cnfeed(CndTestCase):
 
     def test_notifications_are_one_signal_each_long_before_a_scan(self):
         insmod()
-        self.start_cnd(f'[Notify]\nGroup={NOTIFY_GROUP}\n', scan='60')
+        # The periodic scan an hour away: what is seen now was seen through a notification.
+        self.start_cnd(f'[Notify]\nGroup={NOTIFY_GROUP}\n', scan='3600')
         wait_for(lambda: param('active_requests') == 1, what="cnd's notification request")
         self.assertIn(NOTIFY_GROUP, self.client.get('Groups'))
 
-        start = time.monotonic()
         self.assertEqual(self.status(cmd(ADD, val=5)), 0)
-        self.client.pump(lambda: self.seen(self.added, IDX, 5), timeout=30)
+        self.client.pump(lambda: self.seen(self.added, IDX, 5), timeout=120)
         self.assertEqual(self.status(cmd(DEL, val=5)), 0)
-        self.client.pump(lambda: self.seen(self.removed, IDX, 5), timeout=30)
-        self.assertLess(time.monotonic() - start, 45)        # the scan comes after 60 s
+        self.client.pump(lambda: self.seen(self.removed, IDX, 5), timeout=120)
         self.client.settle(1.0)
         self.assertEqual(len(self.seen(self.added, IDX, 5)), 1)
         self.assertEqual(len(self.seen(self.removed, IDX, 5)), 1)
