@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import BUILD_DIR, ID_PATH_PREFIX, Client, Daemon, PrivateBus, rss_kib  # noqa: E402
+from cndtest import BUILD_DIR, ID_PATH_PREFIX, Client, Daemon, PrivateBus, require_built, rss_kib  # noqa: E402
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 GROUP = 31
@@ -165,6 +165,7 @@ def main():
     ap.add_argument('--buses', default='dbus-daemon,dbus-broker')
     ap.add_argument('--repeat', type=int, default=3, help='runs of each scenario; the median is shown')
     args = ap.parse_args()
+    require_built(*(f'tests/helpers/{h}' for h in ('cn-inject', 'cn-count', 'bus-count', 'bus-emit')))
 
     def median(runs):
         runs = sorted(runs, key=lambda r: r['rate'])

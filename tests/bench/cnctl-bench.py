@@ -32,7 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'bus'))
 from cndtest import (BUILD_DIR, BUS_NAME, ID_PATH_PREFIX, Client, Daemon, PrivateBus,  # noqa: E402
-                     ProcListener, reachable)
+                     ProcListener, reachable, require_built)
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 CNCTL = os.path.join(BUILD_DIR, 'cnctl', 'cnctl')
@@ -280,6 +280,7 @@ def main():
     ap.add_argument('--bus', default='both', choices=('dbus-daemon', 'dbus-broker', 'both'))
     ap.add_argument('--json', action='store_true')
     args = ap.parse_args()
+    require_built('cnctl/cnctl', 'tests/helpers/cn-inject')
     kinds = ('dbus-daemon', 'dbus-broker') if args.bus == 'both' else (args.bus,)
     out = {'proc': [], 'monitor': []}
     for kind in kinds:

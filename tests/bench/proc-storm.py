@@ -18,7 +18,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import BUILD_DIR, PROC_IFACE, PROC_PATH, Client, Daemon, PrivateBus, ProcListener  # noqa: E402
+from cndtest import (BUILD_DIR, PROC_IFACE, PROC_PATH, Client, Daemon, PrivateBus, ProcListener,  # noqa: E402
+                     require_built)
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 PROC = dict(path=PROC_PATH, iface=PROC_IFACE)
@@ -56,6 +57,7 @@ def main():
     ap.add_argument('--parallel', type=int, default=4)
     ap.add_argument('--bus', default='dbus-daemon')
     args = ap.parse_args()
+    require_built('tests/helpers/fork-storm', 'tests/helpers/proc-count')
     ensure_forkstat()
 
     bus = PrivateBus(args.bus).start()

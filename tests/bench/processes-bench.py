@@ -39,7 +39,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cndtest import (BUILD_DIR, ID_IFACE, ID_PATH_PREFIX, PROCESSES_IFACE, PROCESSES_PATH, Client,  # noqa: E402
-                     Daemon, PrivateBus, ProcListener, ensure_group, rss_kib, spawn_as)
+                     Daemon, PrivateBus, ProcListener, ensure_group, require_built, rss_kib, spawn_as)
 from bench import GROUP, IDX, helper, parse, subscribers  # noqa: E402
 
 STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
@@ -387,6 +387,7 @@ def main():
     p.add_argument('--relay-repeat', type=int, default=1, help='runs of that section, each printed, then the medians')
     p.add_argument('--bus', default='dbus-daemon')
     args = p.parse_args()
+    require_built('tests/helpers/fork-storm', 'tests/helpers/hold-processes')
     gid = ensure_group(READER_GROUP)
     bus = PrivateBus(args.bus).start()
     try:

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import MANAGER_PATH, Client, Daemon, PrivateBus  # noqa: E402
+from cndtest import MANAGER_PATH, Client, Daemon, PrivateBus, require_built  # noqa: E402
 
 
 def timed(fn, count):
@@ -33,6 +33,7 @@ def main():
     ap.add_argument('--count', type=int, default=1000)
     ap.add_argument('--bus', default='dbus-daemon')
     args = ap.parse_args()
+    require_built()
 
     bus = PrivateBus(args.bus).start()
     cnd = Daemon(bus, '[Connector]\nGroups=1\n', log_level='info')
