@@ -32,6 +32,7 @@ except ImportError:
 
 gi.require_version('Gio', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
+from pace import fork_pace, slowdown  # noqa: E402
 
 BUILD_DIR = os.environ.get('CND_BUILD_DIR', os.path.join(os.path.dirname(__file__), '../../build'))
 SOURCE_DIR = os.environ.get('CND_SOURCE_DIR', os.path.join(os.path.dirname(__file__), '../..'))
@@ -143,7 +144,7 @@ def reachable_modules(*names):
     for PYTHONPATH: busclient.py run as nobody imports cndtest."""
     here = os.path.dirname(os.path.abspath(__file__))
     d = os.path.dirname(reachable(os.path.join(here, 'cndtest.py')))
-    for name in ('busclient.py', os.path.join(SOURCE_DIR, 'daemon', NAMES_HEADER)) + names:
+    for name in ('busclient.py', 'pace.py', os.path.join(SOURCE_DIR, 'daemon', NAMES_HEADER)) + names:
         src = name if os.path.isabs(name) else os.path.join(here, name)
         dst = os.path.join(d, os.path.basename(src))
         if not os.path.exists(dst):
@@ -173,31 +174,40 @@ def as_user(user, caps=()):
             f'--inh-caps=-all{keep}', f'--ambient-caps=-all{keep}', f'--bounding-set=-all{keep}']
 
 
-_fork_pace = {}
+FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 
 
 def storm_timeout(n, parallel=4, program=None):
     """Seconds a fork-storm of n children (each execing program, if given) may take on this
-    machine now: five times what a storm of a twentieth of n took when measured here, and at
+    machine now: five times what a storm of a twentieth of n takes when measured here, and at
     least a minute. A TCG guest forks some ten times slower than the host, a loaded host some
     times slower: a fixed bound would either flake there or mean nothing here."""
-    key = (parallel, program)
-    if key not in _fork_pace:
-        small = max(50, n // 20)
-        cmd = [os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm'), str(small), str(parallel)]
-        start = time.monotonic()
-        subprocess.run(cmd + ([program] if program else []), check=True, capture_output=True, timeout=600)
-        _fork_pace[key] = (time.monotonic() - start) / small
-    return max(60.0, 5 * n * _fork_pace[key])
+    return max(60.0, 5 * n * fork_pace(FORK_STORM, max(50, n // 20), parallel, program))
+
+
+_slowdown = None
+
+
+def scaled(seconds):
+    """A wait of seconds on the host, as long as it takes on this machine: in a guest, times how
+    much slower than its host it forks (pace.py), printed once."""
+    global _slowdown
+    if _slowdown is None:
+        _slowdown = slowdown(FORK_STORM)
+        if _slowdown > 1.0:
+            print(f'waits scaled by {_slowdown:.1f}: this machine forks that much slower than its host',
+                  file=sys.stderr, flush=True)
+    return seconds * _slowdown
 
 
 def wait_for(predicate, timeout=20.0, interval=0.02, what='condition'):
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f'timed out after {timeout}s waiting for {what}')
+    raise AssertionError(f'timed out after {timeout:.0f}s waiting for {what}')
 
 
 class PrivateBus:
@@ -570,6 +580,7 @@ class Client:
 
     def pump(self, until=None, timeout=10.0):
         """Dispatches incoming messages until until() holds (or just for a moment)."""
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         ctx = GLib.MainContext.default()
         while True:

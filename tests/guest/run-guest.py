@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
+import pace  # noqa: E402
+
 # In this order: each needs the ones before it.
 MODULES = ['drivers/virtio/virtio_ring', 'drivers/virtio/virtio', 'drivers/virtio/virtio_pci_modern_dev',
            'drivers/virtio/virtio_pci_legacy_dev', 'drivers/virtio/virtio_pci', 'fs/netfs/netfs',
@@ -133,9 +136,14 @@ def main():
     out = args.out or os.path.join(work, 'out')
     os.makedirs(out, exist_ok=True)
     os.chmod(out, 0o777)
+    passed = {k: v for k, v in os.environ.items()
+              if k.startswith('CND_') or k in ('PYTHONPATH', 'PYTHONDONTWRITEBYTECODE')}
+    # The host's fork pace, for the guest to compare its own with and wait that much longer.
+    fork_storm = os.path.join(os.environ.get('CND_BUILD_DIR', ''), 'tests', 'helpers', 'fork-storm')
+    if os.access(fork_storm, os.X_OK):
+        passed[pace.HOST_PACE_VARIABLE] = repr(pace.fork_pace(fork_storm))
     with open(os.path.join(out, 'guest.sh'), 'w') as f:
-        env = ''.join(f'export {k}={shlex.quote(v)}\n' for k, v in os.environ.items()
-                      if k.startswith('CND_') or k in ('PYTHONPATH', 'PYTHONDONTWRITEBYTECODE'))
+        env = ''.join(f'export {k}={shlex.quote(v)}\n' for k, v in passed.items())
         f.write(f'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root\n'
                 f'{env}cd {shlex.quote(os.getcwd())}\n{shlex.join(command)}\n')
     shares = exported(args.share + [os.getcwd()])
