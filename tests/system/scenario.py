@@ -384,8 +384,9 @@ def check_watchdog(c):
                     if 'Watchdog timeout' in str(e.get('MESSAGE'))]
         c.expect(timeouts, 'no "Watchdog timeout" in the journal')
         # The journal's clock says when systemd saw the timeout, however slow the emulated machine
-        # is at restarting; a second of slack for systemd's own timer.
-        c.expect(timeouts[0] <= 5 + 1, f'the watchdog fired {timeouts[0]:.1f} s after SIGSTOP')
+        # is at restarting. What is checked is that the drop-in's 5 s is the one in force, not the
+        # shipped 30 s: a bound between the two, far from both, whatever the machine's load.
+        c.expect(timeouts[0] <= 15, f'the watchdog fired {timeouts[0]:.1f} s after SIGSTOP')
         c.expect(new, 'cnd did not come back')
         c.expect(int(show('NRestarts')) > restarts, 'NRestarts did not grow')
     finally:
