@@ -3,8 +3,8 @@
 #include <ctype.h>
 #include <fcntl.h>
 
-#include "conf.h"
 #include "parse.h"
+#include "proc-kind.h"
 #include "util.h"
 
 int parse_u32(const char *s, uint32_t *ret) {

@@ -4,8 +4,8 @@
 
 #include <fcntl.h>
 
-#include "conf.h"
 #include "parse.h"
+#include "proc-kind.h"
 #include "tests.h"
 #include "util.h"
 

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 
 #include "bus-util.h"
-#include "conf.h"
+#include "proc-kind.h"
 #include "stream.h"
 
 #define LOST_EVENTS_POLL_USEC USEC_PER_SEC

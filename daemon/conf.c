@@ -25,33 +25,6 @@
 #define RECEIVE_BUFFER_MIN UINT64_C(4096)
 #define RECEIVE_BUFFER_MAX (UINT64_C(1) << 30)
 
-static const char *const proc_kind_table[_PROC_KIND_MAX] = {
-        [PROC_KIND_FORK] = "fork",
-        [PROC_KIND_EXEC] = "exec",
-        [PROC_KIND_UID] = "uid",
-        [PROC_KIND_GID] = "gid",
-        [PROC_KIND_SID] = "sid",
-        [PROC_KIND_PTRACE] = "ptrace",
-        [PROC_KIND_COMM] = "comm",
-        [PROC_KIND_COREDUMP] = "coredump",
-        [PROC_KIND_EXIT] = "exit",
-};
-
-const char *proc_kind_to_string(ProcKind k) {
-        if ((unsigned) k >= _PROC_KIND_MAX)
-                return NULL;
-        return proc_kind_table[k];
-}
-
-int proc_kind_from_string(const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(proc_kind_table); i++)
-                if (streq(s, proc_kind_table[i]))
-                        return (int) i;
-        return -EINVAL;
-}
-
 /* Value syntax. These return -EINVAL for bad syntax and -ERANGE for numbers that do not fit,
  * and never accept signs or surrounding space: the line parser has stripped that already, and
  * "-1" for an unsigned key is a typo worth reporting. */

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proc-kind.h"
+
 #define CND_CONFIG_FILE "/etc/cnd/cnd.conf"
 
 /* Lowest priority first: a drop-in in a later directory masks one of the same file name in an
@@ -28,26 +30,6 @@
                 "/etc/cnd/cnd.conf.d",          \
                 NULL,                           \
         })
-
-/* Kinds of cn_proc events, as bits of Config.proc_events, in the order of org.cnd.Connector1(5). */
-typedef enum ProcKind {
-        PROC_KIND_FORK,
-        PROC_KIND_EXEC,
-        PROC_KIND_UID,
-        PROC_KIND_GID,
-        PROC_KIND_SID,
-        PROC_KIND_PTRACE,
-        PROC_KIND_COMM,
-        PROC_KIND_COREDUMP,
-        PROC_KIND_EXIT,
-        _PROC_KIND_MAX,
-} ProcKind;
-
-#define PROC_KINDS_ALL ((UINT32_C(1) << _PROC_KIND_MAX) - 1)
-
-/* "fork", "exec", ... — the lower-case D-Bus signal names. NULL out of range. */
-const char *proc_kind_to_string(ProcKind k);
-int proc_kind_from_string(const char *s);
 
 /* Each field is its key's (Groups= is groups): the table in conf.c gives its type, range and
  * default, cnd.conf(5) its meaning. */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "proc-kind.h"
 
 /* The uapi headers of kernels before 6.6 (Debian 12's among them) lack these. */
 #ifndef PROC_EVENT_ALL

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "conf.h"
 #include "process-info.h"
 #include "process-reader.h"
 #include "process-table.h"
