@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "../kernel/cnfeed.h"
+#include "cnfeed.h"
 #include "family.h"
 #include "manager.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../kernel/cnfeed-notify.h"
+#include "cnfeed-notify.h"
 #include "fuzz.h"
 
 static void check_groups(const struct cnfeed_notify_parsed *p, uint32_t idx, uint32_t val) {
