@@ -9,14 +9,15 @@
 
 #include <inttypes.h>
 
+#include "bus-access.h"
+#include "cnd-bus-names.h"
 #include "list.h"
-#include "manager.h"
 
 /* Checked calls waiting for the bus's answer at once. */
 #define ADMIN_QUERIES_MAX 1024
 
 struct AdminQuery {
-        Manager *manager;
+        AccessChecks *checks;
         LIST_FIELDS(AdminQuery, queries);
         sd_bus_message *call;
         sd_bus_slot *slot;
@@ -26,19 +27,26 @@ struct AdminQuery {
 };
 
 static void admin_query_free(AdminQuery *q) {
-        Manager *m = q->manager;
+        AccessChecks *a = q->checks;
         AdminQuery *no_tail = NULL;
 
-        LIST_REMOVE(queries, m->admin_queries, no_tail, q);
-        m->n_admin_queries--;
+        LIST_REMOVE(queries, a->queries, no_tail, q);
+        a->n_queries--;
         sd_bus_slot_unref(q->slot);
         sd_bus_message_unref(q->call);
         free(q);
 }
 
-void bus_access_done(Manager *m) {
-        while (m->admin_queries)
-                admin_query_free(m->admin_queries);
+void access_checks_init(AccessChecks *a, const Config *config) {
+        *a = (AccessChecks) {
+                .config = config,
+                .log_no_groups = RATELIMIT_INIT(60 * USEC_PER_SEC, 1),
+        };
+}
+
+void access_checks_done(AccessChecks *a) {
+        while (a->queries)
+                admin_query_free(a->queries);
 }
 
 static bool gid_in(gid_t gid, const gid_t *list, size_t n) {
@@ -51,27 +59,27 @@ static bool gid_in(gid_t gid, const gid_t *list, size_t n) {
 /* A bus that does not report groups (dbus-daemon before 1.12) leaves only the group database
  * to ask, and that may block on NSS (LDAP, sssd) for as long as it likes, with cnd's whole event
  * loop waiting: such a caller is denied instead (root is still let in), and the log says why. */
-static bool no_groups_reported(Manager *m, uint32_t uid) {
-        log_ratelimited(&m->log_access, LOG_WARNING,
+static bool no_groups_reported(AccessChecks *a, uint32_t uid) {
+        log_ratelimited(&a->log_no_groups, LOG_WARNING,
                         "The bus does not report the groups of callers (uid %" PRIu32 "): members of "
                         "AdminGroup= and ReaderGroup= are denied; only root may call their methods.", uid);
         return false;
 }
 
 /* The group an access admits besides root, NULL for none. */
-static const char *access_group(const Manager *m, BusAccess access, gid_t *ret_gid) {
+static const char *access_group(const AccessChecks *a, BusAccess access, gid_t *ret_gid) {
         if (access == BUS_ACCESS_READER) {
-                *ret_gid = m->config.reader_gid;
-                return m->config.reader_group;
+                *ret_gid = a->config->reader_gid;
+                return a->config->reader_group;
         }
-        *ret_gid = m->config.admin_gid;
-        return m->config.admin_group;
+        *ret_gid = a->config->admin_gid;
+        return a->config->admin_group;
 }
 
 /* Reads the a{sv} of GetConnectionCredentials into a verdict. */
-static int judge_credentials(Manager *m, BusAccess access, sd_bus_message *reply, bool *allowed) {
+static int judge_credentials(AccessChecks *a, BusAccess access, sd_bus_message *reply, bool *allowed) {
         gid_t gids[1024], gid;
-        const char *group = access_group(m, access, &gid);
+        const char *group = access_group(a, access, &gid);
         size_t n_gids = 0;
         bool have_uid = false, have_gids = false;
         uint32_t uid = UINT32_MAX, v;
@@ -113,7 +121,7 @@ static int judge_credentials(Manager *m, BusAccess access, sd_bus_message *reply
 
         *allowed = have_uid &&
                 (uid == 0 ||
-                 (group && (have_gids ? gid_in(gid, gids, n_gids) : no_groups_reported(m, uid))));
+                 (group && (have_gids ? gid_in(gid, gids, n_gids) : no_groups_reported(a, uid))));
         return 0;
 }
 
@@ -124,7 +132,7 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
         q->answered = true;
         q->allowed = false;
         if (!sd_bus_message_is_method_error(reply, NULL) &&
-            judge_credentials(q->manager, q->access, reply, &q->allowed) < 0)
+            judge_credentials(q->checks, q->access, reply, &q->allowed) < 0)
                 q->allowed = false;
 
         /* Run the call again: its handler finds this answer. */
@@ -136,15 +144,15 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
-static AdminQuery *find_query(Manager *m, sd_bus_message *call) {
-        for (AdminQuery *q = m->admin_queries; q; q = q->queries_next)
+static AdminQuery *find_query(AccessChecks *a, sd_bus_message *call) {
+        for (AdminQuery *q = a->queries; q; q = q->queries_next)
                 if (q->call == call)
                         return q;
         return NULL;
 }
 
-int bus_verify_access_async(Manager *m, sd_bus_message *call, BusAccess access, sd_bus_error *error) {
-        AdminQuery *q = find_query(m, call);
+int bus_verify_access_async(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_bus_error *error) {
+        AdminQuery *q = find_query(a, call);
         int r;
 
         if (q) {
@@ -157,13 +165,13 @@ int bus_verify_access_async(Manager *m, sd_bus_message *call, BusAccess access, 
                 admin_query_free(q);
                 if (allowed)
                         return 1;
-                group = access_group(m, access, &gid);
+                group = access_group(a, access, &gid);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                          "Only root%s%s may call %s.", group ? " and members of group " : "",
                                          strempty(group), sd_bus_message_get_member(call));
         }
 
-        if (m->n_admin_queries >= ADMIN_QUERIES_MAX)
+        if (a->n_queries >= ADMIN_QUERIES_MAX)
                 return sd_bus_error_set(error, CND_ERROR_LIMITS_EXCEEDED,
                                         "Too many checked calls are waiting for the bus.");
 
@@ -171,12 +179,12 @@ int bus_verify_access_async(Manager *m, sd_bus_message *call, BusAccess access, 
         if (!q)
                 return -ENOMEM;
         *q = (AdminQuery) {
-                .manager = m,
+                .checks = a,
                 .call = sd_bus_message_ref(call),
                 .access = access,
         };
-        LIST_PREPEND(queries, m->admin_queries, q);
-        m->n_admin_queries++;
+        LIST_PREPEND(queries, a->queries, q);
+        a->n_queries++;
 
         r = sd_bus_call_method_async(sd_bus_message_get_bus(call), &q->slot, "org.freedesktop.DBus",
                                      "/org/freedesktop/DBus", "org.freedesktop.DBus",

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "bus-id.h"
 #include "manager.h"
 
 static int id_find(sd_bus *bus, const char *path, const char *interface, void *userdata,

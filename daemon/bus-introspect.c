@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "bus-introspect.h"
+#include "bus-manager.h"
 #include "family.h"
 #include "manager.h"
 

@@ -9,7 +9,12 @@
  * methods are not limited: the bus policy and cnd's own check keep them to root and the admin
  * group. */
 
-#include "manager.h"
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-limits.h"
+#include "cnd-bus-names.h"
+#include "log.h"
 
 #define CALLS_PER_SEC 200
 #define CALLS_BURST 400
@@ -24,6 +29,7 @@ typedef struct Sender {
 } Sender;
 
 struct CallLimiter {
+        sd_event *event;
         Sender senders[SENDERS_MAX];
         uint64_t refused;
         RateLimit log_refused;
@@ -82,14 +88,15 @@ static bool take(CallLimiter *l, const char *name, uint64_t now) {
 }
 
 static int on_incoming(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        CallLimiter *l = m->call_limiter;
+        CallLimiter *l = userdata;
         const char *sender = sd_bus_message_get_sender(message);
+        uint64_t now;
 
         if (!sd_bus_message_is_method_call(message, NULL, NULL) || !sender || !is_public_read(message))
                 return 0;
+        (void) sd_event_now(l->event, CLOCK_MONOTONIC, &now);
         /* Truncated names share a budget; unique names are far shorter. */
-        if (take(l, sender, manager_now_usec(m)))
+        if (take(l, sender, now))
                 return 0;
 
         l->refused++;
@@ -100,20 +107,28 @@ static int on_incoming(sd_bus_message *message, void *userdata, sd_bus_error *er
         return 1;
 }
 
-int bus_limits_setup(Manager *m) {
-        if (!m->call_limiter) {
-                m->call_limiter = calloc(1, sizeof(CallLimiter));
-                if (!m->call_limiter)
-                        return log_oom();
-                m->call_limiter->log_refused = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
-        }
-        return sd_bus_add_filter(m->bus, NULL, on_incoming, m);
+int call_limiter_new(CallLimiter **ret, sd_event *event) {
+        CallLimiter *l = calloc(1, sizeof(CallLimiter));
+
+        if (!l)
+                return -ENOMEM;
+        l->event = sd_event_ref(event);
+        l->log_refused = RATELIMIT_INIT(10 * USEC_PER_SEC, 5);
+        *ret = l;
+        return 0;
 }
 
-void bus_limits_done(Manager *m) {
-        m->call_limiter = mfree(m->call_limiter);
+CallLimiter *call_limiter_free(CallLimiter *l) {
+        if (!l)
+                return NULL;
+        sd_event_unref(l->event);
+        return mfree(l);
 }
 
-uint64_t bus_limits_refused(const Manager *m) {
-        return m->call_limiter ? m->call_limiter->refused : 0;
+int call_limiter_attach(CallLimiter *l, sd_bus *bus) {
+        return sd_bus_add_filter(bus, NULL, on_incoming, l);
+}
+
+uint64_t call_limiter_refused(const CallLimiter *l) {
+        return l ? l->refused : 0;
 }

@@ -5,6 +5,8 @@
 #include <linux/cn_proc.h>
 #include <stddef.h>
 
+#include "bus-id.h"
+#include "bus-manager.h"
 #include "family.h"
 #include "manager.h"
 
@@ -59,7 +61,7 @@ static int property_get_ids(sd_bus *bus, const char *path, const char *interface
 static int property_get_refused_calls(sd_bus *bus, const char *path, const char *interface,
                                       const char *property, sd_bus_message *reply, void *userdata,
                                       sd_bus_error *error) {
-        return sd_bus_message_append(reply, "t", bus_limits_refused(userdata));
+        return sd_bus_message_append(reply, "t", call_limiter_refused(((Manager *) userdata)->call_limiter));
 }
 
 static int property_get_kernel_dropped(sd_bus *bus, const char *path, const char *interface,
@@ -78,7 +80,7 @@ static int begin_message_call(Manager *m, sd_bus_message *call, sd_bus_error *er
                               uint32_t *idx, uint32_t *val, const void **data, size_t *size) {
         int r;
 
-        r = bus_verify_admin_async(m, call, error);
+        r = bus_verify_admin_async(&m->access, call, error);
         if (r <= 0)
                 return r;
         r = sd_bus_message_read(call, "uu", idx, val);
@@ -205,7 +207,7 @@ static int method_change_group(sd_bus_message *call, void *userdata, sd_bus_erro
         uint32_t group;
         int r;
 
-        r = bus_verify_admin_async(m, call, error);
+        r = bus_verify_admin_async(&m->access, call, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = sd_bus_message_read(call, "u", &group);
@@ -215,13 +217,7 @@ static int method_change_group(sd_bus_message *call, void *userdata, sd_bus_erro
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Group %" PRIu32 " is out of range 1..%u.", group, CND_GROUP_MAX);
 
-        r = join ? manager_join_group(m, group) : manager_leave_group(m, group);
-        if (r >= 0) {
-                if (join)
-                        m->left_at_runtime &= ~GROUP_BIT(group);
-                else
-                        m->left_at_runtime |= GROUP_BIT(group);
-        }
+        r = join ? manager_join_group_at_runtime(m, group) : manager_leave_group_at_runtime(m, group);
         if (r == -EINVAL)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "The kernel rejected group %" PRIu32 ".", group);
@@ -244,7 +240,7 @@ static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *err
         Manager *m = userdata;
         int r;
 
-        r = bus_verify_admin_async(m, call, error);
+        r = bus_verify_admin_async(&m->access, call, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = manager_reload(m, &text);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "bus-manager.h"
 #include "cnfeed.h"
 #include "family.h"
 #include "manager.h"

@@ -5,10 +5,13 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-id.h"
+#include "bus-manager.h"
 #include "event-util.h"
 #include "family.h"
 #include "fileio.h"
 #include "manager.h"
+#include "relay.h"
 
 /* Reopens a failed socket more often than this, and cnd gives up (the service restarts it). */
 #define REOPEN_BURST 5
@@ -192,6 +195,22 @@ int manager_leave_group(Manager *m, unsigned group) {
         return 1;
 }
 
+int manager_join_group_at_runtime(Manager *m, unsigned group) {
+        int r = manager_join_group(m, group);
+
+        if (r >= 0)
+                m->left_at_runtime &= ~GROUP_BIT(group);
+        return r;
+}
+
+int manager_leave_group_at_runtime(Manager *m, unsigned group) {
+        int r = manager_leave_group(m, group);
+
+        if (r >= 0)
+                m->left_at_runtime |= GROUP_BIT(group);
+        return r;
+}
+
 static void apply_groups(Manager *m, uint32_t wanted) {
         for (unsigned g = 1; g <= CND_GROUP_MAX; g++) {
                 if ((wanted & GROUP_BIT(g)) && !(m->groups & GROUP_BIT(g)))
@@ -317,6 +336,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
 
         m->config = *config;
         *config = (Config) {};
+        access_checks_init(&m->access, &m->config);
         m->config_must_exist = config_must_exist;
         m->use_dropins = use_dropins;
         if (config_file) {
@@ -331,7 +351,6 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         m->reopen_limit = RATELIMIT_INIT(REOPEN_INTERVAL_USEC, REOPEN_BURST);
         m->log_rejected = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
-        m->log_access = RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
         m->send_seq = (uint32_t) getpid() << 16; /* distinct from a previous instance's */
         idtable_init(&m->ids, m->config.max_unregistered_ids, &id_events, m);
 
@@ -406,7 +425,12 @@ static int connect_bus(Manager *m) {
                 return log_error_errno(r, "Failed to keep the bus open at exit: %m");
 
         loss_set_bus(&m->loss, m->bus);
-        r = bus_limits_setup(m);
+        if (!m->call_limiter) {
+                r = call_limiter_new(&m->call_limiter, m->event);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up call limits: %m");
+        }
+        r = call_limiter_attach(m->call_limiter, m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up call limits: %m");
         return bus_objects_setup(m);
@@ -560,8 +584,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->rescan_timer);
 
         request_table_done(&m->requests);
-        bus_access_done(m);
-        bus_limits_done(m);
+        access_checks_done(&m->access);
+        call_limiter_free(m->call_limiter);
         families_done(m);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         batcher_done(&m->batcher);

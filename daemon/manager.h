@@ -11,6 +11,8 @@
 #include <systemd/sd-event.h>
 
 #include "batch.h"
+#include "bus-access.h"
+#include "bus-limits.h"
 #include "cnd-bus-names.h"
 #include "conf.h"
 #include "idtable.h"
@@ -26,9 +28,6 @@
 /* The connector socket's event source: below the bus (normal priority), so that under a flood
  * method calls are still served. */
 #define NETLINK_SOURCE_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
-
-typedef struct AdminQuery AdminQuery;
-typedef struct CallLimiter CallLimiter;
 
 typedef struct Manager {
         sd_event *event;
@@ -58,9 +57,8 @@ typedef struct Manager {
         RequestTable requests;
         void *family_state[FAMILIES_MAX];       /* by index in the family table */
 
-        AdminQuery *admin_queries;              /* admin calls waiting for the bus's answer */
-        unsigned n_admin_queries;
-        CallLimiter *call_limiter;              /* budgets of the calls anyone may make */
+        AccessChecks access;                    /* admin and reader checks (bus-access.c) */
+        CallLimiter *call_limiter;              /* budgets of the calls anyone may make (bus-limits.c) */
 
         uint32_t send_seq;                      /* seq of the next message cnd sends */
         bool stopped;                           /* manager_stop() ran */
@@ -68,7 +66,6 @@ typedef struct Manager {
         RateLimit reopen_limit;
         RateLimit log_rejected;
         RateLimit log_netlink_error;
-        RateLimit log_access;
         TestHooks test_hooks;
 } Manager;
 
@@ -87,6 +84,10 @@ int manager_reload(Manager *m, char **error);
 /* Group membership; both are no-ops if nothing changes. Group 1 also (un)subscribes cn_proc. */
 int manager_join_group(Manager *m, unsigned group);
 int manager_leave_group(Manager *m, unsigned group);
+/* JoinGroup and LeaveGroup: the same, and a configured group an admin left stays left across
+ * reloads until an admin joins it again. */
+int manager_join_group_at_runtime(Manager *m, unsigned group);
+int manager_leave_group_at_runtime(Manager *m, unsigned group);
 
 /* Sends STATUS= with what cnd is doing and any cn_proc error. */
 void manager_notify_status(Manager *m);
@@ -108,44 +109,3 @@ void manager_request_rescan(Manager *m);
 
 /* After a socket error other than ENOBUFS: a new socket, the same groups and subscriptions. */
 int manager_reopen_netlink(Manager *m, int error);
-
-/* relay.c */
-int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
-
-/* bus-access.c */
-typedef enum BusAccess {
-        BUS_ACCESS_ADMIN,       /* root or [Bus] AdminGroup= */
-        BUS_ACCESS_READER,      /* root or [Processes] ReaderGroup= */
-} BusAccess;
-
-/* 1: the caller may use the methods of that access, go on. 0: the question went to the bus; the
- * handler returns 1 and runs again with the same call when the answer is in. Negative:
- * AccessDenied (or LimitsExceeded) is set in *error. */
-int bus_verify_access_async(Manager *m, sd_bus_message *call, BusAccess access, sd_bus_error *error);
-static inline int bus_verify_admin_async(Manager *m, sd_bus_message *call, sd_bus_error *error) {
-        return bus_verify_access_async(m, call, BUS_ACCESS_ADMIN, error);
-}
-void bus_access_done(Manager *m);
-
-/* bus-limits.c */
-/* Limits what any client may ask of cnd per connection, and while the bus queue is full. */
-int bus_limits_setup(Manager *m);
-void bus_limits_done(Manager *m);
-uint64_t bus_limits_refused(const Manager *m);
-
-/* bus-manager.c */
-/* Every object cnd serves, on m->bus: the daemon's connection and --bus-introspect's alike. */
-int bus_objects_setup(Manager *m);
-int bus_manager_setup(Manager *m);
-int bus_manager_emit_id_added(Manager *m, const CnId *id);
-int bus_manager_emit_id_removed(Manager *m, const CnId *id);
-int bus_manager_emit_ids_changed(Manager *m);
-int bus_manager_emit_groups_changed(Manager *m);
-void bus_manager_emit_overrun(uint64_t kernel_dropped, uint64_t bus_dropped, void *userdata);
-
-/* bus-id.c */
-int bus_id_setup(Manager *m);
-int bus_id_emit_added(Manager *m, const CnId *id);
-int bus_id_emit_removed(Manager *m, const CnId *id);
-int bus_id_emit_registration_changed(Manager *m, const CnId *id);
-int bus_id_emit_message(Manager *m, const CnId *id, const struct cn_msg *msg);

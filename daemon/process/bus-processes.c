@@ -44,7 +44,7 @@ static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error
         uint32_t pid;
         int r;
 
-        r = bus_verify_access_async(ps->manager, call, BUS_ACCESS_READER, error);
+        r = bus_verify_access_async(&ps->manager->access, call, BUS_ACCESS_READER, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = sd_bus_message_read(call, "u", &pid);
@@ -76,7 +76,7 @@ static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_er
         size_t n = 0;
         int r;
 
-        r = bus_verify_access_async(ps->manager, call, BUS_ACCESS_READER, error);
+        r = bus_verify_access_async(&ps->manager->access, call, BUS_ACCESS_READER, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = process_table_sorted(&ps->table, &sorted, &n);

@@ -4,9 +4,11 @@
  * a frame is checked (cnmsg.c), offered to the families (family.h) and to waiting requests, and
  * published; what could not be published is counted by loss.c. */
 
+#include "bus-id.h"
 #include "cnmsg.h"
 #include "family.h"
 #include "manager.h"
+#include "relay.h"
 #include "test-hooks.h"
 
 /* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn. */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Who may call the admin methods and those of org.cnd.Connector1.Processes (bus-access.c):
+ * the bus's answer about a caller, asked for asynchronously, and the calls waiting for it. */
+
+#include <systemd/sd-bus.h>
+
+#include "conf.h"
+#include "log.h"
+
+typedef enum BusAccess {
+        BUS_ACCESS_ADMIN,       /* root or [Bus] AdminGroup= */
+        BUS_ACCESS_READER,      /* root or [Processes] ReaderGroup= */
+} BusAccess;
+
+typedef struct AdminQuery AdminQuery;
+
+typedef struct AccessChecks {
+        const Config *config;           /* the daemon's, whichever is current: the groups */
+        AdminQuery *queries;            /* checked calls waiting for the bus's answer */
+        unsigned n_queries;
+        RateLimit log_no_groups;
+} AccessChecks;
+
+void access_checks_init(AccessChecks *a, const Config *config);
+/* Drops the calls still waiting, unanswered. */
+void access_checks_done(AccessChecks *a);
+
+/* 1: the caller may use the methods of that access, go on. 0: the question went to the bus; the
+ * handler returns 1 and runs again with the same call when the answer is in. Negative:
+ * AccessDenied (or LimitsExceeded) is set in *error. */
+int bus_verify_access_async(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_bus_error *error);
+static inline int bus_verify_admin_async(AccessChecks *a, sd_bus_message *call, sd_bus_error *error) {
+        return bus_verify_access_async(a, call, BUS_ACCESS_ADMIN, error);
+}
