@@ -121,6 +121,7 @@ int main(int argc, char *argv[]) {
                         args.use_dropins ? CND_DROPIN_DIRS : NULL, &error);
         if (r < 0) {
                 log_error("Invalid configuration: %s", error ?: strerror(-r));
+                config_done(&config);   /* the defaults, which a key may allocate */
                 return EXIT_FAILURE;
         }
         if (args.check_config) {

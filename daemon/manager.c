@@ -273,6 +273,7 @@ int manager_reload(Manager *m, char **error) {
                         m->use_dropins ? CND_DROPIN_DIRS : NULL, error);
         if (r < 0) {
                 log_error("Keeping the old configuration, the new one is invalid: %s", *error);
+                config_done(&new);      /* the defaults, which a key may allocate */
                 notify_ready(m);
                 return r;
         }

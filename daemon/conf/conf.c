@@ -181,14 +181,16 @@ struct ConfigType {
         /* The type gives "" its own meaning (the empty set, no group) instead of the generic
          * "reset to the default". */
         bool parses_empty;
+        /* The field is a malloc'd string that config_done() frees. */
+        bool owns_string;
 };
 
 /* Defines config_type_<kind>, and config_value_<kind> as the C type of its fields, which the
  * table's ITEM() checks. */
-#define CONFIG_TYPE(kind, ctype, parser, dumper, empty)                 \
+#define CONFIG_TYPE(kind, ctype, parser, dumper, empty, ...)            \
         typedef ctype config_value_##kind;                              \
         static const ConfigType config_type_##kind = {                  \
-                .parse = (parser), .dump = (dumper), .parses_empty = (empty), \
+                .parse = (parser), .dump = (dumper), .parses_empty = (empty), __VA_ARGS__ \
         }
 
 static int config_parse_bool(const IniContext *ctx, const ConfigItem *item, char *value, Config *c,
@@ -300,9 +302,10 @@ static int config_parse_size(const IniContext *ctx, const ConfigItem *item, char
         return 0;
 }
 
-/* A group name and the gid it resolves to: AdminGroup= (admin_gid), ReaderGroup= (reader_gid). */
-static gid_t *group_gid_field(Config *c, void *data) {
-        return data == &c->admin_group ? &c->admin_gid : &c->reader_gid;
+/* A group name and the gid it resolves to, in the field its table line names (GID()). */
+static gid_t *group_gid_field(Config *c, const ConfigItem *item) {
+        assert(item->gid_offset != 0);
+        return (gid_t *) ((uint8_t *) c + item->gid_offset);
 }
 
 static int config_parse_group_name(const IniContext *ctx, const ConfigItem *item, char *value,
@@ -314,7 +317,7 @@ static int config_parse_group_name(const IniContext *ctx, const ConfigItem *item
 
         if (*value == 0) {
                 *name = mfree(*name);
-                *group_gid_field(c, data) = 0;
+                *group_gid_field(c, item) = 0;
                 return 0;
         }
 
@@ -333,7 +336,7 @@ static int config_parse_group_name(const IniContext *ctx, const ConfigItem *item
 
         free(*name);
         *name = s;
-        *group_gid_field(c, data) = gid;
+        *group_gid_field(c, item) = gid;
         return 0;
 }
 
@@ -409,22 +412,27 @@ CONFIG_TYPE(sec, uint64_t, config_parse_sec, dump_sec, false);
 CONFIG_TYPE(size, uint64_t, config_parse_size, dump_size, false);
 CONFIG_TYPE(groups, uint32_t, config_parse_groups, dump_groups, true);
 CONFIG_TYPE(proc_events, uint32_t, config_parse_proc_events, dump_proc_events, true);
-/* Also sets Config.admin_gid or Config.reader_gid. */
-CONFIG_TYPE(group_name, char *, config_parse_group_name, dump_string, true);
+/* Also sets the gid field its line names with GID(). */
+CONFIG_TYPE(group_name, char *, config_parse_group_name, dump_string, true, .owns_string = true);
 
 /* The [Section] Key= table, in the order of config_dump() and cnd.conf(5); a section's keys stand
  * together. The default is written as in the file and applied through the type's parser by
  * config_init() and by an empty assignment. The range, for the types that take one, follows as
  * .min/.max. */
 
-#define FIELD_IS_OF(field, kind)                                                        \
+/* 0, and a compile-time error if Config.field is not a ctype. */
+#define FIELD_HAS_TYPE(field, ctype)                                                    \
         (0 * sizeof(struct {                                                            \
                 _Static_assert(__builtin_types_compatible_p(                            \
-                                       __typeof__(((Config *) NULL)->field),            \
-                                       config_value_##kind),                            \
-                               "Config." #field " is not a " #kind " field");           \
+                                       __typeof__(((Config *) NULL)->field), ctype),    \
+                               "Config." #field " is not a " #ctype);                   \
                 char _unused;                                                           \
         }))
+
+#define FIELD_IS_OF(field, kind) FIELD_HAS_TYPE(field, config_value_##kind)
+
+/* The gid field that a group_name key fills besides its own. */
+#define GID(field) .gid_offset = offsetof(Config, field) + FIELD_HAS_TYPE(field, gid_t)
 
 #define ITEM(sect, k, kind, field, def, ...)                                            \
         {                                                                               \
@@ -448,9 +456,9 @@ static const ConfigItem config_table[] = {
         ITEM("Proc", "RawMessages", boolean, proc_raw_messages, "no"),
         ITEM("Processes", "Enabled", boolean, processes_enabled, "yes"),
         ITEM("Processes", "Arguments", boolean, processes_arguments, "yes"),
-        ITEM("Processes", "ReaderGroup", group_name, reader_group, ""),
+        ITEM("Processes", "ReaderGroup", group_name, reader_group, "", GID(reader_gid)),
         ITEM("Journal", "Events", proc_events, journal_events, ""),
-        ITEM("Bus", "AdminGroup", group_name, admin_group, ""),
+        ITEM("Bus", "AdminGroup", group_name, admin_group, "", GID(admin_gid)),
         /* Below the limit of sd-bus's own write queue. */
         ITEM("Bus", "MaxQueuedSignals", uint, max_queued_signals, "8192",
              .min = 64, .max = 262144),
@@ -495,8 +503,12 @@ void config_init(Config *c) {
 }
 
 void config_done(Config *c) {
-        c->admin_group = mfree(c->admin_group);
-        c->reader_group = mfree(c->reader_group);
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+                if (config_table[i].type->owns_string) {
+                        char **s = (char **) ((uint8_t *) c + config_table[i].offset);
+
+                        *s = mfree(*s);
+                }
 }
 
 static int config_assign(const IniContext *ctx, Config *c, const ConfigItem *item, char *value) {
@@ -585,9 +597,9 @@ int config_load(Config *c, const char *main_file, bool must_exist, const char *c
         if (r < 0)
                 return r;
 
+        /* The whole Config changes hands: new's cleanup then frees nothing that *c holds. */
         *c = new;
-        new.admin_group = NULL;
-        new.reader_group = NULL;
+        new = (Config) {};
         return 0;
 }
 

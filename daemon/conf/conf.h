@@ -3,14 +3,16 @@
 
 /* cnd's configuration: /etc/cnd/cnd.conf (or --config=FILE), then drop-ins. The keys are one
  * table (conf.c) of section, key, value type, field, range and default; the syntax, the files
- * and the drop-ins are ini.c's. The parser is a pure function of text (config_parse_text) so
- * that it can be unit-tested and fuzzed; file and directory handling sits on top of it
+ * and the drop-ins are ini.c's. The parser (config_parse_text) is a function of the text and,
+ * for the group keys, of the group database, which it asks to resolve a name (NSS); nothing
+ * else, so that it can be unit-tested and fuzzed. File and directory handling sits on top of it
  * (config_load).
  *
  * Adding a key: a field in Config, one line in conf.c's table (with its default), its entry in
  * cnd.conf(5) (test-conf checks the two defaults agree). config_init(), "Key=" resetting to
- * the default, and --check-config's dump follow from the table; a reload swaps in the whole new
- * Config, so nothing is copied key by key. */
+ * the default, --check-config's dump and freeing (a string field's type owns it) follow from
+ * the table, and so does the gid a group key fills (GID() in its line); a reload swaps in the
+ * whole new Config, so nothing is copied or handed over key by key. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -92,6 +94,7 @@ typedef struct ConfigItem {
         const char *key;
         const ConfigType *type;
         size_t offset;          /* of the field in Config */
+        size_t gid_offset;      /* group names: of the gid_t field the name resolves into */
         uint64_t min, max;      /* for the types that take a range */
         const char *default_value; /* as it would be written in the file */
 } ConfigItem;
