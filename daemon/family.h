@@ -69,8 +69,9 @@ typedef struct Family {
         int (*client_send)(Manager *m, void *state, const void *data, size_t size, uint32_t seq,
                            uint32_t ack, FamilyReply *reply);
 
-        /* The end of a read batch, after loss_check(): the loss counters are fresh. */
-        void (*read_done)(Manager *m, void *state);
+        /* The end of a batch read from the socket, after loss_check(): the loss counters
+         * are fresh. */
+        void (*batch_done)(Manager *m, void *state);
 
         /* What it has to add to STATUS= (an error, say), or NULL. */
         const char *(*status)(void *state);

@@ -146,10 +146,10 @@ static void proc_reconfigured(Manager *m, void *state, const Config *old) {
                 bus_proc_emit_events_changed(p);
 }
 
-static void proc_read_done(Manager *m, void *state) {
+static void proc_batch_done(Manager *m, void *state) {
         ProcFamily *p = state;
 
-        processes_read_done(&p->processes, p->seq.lost);
+        processes_batch_done(&p->processes, p->seq.lost);
 }
 
 static bool proc_decodes(uint32_t idx, uint32_t val) {
@@ -311,7 +311,7 @@ const Family family_proc = {
         .joined = proc_joined,
         .leaving = proc_leaving,
         .reconfigured = proc_reconfigured,
-        .read_done = proc_read_done,
+        .batch_done = proc_batch_done,
         .decodes = proc_decodes,
         .decode = proc_decode,
         .is_reply = proc_is_reply,

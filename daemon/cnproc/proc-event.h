@@ -34,18 +34,36 @@ typedef enum ProcDecode {
         PROC_DECODE_MALFORMED,  /* shorter than its kind needs */
 } ProcDecode;
 
-/* One decoded event. The fields are those of the D-Bus signal of its kind, in order;
- * fields an older kernel does not send (exit's and coredump's parent) are 0. */
+/* One decoded event. fields[] are those of the D-Bus signal of its kind, in order (what the
+ * Proc signals publish); the same words have names by kind below. Fields an older kernel does
+ * not send (exit's and coredump's parent) are 0. */
 typedef struct ProcEvent {
         ProcKind kind;
         uint32_t what;
         uint32_t cpu;
         uint64_t timestamp_ns;
-        uint32_t fields[6];
+        union {
+                uint32_t fields[6];
+                /* Every kind but fork starts with the task it is about. */
+                struct { uint32_t pid, tgid; } task;
+                struct { uint32_t parent_pid, parent_tgid, child_pid, child_tgid; } fork;
+                struct { uint32_t pid, tgid; } exec;
+                struct { uint32_t pid, tgid, ruid, euid; } uid;
+                struct { uint32_t pid, tgid, rgid, egid; } gid;
+                struct { uint32_t pid, tgid, tracer_pid, tracer_tgid; } ptrace;
+                struct { uint32_t pid, tgid, parent_pid, parent_tgid; } coredump;
+                /* exit_code is a wait status (proc_exit_status_decode()); exit_signal is the
+                 * signal sent to the parent, usually SIGCHLD. The parent may be 0 when the
+                 * task was being reaped already. */
+                struct { uint32_t pid, tgid, exit_code, exit_signal, parent_pid, parent_tgid; } exit;
+        };
         unsigned n_fields;
         char comm[16 + 1];      /* Comm only, cut at the first NUL */
         uint32_t ack_err;       /* acks only */
 } ProcEvent;
+
+_Static_assert(sizeof(((ProcEvent *) NULL)->exit) == sizeof(((ProcEvent *) NULL)->fields),
+               "the named fields are the words of fields[]");
 
 ProcDecode proc_event_decode(const void *data, size_t size, ProcEvent *ret);
 

@@ -165,25 +165,25 @@ static void journal_write(Processes *ps, const ProcEvent *ev, const ProcessEntry
                                  e && e->exe && e->exe[0] ? e->exe : "unknown program", (int) exit_code);
                 r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
                                     "PRIORITY=6", "CND_EVENT=%s", kind, "CND_PID=%d", (int) pid,
-                                    "CND_PPID=%d", e ? (int) e->ppid : (int) ev->fields[5], "CND_UID=%" PRIu32,
+                                    "CND_PPID=%d", e ? (int) e->ppid : (int) ev->exit.parent_tgid, "CND_UID=%" PRIu32,
                                     e ? (uint32_t) e->uid : UINT32_MAX, "CND_EXE=%s", e ? strempty(e->exe) : "",
                                     "CND_UNIT=%s", e ? strempty(e->unit) : "", "CND_EXIT_CODE=%d", (int) exit_code,
                                     "CND_EXIT_SIGNAL=%d", (int) exit_signal, "CND_RUNTIME_USEC=%" PRIu64,
                                     runtime_ns / 1000, NULL);
                 goto done;
         case PROC_KIND_FORK:
-                snprintf(message, sizeof(message), "Process %" PRIu32 " forked %" PRIu32 ".", ev->fields[1],
-                         ev->fields[2]);
+                snprintf(message, sizeof(message), "Process %" PRIu32 " forked %" PRIu32 ".", ev->fork.parent_tgid,
+                         ev->fork.child_pid);
                 r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
-                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->fields[2],
-                                    "CND_PPID=%" PRIu32, ev->fields[1], "CND_EXE=%s", e ? strempty(e->exe) : "",
+                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->fork.child_pid,
+                                    "CND_PPID=%" PRIu32, ev->fork.parent_tgid, "CND_EXE=%s", e ? strempty(e->exe) : "",
                                     "CND_UNIT=%s", e ? strempty(e->unit) : "", NULL);
                 goto done;
         default:
-                /* The other kinds start with (pid, tgid): the process is the tgid. */
-                snprintf(message, sizeof(message), "Process %" PRIu32 ": %s event.", ev->fields[1], kind);
+                /* The process is the task's tgid. */
+                snprintf(message, sizeof(message), "Process %" PRIu32 ": %s event.", ev->task.tgid, kind);
                 r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
-                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->fields[1],
+                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->task.tgid,
                                     "CND_EXE=%s", e ? strempty(e->exe) : "", "CND_UNIT=%s",
                                     e ? strempty(e->unit) : "", NULL);
                 goto done;
@@ -247,7 +247,7 @@ static bool stale(const Processes *ps, const ProcEvent *ev) {
 /* read: the process's details, read as the event arrived (and the rest since). */
 static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, ProcessReadRequest *read) {
         _cleanup_(process_info_freep) ProcessInfo *info = TAKE_PTR(read->info);
-        pid_t pid = (pid_t) ev->fields[1];
+        pid_t pid = (pid_t) ev->exec.tgid;
         ProcessEntry *e = NULL;
         bool reaped;
 
@@ -306,13 +306,13 @@ static char **strv_copy(char **v, bool *failed) {
 }
 
 static bool is_new_process(const ProcEvent *ev) {
-        return ev->kind == PROC_KIND_FORK && ev->fields[2] == ev->fields[3];   /* not a thread */
+        return ev->kind == PROC_KIND_FORK && ev->fork.child_pid == ev->fork.child_tgid;   /* not a thread */
 }
 
 /* A new process: a copy of its parent, which it is until it execs. read: the child's start
  * time, read as the event arrived. */
 static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const ProcessReadRequest *read) {
-        pid_t parent = (pid_t) ev->fields[1], child = (pid_t) ev->fields[2];
+        pid_t parent = (pid_t) ev->fork.parent_tgid, child = (pid_t) ev->fork.child_pid;
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
         const ProcessEntry *p;
         bool failed = false;
@@ -348,23 +348,23 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
 }
 
 static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
-        pid_t pid = (pid_t) ev->fields[1];
+        pid_t pid = (pid_t) ev->exit.tgid;
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
         int32_t code, sig;
         bool core;
         uint64_t runtime = 0;
 
-        if (ev->fields[0] != ev->fields[1])
+        if (ev->exit.pid != ev->exit.tgid)
                 return;         /* a thread */
         /* The scan after it reported it gone already (or found its pid reused). */
         if (ps->active && stale(ps, ev))
                 return;
         e = process_table_take(&ps->table, pid);
-        proc_exit_status_decode(ev->fields[2], &code, &sig, &core);
+        proc_exit_status_decode(ev->exit.exit_code, &code, &sig, &core);
         if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
                 runtime = ev->timestamp_ns - e->start_ns;
         if (ps->active && may_signal)
-                (void) bus_processes_emit_exited(ps, e, pid, e ? e->ppid : (pid_t) ev->fields[5], code, sig, core,
+                (void) bus_processes_emit_exited(ps, e, pid, e ? e->ppid : (pid_t) ev->exit.parent_tgid, code, sig, core,
                                                  runtime, ev->timestamp_ns);
         journal_write(ps, ev, e, pid, code, sig, runtime);
 }
@@ -383,13 +383,13 @@ static void handle_event(Processes *ps, const ProcEvent *ev, bool may_signal, Pr
         case PROC_KIND_FORK:
                 if (read)
                         on_fork(ps, ev, may_signal, read);
-                journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->fields[1]), 0, 0, 0, 0);
+                journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->fork.parent_tgid), 0, 0, 0, 0);
                 return;
         case PROC_KIND_EXIT:
                 on_exit_event(ps, ev, may_signal);
                 return;
         default:
-                journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->fields[1]), 0, 0, 0, 0);
+                journal_write(ps, ev, process_table_find(&ps->table, (pid_t) ev->task.tgid), 0, 0, 0, 0);
                 return;
         }
 }
@@ -400,9 +400,9 @@ static void handle_event(Processes *ps, const ProcEvent *ev, bool may_signal, Pr
 static bool read_for(Processes *ps, const ProcEvent *ev, ProcessReadRequest *ret) {
         if (ev->kind == PROC_KIND_EXEC && exec_wanted(ps)) {
                 *ret = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END, .flags = read_flags(ps) };
-                ret->result = process_info_read_begin((pid_t) ev->fields[1], ret->flags, &ret->info);
+                ret->result = process_info_read_begin((pid_t) ev->exec.tgid, ret->flags, &ret->info);
         } else if (is_new_process(ev) && ps->active)
-                *ret = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = (pid_t) ev->fields[2] };
+                *ret = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = (pid_t) ev->fork.child_pid };
         else
                 return false;
         return true;
@@ -639,7 +639,7 @@ static void schedule_resync(Processes *ps) {
                 log_warning_errno(r, "Failed to schedule a resync of the process table: %m");
 }
 
-void processes_read_done(Processes *ps, uint64_t lost) {
+void processes_batch_done(Processes *ps, uint64_t lost) {
         const Loss *l = &ps->manager->loss;
 
         process_reader_kick(ps->reader);

@@ -95,9 +95,9 @@ void processes_update(Processes *ps, bool group_joined, uint64_t lost);
 /* A decoded cn_proc event. may_signal: whether signals may go out now (loss.h). */
 void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal);
 
-/* After a read of the socket: starts the reads its events asked for, and resynchronises soon
- * if the loss counters moved. lost: LostEvents. */
-void processes_read_done(Processes *ps, uint64_t lost);
+/* At the end of a batch read from the connector socket: starts the reads of /proc its events
+ * asked for, and resynchronises soon if the loss counters moved. lost: LostEvents. */
+void processes_batch_done(Processes *ps, uint64_t lost);
 
 /* The kinds cn_proc must send for the table and the journal, as bits of ProcKind. */
 uint32_t processes_wanted_kinds(const Config *c);

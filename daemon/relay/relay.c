@@ -127,7 +127,7 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
                         /* What this wake-up relayed goes out before the socket is replaced. */
                         batcher_flush(&m->batcher);
                         loss_check(&m->loss);
-                        FAMILIES_CALL(m, read_done);
+                        FAMILIES_CALL(m, batch_done);
                         return manager_reopen_netlink(m, n);
                 }
                 for (int i = 0; i < n; i++)
@@ -139,6 +139,6 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
         /* Batches go out at the end of every read batch: batching adds no waiting. */
         batcher_flush(&m->batcher);
         loss_check(&m->loss);
-        FAMILIES_CALL(m, read_done);
+        FAMILIES_CALL(m, batch_done);
         return 0;
 }

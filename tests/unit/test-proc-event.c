@@ -239,6 +239,11 @@ static void test_every_kind(void) {
                 CHECK_EQ_INT(ev.fields[3], 201);
                 CHECK_EQ_INT(ev.fields[4], 0);
                 CHECK_EQ_INT(ev.fields[5], 0);
+                /* The same words by name. */
+                CHECK_EQ_INT(ev.fork.parent_pid, 100);
+                CHECK_EQ_INT(ev.fork.parent_tgid, 101);
+                CHECK_EQ_INT(ev.fork.child_pid, 200);
+                CHECK_EQ_INT(ev.fork.child_tgid, 201);
         }
 }
 
@@ -343,6 +348,11 @@ static void test_old_kernels(void) {
         CHECK_EQ_INT(ev.fields[3], 17);
         CHECK_EQ_INT(ev.fields[4], 0);
         CHECK_EQ_INT(ev.fields[5], 0);
+        CHECK_EQ_INT(ev.exit.pid, 4242);
+        CHECK_EQ_INT(ev.exit.tgid, 4241);
+        CHECK_EQ_INT(ev.exit.exit_code, 0x0900);
+        CHECK_EQ_INT(ev.exit.exit_signal, 17);
+        CHECK_EQ_INT(ev.exit.parent_tgid, 0);
 
         for (size_t body = 17; body < 20; body++) {
                 CHECK_EQ_INT(decode(&b, HEADER_SIZE + body, &ev), PROC_DECODE_EVENT);
