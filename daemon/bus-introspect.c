@@ -40,8 +40,7 @@ static void introspection_done(Introspection *in) {
         sd_bus_close_unref(in->server);
         sd_event_unref(in->event);
         idtable_done(&in->manager.ids);
-        for (size_t i = 0; i < n_families; i++)
-                free(in->manager.family_state[i]);
+        families_free(&in->manager);
         for (size_t i = 0; i < in->n_interfaces; i++) {
                 free(in->interfaces[i].name);
                 free(in->interfaces[i].xml);
@@ -113,11 +112,8 @@ static int register_objects(Introspection *in) {
                 return log_oom();
 
         /* Each family's state, zeroed: its objects keep the pointer, and nothing reads it. */
-        for (size_t i = 0; i < n_families; i++) {
-                m->family_state[i] = calloc(1, MAX(families[i]->state_size, (size_t) 1));
-                if (!m->family_state[i])
-                        return log_oom();
-        }
+        if (families_alloc(m) < 0)
+                return log_oom();
 
         m->bus = in->server;
         return bus_objects_setup(m);

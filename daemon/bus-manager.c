@@ -102,7 +102,6 @@ static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t 
                         const void *data, size_t size, uint32_t *seq, uint32_t *ack, FamilyReply *reply) {
         const CnId *id;
         const Family *f;
-        size_t i;
         int r;
 
         /* The kernel silently drops messages to ids nobody registered: say so instead, from a
@@ -113,11 +112,11 @@ static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t 
                 return sd_bus_error_setf(error, CND_ERROR_NO_SUCH_ID,
                                          "Connector id %" PRIu32 ":%" PRIu32 " is not registered in the kernel.",
                                          idx, val);
-        f = family_for_id(idx, val, &i);
+        f = family_for_id(idx, val);
         reply->answered = false;
         if (f && f->client_send) {
                 manager_new_seq_ack(m, seq, ack);
-                r = f->client_send(m, m->family_state[i], data, size, *seq, *ack, reply);
+                r = f->client_send(m, family_state(m, f), data, size, *seq, *ack, reply);
         } else
                 r = manager_send(m, idx, val, data, size, seq, ack);
         if (r < 0)
@@ -194,7 +193,7 @@ static int method_request(sd_bus_message *call, void *userdata, sd_bus_error *er
 
         /* The reply cannot overtake us: the socket is only read once we are back in the loop.
          * A family that exchanges on its own got its answer already, or none will come. */
-        f = family_for_id(idx, val, NULL);
+        f = family_for_id(idx, val);
         is_reply = f && f->client_send ? no_later_reply : f ? f->is_reply : NULL;
         r = request_table_add(&m->requests, call, idx, val, seq, ack, is_reply, timeout_msec * USEC_PER_MSEC);
         if (r < 0)
@@ -343,11 +342,8 @@ int bus_objects_setup(Manager *m) {
         r = bus_manager_setup(m);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_families; i++)
-                if (families[i]->bus_setup) {
-                        r = families[i]->bus_setup(m, m->family_state[i]);
-                        if (r < 0)
-                                return r;
-                }
+        r = families_bus_setup(m);
+        if (r < 0)
+                return r;
         return bus_id_setup(m);
 }

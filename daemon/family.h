@@ -77,15 +77,32 @@ typedef struct Family {
         const char *(*status)(void *state);
 } Family;
 
-/* The table, and each family's state in a Manager. */
+/* The table. Each family's state lives in the Manager; only family.c and FAMILIES_CALL() below
+ * index it. */
 extern const Family *const families[];
 extern const size_t n_families;
 
+/* Each family's state, zeroed, and its init hook / its done hook and the state freed. */
 int families_init(Manager *m);
 void families_done(Manager *m);
+/* The states alone, zeroed and freed, no hook run: for objects that are only looked at
+ * (--bus-introspect). */
+int families_alloc(Manager *m);
+void families_free(Manager *m);
 
-/* The family that decodes (idx, val), or NULL; its index in *ret_index. */
-const Family *family_for_id(uint32_t idx, uint32_t val, size_t *ret_index);
+/* The family that decodes (idx, val), or NULL. */
+const Family *family_for_id(uint32_t idx, uint32_t val);
+/* Its state in m. */
+void *family_state(Manager *m, const Family *f);
+
+/* The groups every family's configuration needs joined. */
+uint32_t families_groups(const Config *c);
+/* Offers msg to every family's intercept hook: true if one took it. */
+bool families_intercept(Manager *m, unsigned group, const struct cn_msg *msg);
+/* Every family's bus_setup hook, in the table's order; stops at the first error. */
+int families_bus_setup(Manager *m);
+/* Every family's status, each after a space, into buf. */
+void families_status(Manager *m, char *buf, size_t size);
 
 /* Calls hook(m, state, args...) on every family that has it. */
 #define FAMILIES_CALL(m, hook, ...)                                                     \

@@ -222,19 +222,14 @@ static void apply_groups(Manager *m, uint32_t wanted) {
 
 /* The groups the configuration asks for: Groups= and those its families need. */
 static uint32_t configured_groups(const Config *c) {
-        uint32_t groups = c->groups;
-
-        for (size_t i = 0; i < n_families; i++)
-                if (families[i]->groups)
-                        groups |= families[i]->groups(c);
-        return groups;
+        return c->groups | families_groups(c);
 }
 
 /* Status, reload and shutdown. */
 
 static void notify_status(Manager *m, const char *prefix) {
-        char failed[CND_GROUP_MAX * 4 + 64] = "", families_status[256] = "";
-        size_t n = 0, k = 0;
+        char failed[CND_GROUP_MAX * 4 + 64] = "", families_text[256] = "";
+        size_t n = 0;
 
         for (unsigned g = 1; g <= CND_GROUP_MAX; g++)
                 if (m->failed_groups & GROUP_BIT(g))
@@ -242,15 +237,10 @@ static void notify_status(Manager *m, const char *prefix) {
                                                n == 0 ? " Could not join group(s) " : " ", g);
         if (n > 0)
                 snprintf(failed + n, sizeof(failed) - n, ".");
-        for (size_t i = 0; i < n_families && k < sizeof(families_status); i++) {
-                const char *status = families[i]->status ? families[i]->status(m->family_state[i]) : NULL;
-
-                if (status)
-                        k += (size_t) snprintf(families_status + k, sizeof(families_status) - k, " %s", status);
-        }
+        families_status(m, families_text, sizeof(families_text));
 
         (void) sd_notifyf(false, "%sSTATUS=Relaying %u connector group(s), %zu id(s) known.%s%s",
-                          prefix, (unsigned) __builtin_popcount(m->groups), m->ids.n, failed, families_status);
+                          prefix, (unsigned) __builtin_popcount(m->groups), m->ids.n, failed, families_text);
 }
 
 void manager_notify_status(Manager *m) {

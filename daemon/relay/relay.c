@@ -16,12 +16,11 @@
 
 /* Publishes one accepted message of id: returns negative if its signal could not go out. */
 static int publish(Manager *m, CnId *id, const struct cn_msg *msg, bool batched, bool may_signal) {
-        size_t i;
-        const Family *f = family_for_id(msg->id.idx, msg->id.val, &i);
+        const Family *f = family_for_id(msg->id.idx, msg->id.val);
         int r;
 
         if (f) {
-                r = f->decode(m, m->family_state[i], msg, may_signal);
+                r = f->decode(m, family_state(m, f), msg, may_signal);
                 if (r <= 0)
                         return r;
         }
@@ -58,13 +57,6 @@ static void relay_message(Manager *m, const struct cn_msg *msg, bool batched) {
                 loss_count_bus_dropped(&m->loss, 1);
 }
 
-static bool intercepted(Manager *m, unsigned group, const struct cn_msg *msg) {
-        for (size_t i = 0; i < n_families; i++)
-                if (families[i]->intercept && families[i]->intercept(m, m->family_state[i], group, msg))
-                        return true;
-        return false;
-}
-
 static void reject(Manager *m, const NetlinkDatagram *d, unsigned n, const char *reason) {
         loss_count_rejected(&m->loss, n);
         log_ratelimited(&m->log_rejected, LOG_WARNING,
@@ -90,7 +82,7 @@ static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
                 case CN_FRAME_END:
                         return;
                 case CN_FRAME_MESSAGE:
-                        if (!intercepted(m, d->group, f.msg))
+                        if (!families_intercept(m, d->group, f.msg))
                                 relay_message(m, f.msg, batched);
                         break;
                 case CN_FRAME_MALFORMED:
