@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "bus-processes.h"
 #include "family-proc.h"
 #include "manager.h"
 

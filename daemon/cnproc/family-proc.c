@@ -4,6 +4,7 @@
 #include <linux/cn_proc.h>
 #include <string.h>
 
+#include "bus-processes.h"
 #include "cnmsg.h"
 #include "family-proc.h"
 #include "family.h"
@@ -100,7 +101,8 @@ static int proc_init(Manager *m, void *state) {
         ProcFamily *p = state;
 
         p->manager = m;
-        processes_init(&p->processes, m);
+        processes_init(&p->processes, m->event, &m->config, &m->loss, m->test_hooks.process_queue_max,
+                       &bus_processes_ops, m);
         proc_subscription_init(&p->subscription, &subscription_ops, p, wanted_mask(&m->config));
         /* A test build can make the kernel answer with an error ack, the one way to see cnd
          * handle one for real (a LISTEN without CAP_NET_ADMIN cannot even join group 1). */

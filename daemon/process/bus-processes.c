@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
+#include "bus-processes.h"
 #include "manager.h"
-#include "processes.h"
 
 static int property_get_tracked(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -18,7 +18,7 @@ static int property_get_tracked(sd_bus *bus, const char *path, const char *inter
 }
 
 static bool arguments(const Processes *ps) {
-        return ps->manager->config.processes_arguments;
+        return ps->config->processes_arguments;
 }
 
 static int append_argv(sd_bus_message *m, char **argv, size_t *payload) {
@@ -44,7 +44,7 @@ static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error
         uint32_t pid;
         int r;
 
-        r = bus_verify_access_async(&ps->manager->access, call, BUS_ACCESS_READER, error);
+        r = bus_verify_access_async(&((Manager *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = sd_bus_message_read(call, "u", &pid);
@@ -76,7 +76,7 @@ static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_er
         size_t n = 0;
         int r;
 
-        r = bus_verify_access_async(&ps->manager->access, call, BUS_ACCESS_READER, error);
+        r = bus_verify_access_async(&((Manager *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = process_table_sorted(&ps->table, &sorted, &n);
@@ -137,12 +137,13 @@ int bus_processes_setup(Manager *m, Processes *ps) {
         return 0;
 }
 
-int bus_processes_emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns) {
+static int emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns) {
+        Manager *m = ps->userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         size_t payload = 3 * sizeof(uint32_t) + 2 * sizeof(uint64_t);
         int r;
 
-        r = sd_bus_message_new_signal(ps->manager->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Started");
+        r = sd_bus_message_new_signal(m->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Started");
         if (r < 0)
                 return r;
         r = sd_bus_message_append(s, "uuus", (uint32_t) e->pid, (uint32_t) e->ppid, (uint32_t) e->uid,
@@ -156,15 +157,16 @@ int bus_processes_emit_started(Processes *ps, const ProcessEntry *e, uint64_t ti
         if (r < 0)
                 return r;
         payload += strlen(strempty(e->exe)) + strlen(strempty(e->unit)) + strlen(strempty(e->cgroup)) + 15;
-        return loss_send(&ps->manager->loss, s, payload);
+        return loss_send(&m->loss, s, payload);
 }
 
-int bus_processes_emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
-                              int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns) {
+static int emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
+                       int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns) {
+        Manager *m = ps->userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         int r;
 
-        r = sd_bus_message_new_signal(ps->manager->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Exited");
+        r = sd_bus_message_new_signal(m->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Exited");
         if (r < 0)
                 return r;
         r = sd_bus_message_append(s, "uuussiibttt", (uint32_t) pid, (uint32_t) ppid,
@@ -173,6 +175,20 @@ int bus_processes_emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, p
                                   e ? e->start_time : 0, timestamp_ns);
         if (r < 0)
                 return r;
-        return loss_send(&ps->manager->loss, s,
+        return loss_send(&m->loss, s,
                          60 + (e ? strlen(strempty(e->exe)) + strlen(strempty(e->unit)) : 0));
 }
+
+static void on_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns) {
+        (void) emit_started(ps, e, timestamp_ns);
+}
+
+static void on_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
+                      int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns) {
+        (void) emit_exited(ps, e, pid, ppid, exit_code, exit_signal, core_dumped, runtime_ns, timestamp_ns);
+}
+
+const ProcessesOps bus_processes_ops = {
+        .started = on_started,
+        .exited = on_exited,
+};

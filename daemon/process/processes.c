@@ -8,11 +8,10 @@
 #include <string.h>
 #include <time.h>
 #include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include "event-util.h"
-#include "manager.h"
+#include "process-journal.h"
 #include "processes.h"
 
 /* Reads of a scan per event-loop iteration: about 2 ms of work at ~60 µs a read. */
@@ -36,19 +35,6 @@ struct PendingEvent {
         ProcessReadRequest read;
 };
 
-/* The journal's MESSAGE_IDs, one per kind (cnd(8) lists them). */
-static const char *const journal_message_ids[_PROC_KIND_MAX] = {
-        [PROC_KIND_FORK] = "2a3442ad0efb45d3a0a94812761f27d1",
-        [PROC_KIND_EXEC] = "cf37f9b53745429d9843cded7e23b768",
-        [PROC_KIND_UID] = "cae1097784904596a1722c6e6ea8ba35",
-        [PROC_KIND_GID] = "cd45404249b14565b7c67f3d9ab36152",
-        [PROC_KIND_SID] = "9cad4d61e7954ae2a11c816ef2f39653",
-        [PROC_KIND_PTRACE] = "b90d39bed6844ceb9902d0e505467945",
-        [PROC_KIND_COMM] = "554d3b3188d74eb2a16afba785fec5bf",
-        [PROC_KIND_COREDUMP] = "5928624b3ecd4a42b1fd3a8462646f3d",
-        [PROC_KIND_EXIT] = "22f38a8d2a994a47973d8fb72888aac9",
-};
-
 uint32_t processes_wanted_kinds(const Config *c) {
         uint32_t kinds = c->journal_events;
 
@@ -58,14 +44,19 @@ uint32_t processes_wanted_kinds(const Config *c) {
         return kinds;
 }
 
-void processes_init(Processes *ps, Manager *m) {
+void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *loss, size_t queue_max,
+                    const ProcessesOps *ops, void *userdata) {
         unsigned pid_max = 0;
 
-        ps->manager = m;
+        ps->event = event;
+        ps->config = config;
+        ps->loss = loss;
+        ps->ops = ops;
+        ps->userdata = userdata;
         if (process_read_pid_max(&pid_max) < 0 || pid_max == 0 || pid_max > PID_MAX_LIMIT)
                 pid_max = PID_MAX_LIMIT;
         process_table_init(&ps->table, pid_max, PROCESS_TABLE_ARGV_MAX);
-        ps->queue_max = m->test_hooks.process_queue_max ?: PROCESS_QUEUE_MAX;
+        ps->queue_max = queue_max ?: PROCESS_QUEUE_MAX;
         /* Without systemd as PID 1 no process has a unit: do not spend a third of each read
          * asking. */
         if (sd_booted() <= 0)
@@ -99,10 +90,8 @@ void processes_done(Processes *ps) {
 }
 
 static ProcessReadFlags read_flags(Processes *ps) {
-        return ps->read_flags | (ps->manager->config.processes_arguments ? 0 : PROCESS_READ_NO_ARGV);
+        return ps->read_flags | (ps->config->processes_arguments ? 0 : PROCESS_READ_NO_ARGV);
 }
-
-/* The journal. */
 
 static uint64_t now_nsec(clockid_t clock) {
         struct timespec ts;
@@ -112,87 +101,15 @@ static uint64_t now_nsec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
 }
 
-/* The arguments, escaped as in Started, separated by spaces. */
-static char *join_argv(char **argv) {
-        size_t n = 0;
-        char *s, *p;
-
-        for (char **a = argv; a && *a; a++)
-                n += strlen(*a) + 1;
-        s = malloc(n + 1);
-        if (!s)
-                return NULL;
-        p = s;
-        for (char **a = argv; a && *a; a++) {
-                if (p != s)
-                        *p++ = ' ';
-                p = stpcpy(p, *a);
-        }
-        *p = 0;
-        return s;
-}
+/* The journal (process-journal.c), counted. */
 
 static void journal_write(Processes *ps, const ProcEvent *ev, const ProcessEntry *e, pid_t pid, int32_t exit_code,
                           int32_t exit_signal, uint64_t runtime_ns) {
-        const Config *c = &ps->manager->config;
-        const char *kind = proc_kind_to_string(ev->kind);
-        _cleanup_(freep) char *argv = NULL;
-        char message[512];
-        int r;
+        int r = process_journal_write(ps->config, ev, e, pid, exit_code, exit_signal, runtime_ns);
 
-        if (!(c->journal_events & (UINT32_C(1) << ev->kind)))
-                return;
-
-        switch (ev->kind) {
-        case PROC_KIND_EXEC:
-                argv = c->processes_arguments && e ? join_argv(e->argv) : strdup("");
-                if (!argv)
-                        break;
-                snprintf(message, sizeof(message), "Process %d started %s.", (int) pid,
-                         e && e->exe && e->exe[0] ? e->exe : "(unknown program)");
-                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
-                                    "PRIORITY=6", "CND_EVENT=%s", kind, "CND_PID=%d", (int) pid,
-                                    "CND_PPID=%d", e ? (int) e->ppid : -1, "CND_UID=%" PRIu32,
-                                    e ? (uint32_t) e->uid : UINT32_MAX, "CND_EXE=%s", e ? strempty(e->exe) : "",
-                                    "CND_ARGV=%s", argv, "CND_UNIT=%s", e ? strempty(e->unit) : "", NULL);
-                goto done;
-        case PROC_KIND_EXIT:
-                if (exit_signal >= 0)
-                        snprintf(message, sizeof(message), "Process %d (%s) was killed by signal %d.", (int) pid,
-                                 e && e->exe && e->exe[0] ? e->exe : "unknown program", (int) exit_signal);
-                else
-                        snprintf(message, sizeof(message), "Process %d (%s) exited with status %d.", (int) pid,
-                                 e && e->exe && e->exe[0] ? e->exe : "unknown program", (int) exit_code);
-                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
-                                    "PRIORITY=6", "CND_EVENT=%s", kind, "CND_PID=%d", (int) pid,
-                                    "CND_PPID=%d", e ? (int) e->ppid : (int) ev->exit.parent_tgid, "CND_UID=%" PRIu32,
-                                    e ? (uint32_t) e->uid : UINT32_MAX, "CND_EXE=%s", e ? strempty(e->exe) : "",
-                                    "CND_UNIT=%s", e ? strempty(e->unit) : "", "CND_EXIT_CODE=%d", (int) exit_code,
-                                    "CND_EXIT_SIGNAL=%d", (int) exit_signal, "CND_RUNTIME_USEC=%" PRIu64,
-                                    runtime_ns / 1000, NULL);
-                goto done;
-        case PROC_KIND_FORK:
-                snprintf(message, sizeof(message), "Process %" PRIu32 " forked %" PRIu32 ".", ev->fork.parent_tgid,
-                         ev->fork.child_pid);
-                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
-                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->fork.child_pid,
-                                    "CND_PPID=%" PRIu32, ev->fork.parent_tgid, "CND_EXE=%s", e ? strempty(e->exe) : "",
-                                    "CND_UNIT=%s", e ? strempty(e->unit) : "", NULL);
-                goto done;
-        default:
-                /* The process is the task's tgid. */
-                snprintf(message, sizeof(message), "Process %" PRIu32 ": %s event.", ev->task.tgid, kind);
-                r = sd_journal_send("MESSAGE_ID=%s", journal_message_ids[ev->kind], "MESSAGE=%s", message,
-                                    "PRIORITY=7", "CND_EVENT=%s", kind, "CND_PID=%" PRIu32, ev->task.tgid,
-                                    "CND_EXE=%s", e ? strempty(e->exe) : "", "CND_UNIT=%s",
-                                    e ? strempty(e->unit) : "", NULL);
-                goto done;
-        }
-        r = -ENOMEM;
-done:
         if (r < 0)
                 ps->journal_failed++;
-        else
+        else if (r > 0)
                 ps->journal_written++;
 }
 
@@ -200,7 +117,7 @@ done:
 
 static void emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns, bool may_signal) {
         if (may_signal)
-                (void) bus_processes_emit_started(ps, e, timestamp_ns);
+                ps->ops->started(ps, e, timestamp_ns);
 }
 
 /* An entry that left the table without its exit event: exited, status unknown. */
@@ -208,8 +125,8 @@ static void emit_gone(Processes *ps, const ProcessEntry *e, bool may_signal) {
         uint64_t now = now_nsec(CLOCK_MONOTONIC);
 
         if (may_signal)
-                (void) bus_processes_emit_exited(ps, e, e->pid, e->ppid, -1, -1, false,
-                                                 e->start_ns && now > e->start_ns ? now - e->start_ns : 0, 0);
+                ps->ops->exited(ps, e, e->pid, e->ppid, -1, -1, false,
+                                e->start_ns && now > e->start_ns ? now - e->start_ns : 0, 0);
 }
 
 /* Puts e in the table; a reused pid's old entry is reported gone. Returns e if it went in. */
@@ -263,7 +180,7 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, Process
         }
         if (!e->exe || !e->exe[0])
                 ps->unresolved++;
-        if (!ps->manager->config.processes_enabled) {
+        if (!ps->config->processes_enabled) {
                 journal_write(ps, ev, e, pid, 0, 0, 0);
                 process_entry_free(e);
                 return;
@@ -364,13 +281,13 @@ static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
                 runtime = ev->timestamp_ns - e->start_ns;
         if (ps->active && may_signal)
-                (void) bus_processes_emit_exited(ps, e, pid, e ? e->ppid : (pid_t) ev->exit.parent_tgid, code, sig, core,
-                                                 runtime, ev->timestamp_ns);
+                ps->ops->exited(ps, e, pid, e ? e->ppid : (pid_t) ev->exit.parent_tgid, code, sig, core, runtime,
+                                ev->timestamp_ns);
         journal_write(ps, ev, e, pid, code, sig, runtime);
 }
 
 static bool exec_wanted(const Processes *ps) {
-        return ps->active || (ps->manager->config.journal_events & (UINT32_C(1) << PROC_KIND_EXEC));
+        return ps->active || (ps->config->journal_events & (UINT32_C(1) << PROC_KIND_EXEC));
 }
 
 /* read: what the event needed read (read_for()), made. */
@@ -419,7 +336,7 @@ static void queue_drain(Processes *ps) {
                 /* The bus queue may have filled since the event came: its watermarks hold for
                  * signals sent late too. */
                 if (p->generation == ps->generation)
-                        handle_event(ps, &p->event, p->may_signal && loss_may_signal(&ps->manager->loss),
+                        handle_event(ps, &p->event, p->may_signal && loss_may_signal(ps->loss),
                                      p->needs_read ? &p->read : NULL);
                 process_info_free(p->read.info);
                 free(p);
@@ -440,7 +357,7 @@ static ProcessReader *get_reader(Processes *ps) {
 
         if (ps->reader || ps->reader_failed)
                 return ps->reader;
-        r = process_reader_new(ps->manager->event, on_read_done, ps, &ps->reader);
+        r = process_reader_new(ps->event, on_read_done, ps, &ps->reader);
         if (r < 0) {
                 log_warning_errno(r, "Failed to start the thread that reads /proc, reading in the event loop: %m");
                 ps->reader_failed = true;
@@ -580,7 +497,7 @@ static int scan_start(Processes *ps, bool signal) {
 
         if (ps->n_pending == 0)
                 return 0;
-        r = sd_event_add_defer(ps->manager->event, &ps->scan_source, on_scan_step, ps);
+        r = sd_event_add_defer(ps->event, &ps->scan_source, on_scan_step, ps);
         if (r >= 0)
                 r = sd_event_source_set_enabled(ps->scan_source, SD_EVENT_ON);
         if (r < 0) {
@@ -591,8 +508,8 @@ static int scan_start(Processes *ps, bool signal) {
 }
 
 static void remember_loss(Processes *ps, uint64_t lost) {
-        ps->seen_kernel_dropped = ps->manager->loss.kernel_dropped;
-        ps->seen_overruns = ps->manager->loss.overruns;
+        ps->seen_kernel_dropped = ps->loss->kernel_dropped;
+        ps->seen_overruns = ps->loss->overruns;
         ps->seen_lost = lost;
 }
 
@@ -633,14 +550,14 @@ static void schedule_resync(Processes *ps) {
                         r = sd_event_source_set_enabled(ps->resync_timer, SD_EVENT_ONESHOT);
         } else
                 /* Accuracy 1 ms: sd-event's default (0) would let it slip by 250 ms. */
-                r = sd_event_add_time_relative(ps->manager->event, &ps->resync_timer, CLOCK_MONOTONIC,
+                r = sd_event_add_time_relative(ps->event, &ps->resync_timer, CLOCK_MONOTONIC,
                                                RESYNC_DELAY_USEC, USEC_PER_MSEC, on_resync, ps);
         if (r < 0)
                 log_warning_errno(r, "Failed to schedule a resync of the process table: %m");
 }
 
 void processes_batch_done(Processes *ps, uint64_t lost) {
-        const Loss *l = &ps->manager->loss;
+        const Loss *l = ps->loss;
 
         process_reader_kick(ps->reader);
         if (!ps->active)
@@ -653,7 +570,7 @@ void processes_batch_done(Processes *ps, uint64_t lost) {
 }
 
 void processes_update(Processes *ps, bool group_joined, uint64_t lost) {
-        bool active = group_joined && ps->manager->config.processes_enabled;
+        bool active = group_joined && ps->config->processes_enabled;
 
         if (active == ps->active)
                 return;

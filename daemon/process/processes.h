@@ -28,13 +28,24 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "loss.h"
 #include "process-info.h"
 #include "process-reader.h"
 #include "process-table.h"
 #include "proc-event.h"
 
-typedef struct Manager Manager;
 typedef struct PendingEvent PendingEvent;
+typedef struct Processes Processes;
+
+/* Where the table's signals go (bus-processes.c in cnd), called only when signals may go out
+ * (loss.h): a process started a program (or a resync found it, timestamp_ns 0), and one left
+ * the table (its exit event, or a resync found it gone: exit_code and exit_signal -1). e is
+ * NULL for an exit of a process the table did not hold. ps->userdata is the ops' own. */
+typedef struct ProcessesOps {
+        void (*started)(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns);
+        void (*exited)(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
+                       int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns);
+} ProcessesOps;
 
 /* Events held while the reads they wait for are made, at most this many, and at most this
  * much memory with the details read at once (process_info_size()): past either, the events
@@ -45,8 +56,12 @@ typedef struct PendingEvent PendingEvent;
  * with ordinary command lines (a few hundred bytes) stays well within it. */
 #define PROCESS_TABLE_ARGV_MAX (32U * 1024U * 1024U)
 
-typedef struct Processes {
-        Manager *manager;
+struct Processes {
+        sd_event *event;
+        const Config *config;           /* the daemon's, whichever is current */
+        Loss *loss;                     /* its counters, and whether signals may go out */
+        const ProcessesOps *ops;
+        void *userdata;
         ProcessTable table;
         bool active;                    /* Enabled=yes and group 1 joined */
         ProcessReadFlags read_flags;
@@ -83,9 +98,11 @@ typedef struct Processes {
         size_t n_pending, next_pending;
         bool pending_signal;            /* Started for each (a resync), or not (the first scan) */
         sd_event_source *scan_source;
-} Processes;
+};
 
-void processes_init(Processes *ps, Manager *m);
+/* queue_max: events held at most, 0 for PROCESS_QUEUE_MAX. */
+void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *loss, size_t queue_max,
+                    const ProcessesOps *ops, void *userdata);
 void processes_done(Processes *ps);
 
 /* Group 1 was joined / is being left, or the configuration changed: starts (with a scan of
@@ -101,9 +118,3 @@ void processes_batch_done(Processes *ps, uint64_t lost);
 
 /* The kinds cn_proc must send for the table and the journal, as bits of ProcKind. */
 uint32_t processes_wanted_kinds(const Config *c);
-
-/* bus-processes.c */
-int bus_processes_setup(Manager *m, Processes *ps);
-int bus_processes_emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns);
-int bus_processes_emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
-                              int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns);
