@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/cnmsg.c: datagrams built by hand from struct nlmsghdr and struct cn_msg,
+/* Unit tests for daemon/relay/cnmsg.c: datagrams built by hand from struct nlmsghdr and struct cn_msg,
  * as the kernel frames them, walked frame by frame; every way a header can lie about a length;
  * and a seeded mutation loop that asks only for termination and for data inside the buffer.
  * Every walk runs on a heap copy of exactly the datagram's size, so that ASan and valgrind see

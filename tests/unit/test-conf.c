@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/conf.c: the text parser key by key, its error messages (file:line and
+/* Unit tests for daemon/conf/conf.c: the text parser key by key, its error messages (file:line and
  * the problem), file and drop-in loading on a scratch tree under /tmp, and config_dump()'s
  * round trip. */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/idtable.c: the /proc/net/connector parser on the kernel's own format and
+/* Unit tests for daemon/relay/idtable.c: the /proc/net/connector parser on the kernel's own format and
  * on everything it must refuse, the table's scan diff and the events it reports, the bound on
  * unregistered ids with least-recently-active eviction, notifications, the lookup cache (run
  * under ASan or valgrind to prove it never returns a freed entry), the object paths, and a

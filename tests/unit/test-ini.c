@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/ini.c, the reader that knows no keys: what it calls back with (as a
+/* Unit tests for daemon/conf/ini.c, the reader that knows no keys: what it calls back with (as a
  * transcript), its errors with file:line, callbacks' errors, files, and drop-in directories
  * on a scratch tree under /tmp (ordering, masking, /dev/null, the bound). */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/proc-subscription.c, cnd's cn_proc subscription, driven as the two kinds
+/* Unit tests for daemon/cnproc/proc-subscription.c, cnd's cn_proc subscription, driven as the two kinds
  * of kernel drive it: Linux 6.6 and later, which answer the 8-byte struct proc_input LISTEN and
  * filter per socket, and older kernels (Debian 12's 6.1), which ignore that form and keep one
  * machine-wide listener count. What the state machine sends, arms and reports goes to a

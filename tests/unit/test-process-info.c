@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/process-info.c against real processes on this host: the test itself;
+/* Unit tests for daemon/process/process-info.c against real processes on this host: the test itself;
  * a child whose arguments hold spaces, a newline, an empty string and invalid UTF-8; a child
  * with a command line over the bound; a child that has exited and been reaped; a zombie;
  * another user's process read by root, and root's process read by another user (exe is

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/process-reader.c, the thread that reads /proc for process events:
+/* Unit tests for daemon/process/process-reader.c, the thread that reads /proc for process events:
  * real processes read off the event loop, handed back in the order asked for, through a real
  * sd-event loop; a reader freed with reads outstanding. */
 

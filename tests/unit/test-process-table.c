@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/process-table.c: put (added, exec'd again, pid reused), find, take;
+/* Unit tests for daemon/process/process-table.c: put (added, exec'd again, pid reused), find, take;
  * the bound and its count; ascending order for ListProcesses; growing and shrinking; a seeded
  * random run against a plain array of pids, which also exercises removal from the middle of
  * probe chains; and the resync diff between the table and a scan of /proc. Run under ASan or

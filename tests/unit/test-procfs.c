@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/procfs.c, the parsers of /proc/PID text: stat with task names that hold
+/* Unit tests for daemon/process/procfs.c, the parsers of /proc/PID text: stat with task names that hold
  * spaces, parentheses, newlines and NULs, cut at every length; status with and without the
  * optional lines, and lines that only look like Uid:; cmdline with empty arguments, a missing
  * final NUL, invalid UTF-8, the reader's bound; cgroup on v2, hybrid and v1-only systems; and
