@@ -20,6 +20,8 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "cnd-bus-names.h"
+
 #define LATENCY_MAX 2000000
 
 typedef struct Counter {
@@ -88,13 +90,13 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         size_t size;
         int r;
 
-        if (sd_bus_message_is_signal(m, "org.cnd.Connector1.Id", "Message")) {
+        if (sd_bus_message_is_signal(m, CND_ID_IFACE, "Message")) {
                 r = sd_bus_message_read(m, "uuuuq", &idx, &val, &seq, &ack, &flags);
                 if (r >= 0 && sd_bus_message_read_array(m, 'y', &data, &size) >= 0)
                         note_latency(c, data, size);
                 if (r >= 0)
                         count_one(c, seq);
-        } else if (sd_bus_message_is_signal(m, "org.cnd.Connector1.Id", "Messages")) {
+        } else if (sd_bus_message_is_signal(m, CND_ID_IFACE, "Messages")) {
                 r = sd_bus_message_enter_container(m, 'a', "(uuqay)");
                 while (r > 0 && (r = sd_bus_message_enter_container(m, 'r', "uuqay")) > 0) {
                         (void) sd_bus_message_read(m, "uuq", &seq, &ack, &flags);
@@ -130,7 +132,7 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "bus-count: cannot connect to %s\n", argv[1]);
                 return 1;
         }
-        snprintf(rule, sizeof(rule), "type='signal',sender='org.cnd.Connector1',path_namespace='%s'", argv[2]);
+        snprintf(rule, sizeof(rule), "type='signal',sender='" CND_BUS_NAME "',path_namespace='%s'", argv[2]);
         r = sd_bus_add_match(bus, NULL, rule, on_signal, &c);
         if (r < 0) {
                 fprintf(stderr, "bus-count: AddMatch failed: %s\n", strerror(-r));

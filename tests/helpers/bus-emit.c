@@ -13,6 +13,8 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "cnd-bus-names.h"
+
 #define QUEUE_HIGH 8192
 
 int main(int argc, char *argv[]) {
@@ -34,11 +36,11 @@ int main(int argc, char *argv[]) {
         size = strtoul(argv[5], NULL, 0);
         if (size > sizeof(data))
                 return 2;
-        snprintf(path, sizeof(path), "/org/cnd/Connector1/id/%" PRIu32 "/%" PRIu32, idx, val);
+        snprintf(path, sizeof(path), CND_ID_PATH_PREFIX "/%" PRIu32 "/%" PRIu32, idx, val);
 
         if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, argv[1]) < 0 ||
             sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0 ||
-            sd_bus_request_name(bus, "org.cnd.Connector1", 0) < 0) {
+            sd_bus_request_name(bus, CND_BUS_NAME, 0) < 0) {
                 fprintf(stderr, "bus-emit: cannot connect or own the name on %s\n", argv[1]);
                 return 1;
         }
@@ -50,7 +52,7 @@ int main(int argc, char *argv[]) {
                 uint64_t queued = 0;
 
                 memcpy(data, &seq, size < 4 ? size : 4);
-                r = sd_bus_message_new_signal(bus, &m, path, "org.cnd.Connector1.Id", "Message");
+                r = sd_bus_message_new_signal(bus, &m, path, CND_ID_IFACE, "Message");
                 if (r >= 0)
                         r = sd_bus_message_append(m, "uuuuq", idx, val, (uint32_t) seq, 0, 0);
                 if (r >= 0)

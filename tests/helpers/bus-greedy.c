@@ -12,6 +12,8 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "cnd-bus-names.h"
+
 int main(int argc, char *argv[]) {
         sd_bus *bus = NULL;
         long n, sent = 0;
@@ -38,15 +40,15 @@ int main(int argc, char *argv[]) {
                 int which = (int) (i % 3);
 
                 if (which == 0)
-                        r = sd_bus_message_new_method_call(bus, &m, "org.cnd.Connector1", "/org/cnd/Connector1",
+                        r = sd_bus_message_new_method_call(bus, &m, CND_BUS_NAME, CND_MANAGER_PATH,
                                                            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
                 else if (which == 1) {
-                        r = sd_bus_message_new_method_call(bus, &m, "org.cnd.Connector1", "/org/cnd/Connector1",
+                        r = sd_bus_message_new_method_call(bus, &m, CND_BUS_NAME, CND_MANAGER_PATH,
                                                            "org.freedesktop.DBus.Properties", "GetAll");
                         if (r >= 0)
-                                r = sd_bus_message_append(m, "s", "org.cnd.Connector1.Manager");
+                                r = sd_bus_message_append(m, "s", CND_MANAGER_IFACE);
                 } else
-                        r = sd_bus_message_new_method_call(bus, &m, "org.cnd.Connector1", "/org/cnd/Connector1",
+                        r = sd_bus_message_new_method_call(bus, &m, CND_BUS_NAME, CND_MANAGER_PATH,
                                                            "org.freedesktop.DBus.Introspectable", "Introspect");
                 if (r >= 0)
                         r = sd_bus_send(bus, m, NULL);

@@ -15,6 +15,8 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "cnd-bus-names.h"
+
 #define MAX_PID (1U << 22)      /* pid_max's ceiling */
 
 static uint32_t *parent_of;     /* child pid -> parent tgid of its Fork, 0 if none */
@@ -24,12 +26,12 @@ static volatile sig_atomic_t stop;
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         uint32_t a, b, c, d;
 
-        if (sd_bus_message_is_signal(m, "org.cnd.Connector1.Proc", "Fork")) {
+        if (sd_bus_message_is_signal(m, CND_PROC_IFACE, "Fork")) {
                 if (sd_bus_message_read(m, "uuuu", &a, &b, &c, &d) >= 0 && b < MAX_PID && c < MAX_PID) {
                         forks[b]++;
                         parent_of[c] = b;
                 }
-        } else if (sd_bus_message_is_signal(m, "org.cnd.Connector1.Proc", "Exit")) {
+        } else if (sd_bus_message_is_signal(m, CND_PROC_IFACE, "Exit")) {
                 if (sd_bus_message_read(m, "u", &a) >= 0 && a < MAX_PID && parent_of[a]) {
                         exits[parent_of[a]]++;
                         parent_of[a] = 0;
@@ -74,8 +76,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "proc-count: cannot connect to %s\n", argv[1]);
                 return 1;
         }
-        r = sd_bus_add_match(bus, NULL, "type='signal',sender='org.cnd.Connector1',"
-                             "path='/org/cnd/Connector1/proc'", on_signal, NULL);
+        r = sd_bus_add_match(bus, NULL, "type='signal',sender='" CND_BUS_NAME "',"
+                             "path='" CND_PROC_PATH "'", on_signal, NULL);
         if (r < 0)
                 return 1;
         printf("ready\n");
