@@ -32,7 +32,7 @@ typedef struct Call {
 
 /* The callbacks' record, of this test's children only. */
 typedef struct Record {
-        pid_t watched[8];
+        pid_t watched[16];
         unsigned n_watched;
         Call calls[MAX_CALLS];
         unsigned n;
@@ -247,6 +247,40 @@ static void test_generation(Processes *ps, sd_event *event, Record *r) {
         (void) kill_and_reap(a);
 }
 
+/* A queue of one: the second of two execs in a batch overflows it, is dropped, and the resync
+ * that follows reports it. */
+static void test_queue_full(sd_event *event, Record *r, const Config *config, Loss *loss) {
+        Processes ps = {};
+        pid_t a, b;
+        ProcEvent ev;
+        unsigned n = r->n;
+
+        processes_init(&ps, event, config, loss, 1, &ops, r);
+        processes_update(&ps, true, 0);
+        run_a_while(event, 300);
+        a = spawn(r);
+        b = spawn(r);
+
+        ev = exec_event(a);
+        processes_event(&ps, &ev, true);
+        ev = exec_event(b);
+        processes_event(&ps, &ev, true);
+        processes_batch_done(&ps, 0);
+        CHECK_EQ_INT(ps.queue_overflows, 1);
+
+        run_until_calls(event, r, n + 2);
+        CHECK_EQ_INT(ps.resyncs, 1);
+        CHECK(r->calls[n].started && r->calls[n + 1].started);
+        CHECK_EQ_INT(r->calls[n].pid, a);
+        CHECK(r->calls[n].timestamp_ns != 0);
+        CHECK_EQ_INT(r->calls[n + 1].pid, b);
+        CHECK(r->calls[n + 1].timestamp_ns == 0);
+
+        processes_done(&ps);
+        (void) kill_and_reap(a);
+        (void) kill_and_reap(b);
+}
+
 int main(void) {
         Processes ps = {};
         Record r = {};
@@ -270,6 +304,7 @@ int main(void) {
         test_exec_fork_exit(&ps, event, &r);
         test_resync(&ps, event, &r, &loss);
         test_generation(&ps, event, &r);
+        test_queue_full(event, &r, &config, &loss);
 
         processes_done(&ps);
         loss_done(&loss);
