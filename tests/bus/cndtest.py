@@ -57,7 +57,7 @@ def bus_names():
     user), without the CND_ prefix: {'BUS_NAME': 'org.cnd.Connector1', ...}."""
     import re
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), NAMES_HEADER)
-    path = here if os.path.exists(here) else os.path.join(SOURCE_DIR, 'shared', NAMES_HEADER)
+    path = here if os.path.exists(here) else os.path.join(SOURCE_DIR, 'daemon', 'shared', NAMES_HEADER)
     with open(path) as f:
         return {m[1]: m[2] for m in re.finditer(r'^#define CND_(\w+) "([^"]*)"', f.read(), re.M)}
 
@@ -144,7 +144,7 @@ def reachable_modules(*names):
     for PYTHONPATH: busclient.py run as nobody imports cndtest."""
     here = os.path.dirname(os.path.abspath(__file__))
     d = os.path.dirname(reachable(os.path.join(here, 'cndtest.py')))
-    for name in ('busclient.py', 'pace.py', os.path.join(SOURCE_DIR, 'shared', NAMES_HEADER)) + names:
+    for name in ('busclient.py', 'pace.py', os.path.join(SOURCE_DIR, 'daemon', 'shared', NAMES_HEADER)) + names:
         src = name if os.path.isabs(name) else os.path.join(here, name)
         dst = os.path.join(d, os.path.basename(src))
         if not os.path.exists(dst):

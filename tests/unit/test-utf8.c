@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for shared/utf8.c: valid text passes unchanged, a backslash doubles, every class
+/* Unit tests for daemon/shared/utf8.c: valid text passes unchanged, a backslash doubles, every class
  * of invalid UTF-8 is escaped byte by byte, the escaping round-trips on random bytes, malformed
  * escapes are refused, and (against sd-bus itself) every code point is judged as sd-bus judges
  * it and every escaped string is one sd-bus accepts. */
