@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""cnd itself, started against a private bus as its own user, with a notify socket watched."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+
+from cndpaths import CND
+from staging import DAEMON_CAPS, DAEMON_USER, as_user, reachable
+from waits import wait_for
+
+
+class Daemon:
+    """cnd itself, with a config file of the test's and a notify socket to watch it."""
+
+    def __init__(self, bus, config='', args=(), log_level='debug', prefix=(), user=DAEMON_USER,
+                 caps=DAEMON_CAPS):
+        self.bus = bus
+        # As the service runs it: its own user with only CAP_NET_ADMIN (caps=() for none).
+        self.user = user
+        self.caps = caps
+        # CND_TEST_WRAPPER runs cnd under a tool (meson test --setup valgrind).
+        self.prefix = list(prefix) + os.environ.get('CND_TEST_WRAPPER', '').split()
+        self.dir = tempfile.mkdtemp(prefix='cnd-daemon-')
+        os.chmod(self.dir, 0o755)
+        self.config_path = os.path.join(self.dir, 'cnd.conf')
+        self.write_config(config)
+        self.args = list(args)
+        self.log_level = log_level
+        self.proc = None
+        self.notify_path = os.path.join(self.dir, 'notify')
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        os.chmod(self.notify_path, 0o666)
+        self.notify.settimeout(0.1)
+        self.notifications = []
+        self.notify_lock = threading.Lock()
+        # Drained all the time, as a service manager does: sd_notify() blocks on a full socket.
+        self.notify_stop = threading.Event()
+        self.notify_thread = threading.Thread(target=self._drain_notifications, daemon=True)
+        self.notify_thread.start()
+        self.log_path = os.path.join(self.dir, 'cnd.log')
+
+    def write_config(self, text):
+        with open(self.config_path, 'w') as f:
+            f.write(text)
+
+    def start(self, wait=True, env=None):
+        e = dict(os.environ)
+        e.update({'DBUS_SYSTEM_BUS_ADDRESS': self.bus.address, 'NOTIFY_SOCKET': self.notify_path})
+        e.update(env or {})
+        self.log = open(self.log_path, 'w')
+        binary = CND if self.user == 'root' else reachable(CND)
+        self.proc = subprocess.Popen(as_user(self.user, self.caps) + self.prefix +
+                                     [binary, '--config=' + self.config_path, '--no-drop-ins',
+                                      '--log-level=' + self.log_level] + self.args,
+                                     env=e, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_notified('READY=1')
+        return self
+
+    def _drain_notifications(self):
+        while not self.notify_stop.is_set():
+            self._receive(block=True)
+
+    def _receive(self, block):
+        with self.notify_lock:
+            try:
+                data = self.notify.recv(4096) if block else self.notify.recv(4096, socket.MSG_DONTWAIT)
+            except (socket.timeout, BlockingIOError, OSError):
+                return False
+            self.notifications.extend(data.decode().split('\n'))
+            return True
+
+    def read_notifications(self):
+        # Whatever is queued now counts too, not only what the thread has picked up.
+        while self._receive(block=False):
+            pass
+        return list(self.notifications)
+
+    def notify_mark(self):
+        """Where the notifications stand now, to wait for one that comes after."""
+        return len(self.read_notifications())
+
+    def wait_notified(self, line, timeout=20.0, start=0):
+        def seen():
+            if self.proc.poll() is not None:
+                raise AssertionError(f'cnd exited with {self.proc.returncode}:\n{self.log_text()}')
+            return line in self.read_notifications()[start:]
+        wait_for(seen, timeout, what=f'cnd to notify {line}')
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=20.0):
+        return self.proc.wait(timeout)
+
+    def stop(self):
+        """Stops cnd with SIGTERM; it must exit 0 (under sanitizers: with no error or leak)."""
+        rc = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                rc = 'hung'
+        if self.proc:
+            self.log.close()
+        log = self.log_text() if self.proc and rc not in (None, 0) else ''
+        self.notify_stop.set()
+        self.notify_thread.join()
+        self.notify.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if rc not in (None, 0):
+            raise AssertionError(f'cnd did not stop cleanly on SIGTERM ({rc}):\n{log[-8000:]}')
