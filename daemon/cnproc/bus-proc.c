@@ -93,7 +93,7 @@ int bus_proc_setup(Manager *m, void *state) {
         r = sd_bus_add_object_vtable(m->bus, NULL, CND_PROC_PATH, CND_PROC_IFACE, proc_vtable, state);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Proc object: %m");
-        return bus_processes_setup(m, &p->processes);
+        return bus_processes_setup(&p->bus_processes, m->bus, &p->processes);
 }
 
 int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev) {

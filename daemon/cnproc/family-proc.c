@@ -101,8 +101,9 @@ static int proc_init(Manager *m, void *state) {
         ProcFamily *p = state;
 
         p->manager = m;
+        p->bus_processes = (BusProcesses) { .loss = &m->loss, .access = &m->access };
         processes_init(&p->processes, m->event, &m->config, &m->loss, m->test_hooks.process_queue_max,
-                       &bus_processes_ops, m);
+                       &bus_processes_ops, &p->bus_processes);
         proc_subscription_init(&p->subscription, &subscription_ops, p, wanted_mask(&m->config));
         /* A test build can make the kernel answer with an error ack, the one way to see cnd
          * handle one for real (a LISTEN without CAP_NET_ADMIN cannot even join group 1). */

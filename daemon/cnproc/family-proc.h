@@ -7,6 +7,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "bus-processes.h"
 #include "proc-event.h"
 #include "proc-subscription.h"
 #include "processes.h"
@@ -21,6 +22,7 @@ typedef struct ProcFamily {
         uint64_t unknown;               /* events of a what cnd does not know */
         uint64_t malformed;             /* events too short for their what */
         Processes processes;            /* the process table, /org/cnd/Connector1/processes */
+        BusProcesses bus_processes;     /* what that object works with */
 } ProcFamily;
 
 /* bus-proc.c */

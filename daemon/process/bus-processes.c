@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "bus-processes.h"
-#include "manager.h"
+#include "cnd-bus-names.h"
 
 static int property_get_tracked(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -44,7 +44,7 @@ static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error
         uint32_t pid;
         int r;
 
-        r = bus_verify_access_async(&((Manager *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
+        r = bus_verify_access_async(((BusProcesses *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = sd_bus_message_read(call, "u", &pid);
@@ -76,7 +76,7 @@ static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_er
         size_t n = 0;
         int r;
 
-        r = bus_verify_access_async(&((Manager *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
+        r = bus_verify_access_async(((BusProcesses *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = process_table_sorted(&ps->table, &sorted, &n);
@@ -128,22 +128,23 @@ static const sd_bus_vtable processes_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_processes_setup(Manager *m, Processes *ps) {
+int bus_processes_setup(BusProcesses *b, sd_bus *bus, Processes *ps) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, processes_vtable, ps);
+        b->bus = bus;
+        r = sd_bus_add_object_vtable(bus, NULL, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, processes_vtable, ps);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Processes object: %m");
         return 0;
 }
 
 static int emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns) {
-        Manager *m = ps->userdata;
+        BusProcesses *b = ps->userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         size_t payload = 3 * sizeof(uint32_t) + 2 * sizeof(uint64_t);
         int r;
 
-        r = sd_bus_message_new_signal(m->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Started");
+        r = sd_bus_message_new_signal(b->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Started");
         if (r < 0)
                 return r;
         r = sd_bus_message_append(s, "uuus", (uint32_t) e->pid, (uint32_t) e->ppid, (uint32_t) e->uid,
@@ -157,16 +158,16 @@ static int emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp
         if (r < 0)
                 return r;
         payload += strlen(strempty(e->exe)) + strlen(strempty(e->unit)) + strlen(strempty(e->cgroup)) + 15;
-        return loss_send(&m->loss, s, payload);
+        return loss_send(b->loss, s, payload);
 }
 
 static int emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
                        int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns) {
-        Manager *m = ps->userdata;
+        BusProcesses *b = ps->userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         int r;
 
-        r = sd_bus_message_new_signal(m->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Exited");
+        r = sd_bus_message_new_signal(b->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Exited");
         if (r < 0)
                 return r;
         r = sd_bus_message_append(s, "uuussiibttt", (uint32_t) pid, (uint32_t) ppid,
@@ -175,7 +176,7 @@ static int emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t pp
                                   e ? e->start_time : 0, timestamp_ns);
         if (r < 0)
                 return r;
-        return loss_send(&m->loss, s,
+        return loss_send(b->loss, s,
                          60 + (e ? strlen(strempty(e->exe)) + strlen(strempty(e->unit)) : 0));
 }
 
