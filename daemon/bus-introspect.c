@@ -40,7 +40,7 @@ static void introspection_done(Introspection *in) {
         sd_bus_close_unref(in->server);
         sd_event_unref(in->event);
         idtable_done(&in->manager.ids);
-        families_free(&in->manager);
+        families_free(&in->manager.families);
         for (size_t i = 0; i < in->n_interfaces; i++) {
                 free(in->interfaces[i].name);
                 free(in->interfaces[i].xml);
@@ -112,7 +112,7 @@ static int register_objects(Introspection *in) {
                 return log_oom();
 
         /* Each family's state, zeroed: its objects keep the pointer, and nothing reads it. */
-        if (families_alloc(m) < 0)
+        if (families_alloc(&m->families) < 0)
                 return log_oom();
 
         m->bus = in->server;

@@ -116,7 +116,7 @@ static int send_checked(Manager *m, sd_bus_error *error, uint32_t idx, uint32_t 
         reply->answered = false;
         if (f && f->client_send) {
                 manager_new_seq_ack(m, seq, ack);
-                r = f->client_send(m, family_state(m, f), data, size, *seq, *ack, reply);
+                r = f->client_send(&m->families, family_state(&m->families, f), data, size, *seq, *ack, reply);
         } else
                 r = manager_send(m, idx, val, data, size, seq, ack);
         if (r < 0)
@@ -342,7 +342,7 @@ int bus_objects_setup(Manager *m) {
         r = bus_manager_setup(m);
         if (r < 0)
                 return r;
-        r = families_bus_setup(m);
+        r = families_bus_setup(&m->families, m->bus);
         if (r < 0)
                 return r;
         return bus_id_setup(m);

@@ -7,10 +7,8 @@
 
 #include <string.h>
 
-#include "bus-manager.h"
 #include "cnfeed.h"
 #include "family.h"
-#include "manager.h"
 
 typedef struct NotifyFamily {
         uint32_t group;                 /* where notifications come and our request asked for; 0 = none */
@@ -37,14 +35,14 @@ static void build_request(uint8_t buf[static NOTIFY_REQUEST_SIZE], uint32_t grou
         memcpy(buf + sizeof(ctl) + sizeof(all), all, sizeof(all));    /* val ranges */
 }
 
-static void send_request(Manager *m, uint32_t group) {
+static void send_request(FamilyContext *ctx, uint32_t group) {
         uint8_t buf[NOTIFY_REQUEST_SIZE];
         int r;
 
         build_request(buf, group);
         /* The kernel drops a message to an id nobody registered: harmless while no notification
          * service is loaded, and the request goes out again when {-1,-1} appears. */
-        r = manager_send(m, CNFEED_NOTIFY_IDX, CNFEED_NOTIFY_VAL, buf, sizeof(buf), NULL, NULL);
+        r = ctx->ops->send(ctx->userdata, CNFEED_NOTIFY_IDX, CNFEED_NOTIFY_VAL, buf, sizeof(buf), NULL, NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to send the id-notification %s: %m",
                                   group ? "request" : "removal");
@@ -54,45 +52,45 @@ static uint32_t notify_groups(const Config *c) {
         return c->notify_group ? GROUP_BIT(c->notify_group) : 0;
 }
 
-static void notify_subscribe(Manager *m, void *state) {
+static void notify_subscribe(FamilyContext *ctx, void *state) {
         NotifyFamily *n = state;
 
-        n->group = m->config.notify_group;
+        n->group = ctx->config->notify_group;
         if (n->group != 0)
-                send_request(m, n->group);
+                send_request(ctx, n->group);
 }
 
-static void notify_unsubscribe(Manager *m, void *state) {
+static void notify_unsubscribe(FamilyContext *ctx, void *state) {
         NotifyFamily *n = state;
 
         if (n->group != 0)
-                send_request(m, 0);
+                send_request(ctx, 0);
 }
 
-static void notify_reconfigured(Manager *m, void *state, const Config *old) {
+static void notify_reconfigured(FamilyContext *ctx, void *state, const Config *old) {
         NotifyFamily *n = state;
 
-        if (n->group == m->config.notify_group)
+        if (n->group == ctx->config->notify_group)
                 return;
-        notify_unsubscribe(m, n);
-        notify_subscribe(m, n);
+        notify_unsubscribe(ctx, n);
+        notify_subscribe(ctx, n);
 }
 
 /* Every time, not only when {-1,-1} appears: a notification service unloaded and loaded again
  * between two scans has forgotten our request. It ignores one it holds already. */
-static void notify_scanned(Manager *m, void *state, const ConnectorEntry *entries, size_t n_entries) {
+static void notify_scanned(FamilyContext *ctx, void *state, const ConnectorEntry *entries, size_t n_entries) {
         NotifyFamily *n = state;
 
         if (n->group == 0)
                 return;
         for (size_t i = n_entries; i > 0; i--)
                 if (entries[i - 1].idx == CNFEED_NOTIFY_IDX && entries[i - 1].val == CNFEED_NOTIFY_VAL) {
-                        send_request(m, n->group);
+                        send_request(ctx, n->group);
                         return;
                 }
 }
 
-static bool notify_intercept(Manager *m, void *state, unsigned group, const struct cn_msg *msg) {
+static bool notify_intercept(FamilyContext *ctx, void *state, unsigned group, const struct cn_msg *msg) {
         NotifyFamily *n = state;
         bool added = msg->ack == CNFEED_NOTIFY_ADDED;
         int r;
@@ -103,13 +101,13 @@ static bool notify_intercept(Manager *m, void *state, unsigned group, const stru
 
         log_debug("Notification: connector id %u:%u %s.", msg->id.idx, msg->id.val,
                   added ? "added" : "removed");
-        r = idtable_set_registered(&m->ids, msg->id.idx, msg->id.val, added);
+        r = idtable_set_registered(ctx->ids, msg->id.idx, msg->id.val, added);
         if (r < 0)
                 log_oom();
         else if (r > 0)
-                (void) bus_manager_emit_ids_changed(m);
+                ctx->ops->ids_changed(ctx->userdata);
         /* The scan soon after names the id and corrects any notification that arrived late. */
-        manager_request_rescan(m);
+        ctx->ops->request_rescan(ctx->userdata);
         return true;
 }
 

@@ -12,10 +12,50 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "bus-access.h"
 #include "conf.h"
 #include "idtable.h"
+#include "log.h"
+#include "loss.h"
+#include "test-hooks.h"
 
-typedef struct Manager Manager;
+/* Families in the table of family.c, at most. */
+#define FAMILIES_MAX 8
+
+/* What a family asks of the daemon; the Manager fills them, userdata is its own. */
+typedef struct FamilyOps {
+        /* Unicasts one cn_msg to the kernel with new_seq_ack()'s values; returns them. */
+        int (*send)(void *userdata, uint32_t idx, uint32_t val, const void *data, size_t size,
+                    uint32_t *ret_seq, uint32_t *ret_ack);
+        /* The next seq of cnd's and a random ack, as the connector protocol recommends. */
+        void (*new_seq_ack)(void *userdata, uint32_t *ret_seq, uint32_t *ret_ack);
+        /* What STATUS= says has changed (a family's status). */
+        void (*status_changed)(void *userdata);
+        /* /proc/net/connector is to be read again soon (rate-limited). */
+        void (*request_rescan)(void *userdata);
+        /* The Manager's Ids property changed. */
+        void (*ids_changed)(void *userdata);
+} FamilyOps;
+
+/* What the families are handed instead of the Manager, which owns it and keeps it true: every
+ * pointer is the Manager's own (a reload swaps the Config behind config). */
+typedef struct FamilyContext {
+        sd_event *event;
+        sd_bus *bus;                            /* set by families_bus_setup(), NULL before */
+        Loss *loss;
+        const Config *config;
+        IdTable *ids;
+        const uint32_t *groups;                 /* groups joined now, bit g-1 for group g */
+        AccessChecks *access;
+        RateLimit *log_rejected;
+        const TestHooks *test_hooks;
+        const FamilyOps *ops;
+        void *userdata;                         /* the ops' */
+        void *state[FAMILIES_MAX];              /* by index in the family table */
+} FamilyContext;
 
 /* The answer that a family's own exchange with the kernel brought back. */
 typedef struct FamilyReply {
@@ -30,35 +70,35 @@ typedef struct Family {
         size_t state_size;
 
         /* Sets up the state (no I/O yet) and frees what it holds. */
-        int (*init)(Manager *m, void *state);
+        int (*init)(FamilyContext *ctx, void *state);
         void (*done)(void *state);
-        /* Registers its D-Bus objects on m->bus. */
-        int (*bus_setup)(Manager *m, void *state);
+        /* Registers its D-Bus objects on ctx->bus. */
+        int (*bus_setup)(FamilyContext *ctx, void *state);
 
         /* The groups its configuration needs joined, besides [Connector] Groups=. */
         uint32_t (*groups)(const Config *c);
         /* cnd joined a group / is about to leave one. */
-        void (*joined)(Manager *m, void *state, unsigned group);
-        void (*leaving)(Manager *m, void *state, unsigned group);
+        void (*joined)(FamilyContext *ctx, void *state, unsigned group);
+        void (*leaving)(FamilyContext *ctx, void *state, unsigned group);
         /* A new connector socket (at start-up or after a failure): subscribe again. */
-        void (*subscribe)(Manager *m, void *state);
+        void (*subscribe)(FamilyContext *ctx, void *state);
         /* cnd is stopping, its socket still open: undo what subscribe did. */
-        void (*unsubscribe)(Manager *m, void *state);
+        void (*unsubscribe)(FamilyContext *ctx, void *state);
         /* The configuration was reloaded; old is the one before. */
-        void (*reconfigured)(Manager *m, void *state, const Config *old);
+        void (*reconfigured)(FamilyContext *ctx, void *state, const Config *old);
         /* A scan of /proc/net/connector found these ids registered. */
-        void (*scanned)(Manager *m, void *state, const ConnectorEntry *entries, size_t n);
+        void (*scanned)(FamilyContext *ctx, void *state, const ConnectorEntry *entries, size_t n);
 
         /* A frame of the family's own protocol on group, which is not to be relayed (an id
          * notification): returns true if it took msg. */
-        bool (*intercept)(Manager *m, void *state, unsigned group, const struct cn_msg *msg);
+        bool (*intercept)(FamilyContext *ctx, void *state, unsigned group, const struct cn_msg *msg);
 
         /* The ids whose messages it decodes. */
         bool (*decodes)(uint32_t idx, uint32_t val);
         /* An accepted message of such an id: publishes what it decodes to, if may_signal.
          * Returns negative if that could not go out (the message counts as lost), 0 if the
          * raw Message is not to go out as well, 1 if it is. */
-        int (*decode)(Manager *m, void *state, const struct cn_msg *msg, bool may_signal);
+        int (*decode)(FamilyContext *ctx, void *state, const struct cn_msg *msg, bool may_signal);
         /* Whether msg answers a request to such an id that carried seq and ack; without this
          * hook, the connector protocol's rule (same id and seq, ack + 1) applies. */
         bool (*is_reply)(const struct cn_msg *msg, uint32_t seq, uint32_t ack);
@@ -66,48 +106,49 @@ typedef struct Family {
          * cnd chose, instead of on cnd's socket; fills *reply if the kernel's answer came back
          * with it. Without this hook the message goes out on cnd's socket and an answer is
          * awaited there. */
-        int (*client_send)(Manager *m, void *state, const void *data, size_t size, uint32_t seq,
+        int (*client_send)(FamilyContext *ctx, void *state, const void *data, size_t size, uint32_t seq,
                            uint32_t ack, FamilyReply *reply);
 
         /* The end of a batch read from the socket, after loss_check(): the loss counters
          * are fresh. */
-        void (*batch_done)(Manager *m, void *state);
+        void (*batch_done)(FamilyContext *ctx, void *state);
 
         /* What it has to add to STATUS= (an error, say), or NULL. */
         const char *(*status)(void *state);
 } Family;
 
-/* The table. Each family's state lives in the Manager; only family.c and FAMILIES_CALL() below
- * index it. */
+/* The table. Each family's state lives in the FamilyContext; only family.c and FAMILIES_CALL()
+ * below index it. */
 extern const Family *const families[];
 extern const size_t n_families;
 
 /* Each family's state, zeroed, and its init hook / its done hook and the state freed. */
-int families_init(Manager *m);
-void families_done(Manager *m);
+int families_init(FamilyContext *ctx);
+void families_done(FamilyContext *ctx);
 /* The states alone, zeroed and freed, no hook run: for objects that are only looked at
  * (--bus-introspect). */
-int families_alloc(Manager *m);
-void families_free(Manager *m);
+int families_alloc(FamilyContext *ctx);
+void families_free(FamilyContext *ctx);
 
 /* The family that decodes (idx, val), or NULL. */
 const Family *family_for_id(uint32_t idx, uint32_t val);
-/* Its state in m. */
-void *family_state(Manager *m, const Family *f);
+/* Its state in ctx. */
+void *family_state(FamilyContext *ctx, const Family *f);
 
 /* The groups every family's configuration needs joined. */
 uint32_t families_groups(const Config *c);
 /* Offers msg to every family's intercept hook: true if one took it. */
-bool families_intercept(Manager *m, unsigned group, const struct cn_msg *msg);
-/* Every family's bus_setup hook, in the table's order; stops at the first error. */
-int families_bus_setup(Manager *m);
+bool families_intercept(FamilyContext *ctx, unsigned group, const struct cn_msg *msg);
+/* Hands the families bus, then runs every bus_setup hook, in the table's order; stops at the
+ * first error. */
+int families_bus_setup(FamilyContext *ctx, sd_bus *bus);
 /* Every family's status, each after a space, into buf. */
-void families_status(Manager *m, char *buf, size_t size);
+void families_status(FamilyContext *ctx, char *buf, size_t size);
 
-/* Calls hook(m, state, args...) on every family that has it. */
-#define FAMILIES_CALL(m, hook, ...)                                                     \
+/* Calls hook(ctx, state, args...) on every family that has it. */
+#define FAMILIES_CALL(ctx, hook, ...)                                                     \
         do {                                                                            \
                 for (size_t _i_ = 0; _i_ < n_families; _i_++)                           \
                         if (families[_i_]->hook)                                        \
-                                families[_i_]->hook((m), (m)->family_state[_i_], ##__VA_ARGS__); \
+                                families[_i_]->hook((ctx), (ctx)->state[_i_], ##__VA_ARGS__); \
         } while (0)

@@ -99,7 +99,7 @@ int manager_scan_ids(Manager *m) {
         r = idtable_apply_scan(&m->ids, entries, n);
         if (r > 0)
                 (void) bus_manager_emit_ids_changed(m);
-        FAMILIES_CALL(m, scanned, entries, n);
+        FAMILIES_CALL(&m->families, scanned, entries, n);
         return r < 0 ? log_oom() : 0;
 }
 
@@ -168,7 +168,7 @@ int manager_join_group(Manager *m, unsigned group) {
         m->failed_groups &= ~GROUP_BIT(group);
         m->groups |= GROUP_BIT(group);
         log_info("Joined connector group %u.", group);
-        FAMILIES_CALL(m, joined, group);
+        FAMILIES_CALL(&m->families, joined, group);
 
         (void) bus_manager_emit_groups_changed(m);
         return 1;
@@ -183,7 +183,7 @@ int manager_leave_group(Manager *m, unsigned group) {
                 return 0;
 
         /* Before leaving: cn_proc's IGNORE must come from a socket that still listens. */
-        FAMILIES_CALL(m, leaving, group);
+        FAMILIES_CALL(&m->families, leaving, group);
 
         r = netlink_leave_group(m->netlink, group);
         if (r < 0)
@@ -237,7 +237,7 @@ static void notify_status(Manager *m, const char *prefix) {
                                                n == 0 ? " Could not join group(s) " : " ", g);
         if (n > 0)
                 snprintf(failed + n, sizeof(failed) - n, ".");
-        families_status(m, families_text, sizeof(families_text));
+        families_status(&m->families, families_text, sizeof(families_text));
 
         (void) sd_notifyf(false, "%sSTATUS=Relaying %u connector group(s), %zu id(s) known.%s%s",
                           prefix, (unsigned) __builtin_popcount(m->groups), m->ids.n, failed, families_text);
@@ -287,7 +287,7 @@ int manager_reload(Manager *m, char **error) {
         loss_set_limits(&m->loss, m->config.max_queued_signals, m->config.max_queued_bytes);
         (void) netlink_set_receive_buffer(m->netlink, m->config.receive_buffer_bytes);
         apply_groups(m, wanted);
-        FAMILIES_CALL(m, reconfigured, &old);
+        FAMILIES_CALL(&m->families, reconfigured, &old);
         (void) setup_scan_timer(m);
         config_done(&old);
 
@@ -315,6 +315,37 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 }
 
 /* Lifecycle. */
+
+/* What the families may ask of the Manager (family.h). */
+
+static int family_send(void *userdata, uint32_t idx, uint32_t val, const void *data, size_t size,
+                       uint32_t *ret_seq, uint32_t *ret_ack) {
+        return manager_send(userdata, idx, val, data, size, ret_seq, ret_ack);
+}
+
+static void family_new_seq_ack(void *userdata, uint32_t *ret_seq, uint32_t *ret_ack) {
+        manager_new_seq_ack(userdata, ret_seq, ret_ack);
+}
+
+static void family_status_changed(void *userdata) {
+        manager_notify_status(userdata);
+}
+
+static void family_request_rescan(void *userdata) {
+        manager_request_rescan(userdata);
+}
+
+static void family_ids_changed(void *userdata) {
+        (void) bus_manager_emit_ids_changed(userdata);
+}
+
+static const FamilyOps family_ops = {
+        .send = family_send,
+        .new_seq_ack = family_new_seq_ack,
+        .status_changed = family_status_changed,
+        .request_rescan = family_request_rescan,
+        .ids_changed = family_ids_changed,
+};
 
 int manager_new(Manager **ret, const char *config_file, bool config_must_exist, bool use_dropins,
                 Config *config) {
@@ -374,7 +405,19 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                 return r;
         loss_set_limits(&m->loss, m->config.max_queued_signals, m->config.max_queued_bytes);
         batcher_init(&m->batcher, &m->loss);
-        r = families_init(m);
+        m->families = (FamilyContext) {
+                .event = m->event,
+                .loss = &m->loss,
+                .config = &m->config,
+                .ids = &m->ids,
+                .groups = &m->groups,
+                .access = &m->access,
+                .log_rejected = &m->log_rejected,
+                .test_hooks = &m->test_hooks,
+                .ops = &family_ops,
+                .userdata = m,
+        };
+        r = families_init(&m->families);
         if (r < 0)
                 return r;
 
@@ -457,7 +500,7 @@ int manager_reopen_netlink(Manager *m, int error) {
          * listener count must not leak. */
         for (unsigned g = 1; g <= CND_GROUP_MAX; g++)
                 if (groups & GROUP_BIT(g))
-                        FAMILIES_CALL(m, leaving, g);
+                        FAMILIES_CALL(&m->families, leaving, g);
         loss_detach_socket(&m->loss);
         m->netlink_source = sd_event_source_disable_unref(m->netlink_source);
         m->netlink = netlink_free(m->netlink);
@@ -468,7 +511,7 @@ int manager_reopen_netlink(Manager *m, int error) {
                 return sd_event_exit(m->event, EXIT_FAILURE);
         log_notice("Opened a new connector socket; joining group(s) again.");
         apply_groups(m, groups);
-        FAMILIES_CALL(m, subscribe);
+        FAMILIES_CALL(&m->families, subscribe);
         return 0;
 }
 
@@ -505,7 +548,7 @@ int manager_startup(Manager *m) {
 
         apply_groups(m, configured_groups(&m->config));
         (void) manager_scan_ids(m);
-        FAMILIES_CALL(m, subscribe);
+        FAMILIES_CALL(&m->families, subscribe);
         (void) setup_scan_timer(m);
 
         /* Last: whoever sees the name appear finds everything in place. */
@@ -557,7 +600,7 @@ static void manager_stop(Manager *m) {
 
         request_table_done(&m->requests);
         if (m->netlink) {
-                FAMILIES_CALL(m, unsubscribe);
+                FAMILIES_CALL(&m->families, unsubscribe);
                 apply_groups(m, 0);
         }
         if (m->bus)
@@ -577,7 +620,7 @@ Manager *manager_free(Manager *m) {
         request_table_done(&m->requests);
         access_checks_done(&m->access);
         call_limiter_free(m->call_limiter);
-        families_done(m);
+        families_done(&m->families);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         batcher_done(&m->batcher);
         idtable_done(&m->ids);

@@ -15,19 +15,13 @@
 #include "bus-limits.h"
 #include "cnd-bus-names.h"
 #include "conf.h"
+#include "family.h"
 #include "idtable.h"
 #include "log.h"
 #include "loss.h"
 #include "netlink.h"
 #include "request.h"
 #include "test-hooks.h"
-
-/* Families in the table of family.c, at most. */
-#define FAMILIES_MAX 8
-
-/* The connector socket's event source: below the bus (normal priority), so that under a flood
- * method calls are still served. */
-#define NETLINK_SOURCE_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
 
 typedef struct Manager {
         sd_event *event;
@@ -55,7 +49,7 @@ typedef struct Manager {
         Loss loss;
         Batcher batcher;
         RequestTable requests;
-        void *family_state[FAMILIES_MAX];       /* by index in the family table */
+        FamilyContext families;                 /* what the families are handed (family.h) */
 
         AccessChecks access;                    /* admin and reader checks (bus-access.c) */
         CallLimiter *call_limiter;              /* budgets of the calls anyone may make (bus-limits.c) */

@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 #include "bus-processes.h"
+#include "cnd-bus-names.h"
 #include "family-proc.h"
-#include "manager.h"
 
 /* Signal names by ProcKind; the lower-case forms are the Events= names. */
 static const char *const signal_names[_PROC_KIND_MAX] = {
@@ -31,7 +31,7 @@ static int property_get_events(sd_bus *bus, const char *path, const char *interf
         if (r < 0)
                 return r;
         for (ProcKind k = 0; k < _PROC_KIND_MAX; k++)
-                if (p->manager->config.proc_events & (UINT32_C(1) << k)) {
+                if (p->ctx->config->proc_events & (UINT32_C(1) << k)) {
                         r = sd_bus_message_append(reply, "s", proc_kind_to_string(k));
                         if (r < 0)
                                 return r;
@@ -86,14 +86,14 @@ static const sd_bus_vtable proc_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_proc_setup(Manager *m, void *state) {
+int bus_proc_setup(FamilyContext *ctx, void *state) {
         int r;
         ProcFamily *p = state;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, CND_PROC_PATH, CND_PROC_IFACE, proc_vtable, state);
+        r = sd_bus_add_object_vtable(ctx->bus, NULL, CND_PROC_PATH, CND_PROC_IFACE, proc_vtable, state);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Proc object: %m");
-        return bus_processes_setup(&p->bus_processes, m->bus, &p->processes);
+        return bus_processes_setup(&p->bus_processes, ctx->bus, &p->processes);
 }
 
 int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev) {
@@ -101,7 +101,7 @@ int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev) {
         size_t payload = ev->n_fields * sizeof(uint32_t) + sizeof(uint32_t) + sizeof(uint64_t);
         int r;
 
-        r = sd_bus_message_new_signal(p->manager->bus, &s, CND_PROC_PATH, CND_PROC_IFACE, signal_names[ev->kind]);
+        r = sd_bus_message_new_signal(p->ctx->bus, &s, CND_PROC_PATH, CND_PROC_IFACE, signal_names[ev->kind]);
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < ev->n_fields; i++) {
@@ -118,9 +118,9 @@ int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev) {
         r = sd_bus_message_append(s, "ut", ev->cpu, ev->timestamp_ns);
         if (r < 0)
                 return r;
-        return loss_send(&p->manager->loss, s, payload);
+        return loss_send(p->ctx->loss, s, payload);
 }
 
 void bus_proc_emit_events_changed(ProcFamily *p) {
-        (void) sd_bus_emit_properties_changed(p->manager->bus, CND_PROC_PATH, CND_PROC_IFACE, "Events", NULL);
+        (void) sd_bus_emit_properties_changed(p->ctx->bus, CND_PROC_PATH, CND_PROC_IFACE, "Events", NULL);
 }

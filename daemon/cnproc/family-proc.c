@@ -8,7 +8,7 @@
 #include "cnmsg.h"
 #include "family-proc.h"
 #include "family.h"
-#include "manager.h"
+#include "netlink.h"
 
 /* How long an 8-byte LISTEN may go unanswered before we take the kernel for one that
  * predates struct proc_input (they ignore that form entirely, no ack). */
@@ -19,8 +19,8 @@ static uint32_t wanted_mask(const Config *c) {
         return proc_kinds_to_what_mask(c->proc_events | processes_wanted_kinds(c));
 }
 
-static bool group_joined(const Manager *m) {
-        return m->groups & GROUP_BIT(CN_IDX_PROC);
+static bool group_joined(const FamilyContext *ctx) {
+        return *ctx->groups & GROUP_BIT(CN_IDX_PROC);
 }
 
 /* What the subscription asks of the outside world. */
@@ -29,8 +29,8 @@ static int send_op(uint32_t op, const uint32_t *filter, uint32_t *ret_ack, void 
         ProcFamily *p = userdata;
         ProcInput in = { .mcast_op = op, .event_type = filter ? *filter : 0 };
 
-        return manager_send(p->manager, CN_IDX_PROC, CN_VAL_PROC, &in, filter ? sizeof(in) : sizeof(in.mcast_op),
-                            NULL, ret_ack);
+        return p->ctx->ops->send(p->ctx->userdata, CN_IDX_PROC, CN_VAL_PROC, &in,
+                                filter ? sizeof(in) : sizeof(in.mcast_op), NULL, ret_ack);
 }
 
 static int send_detached(uint32_t op, void *userdata) {
@@ -42,7 +42,7 @@ static int send_detached(uint32_t op, void *userdata) {
         r = netlink_open(&nl, 0);
         if (r < 0)
                 return r;
-        manager_new_seq_ack(p->manager, &seq, &ack);
+        p->ctx->ops->new_seq_ack(p->ctx->userdata, &seq, &ack);
         return netlink_send(nl, CN_IDX_PROC, CN_VAL_PROC, seq, ack, 0, &op, sizeof(op));
 }
 
@@ -66,7 +66,7 @@ static void arm_probe(bool arm, void *userdata) {
                 (void) sd_event_source_set_enabled(p->probe_timer, SD_EVENT_ONESHOT);
                 return;
         }
-        r = sd_event_add_time_relative(p->manager->event, &p->probe_timer, CLOCK_MONOTONIC,
+        r = sd_event_add_time_relative(p->ctx->event, &p->probe_timer, CLOCK_MONOTONIC,
                                        PROC_PROBE_TIMEOUT_USEC, 0, on_probe_timeout, p);
         /* After the socket: an answer read at the same time as the timeout counts. */
         if (r >= 0)
@@ -84,7 +84,7 @@ static void restart_sequence(void *userdata) {
 static void error_changed(void *userdata) {
         ProcFamily *p = userdata;
 
-        manager_notify_status(p->manager);
+        p->ctx->ops->status_changed(p->ctx->userdata);
 }
 
 static const ProcSubscriptionOps subscription_ops = {
@@ -97,18 +97,18 @@ static const ProcSubscriptionOps subscription_ops = {
 
 /* Hooks. */
 
-static int proc_init(Manager *m, void *state) {
+static int proc_init(FamilyContext *ctx, void *state) {
         ProcFamily *p = state;
 
-        p->manager = m;
-        p->bus_processes = (BusProcesses) { .loss = &m->loss, .access = &m->access };
-        processes_init(&p->processes, m->event, &m->config, &m->loss, m->test_hooks.process_queue_max,
+        p->ctx = ctx;
+        p->bus_processes = (BusProcesses) { .loss = ctx->loss, .access = ctx->access };
+        processes_init(&p->processes, ctx->event, ctx->config, ctx->loss, ctx->test_hooks->process_queue_max,
                        &bus_processes_ops, &p->bus_processes);
-        proc_subscription_init(&p->subscription, &subscription_ops, p, wanted_mask(&m->config));
+        proc_subscription_init(&p->subscription, &subscription_ops, p, wanted_mask(ctx->config));
         /* A test build can make the kernel answer with an error ack, the one way to see cnd
          * handle one for real (a LISTEN without CAP_NET_ADMIN cannot even join group 1). */
-        if (m->test_hooks.proc_listen_op)
-                p->subscription.listen_op = m->test_hooks.proc_listen_op;
+        if (ctx->test_hooks->proc_listen_op)
+                p->subscription.listen_op = ctx->test_hooks->proc_listen_op;
         return 0;
 }
 
@@ -120,7 +120,7 @@ static void proc_done(void *state) {
         processes_done(&p->processes);
 }
 
-static void proc_joined(Manager *m, void *state, unsigned group) {
+static void proc_joined(FamilyContext *ctx, void *state, unsigned group) {
         ProcFamily *p = state;
 
         if (group != CN_IDX_PROC)
@@ -130,7 +130,7 @@ static void proc_joined(Manager *m, void *state, unsigned group) {
 }
 
 /* Before leaving, while the socket still counts as a cn_proc listener. */
-static void proc_leaving(Manager *m, void *state, unsigned group) {
+static void proc_leaving(FamilyContext *ctx, void *state, unsigned group) {
         ProcFamily *p = state;
 
         if (group != CN_IDX_PROC)
@@ -139,17 +139,17 @@ static void proc_leaving(Manager *m, void *state, unsigned group) {
         processes_update(&p->processes, false, p->seq.lost);
 }
 
-static void proc_reconfigured(Manager *m, void *state, const Config *old) {
+static void proc_reconfigured(FamilyContext *ctx, void *state, const Config *old) {
         ProcFamily *p = state;
 
-        processes_update(&p->processes, group_joined(m), p->seq.lost);
-        if (wanted_mask(&m->config) != wanted_mask(old))
-                proc_subscription_set_wanted(&p->subscription, wanted_mask(&m->config));
-        if (m->config.proc_events != old->proc_events)
+        processes_update(&p->processes, group_joined(ctx), p->seq.lost);
+        if (wanted_mask(ctx->config) != wanted_mask(old))
+                proc_subscription_set_wanted(&p->subscription, wanted_mask(ctx->config));
+        if (ctx->config->proc_events != old->proc_events)
                 bus_proc_emit_events_changed(p);
 }
 
-static void proc_batch_done(Manager *m, void *state) {
+static void proc_batch_done(FamilyContext *ctx, void *state) {
         ProcFamily *p = state;
 
         processes_batch_done(&p->processes, p->seq.lost);
@@ -172,7 +172,7 @@ static void track_sequence(ProcFamily *p, const struct cn_msg *msg, const ProcEv
 /* Returns 1 if the event became a signal, 0 if it was not to become one, negative if its
  * signal could not go out. */
 static int publish(ProcFamily *p, const struct cn_msg *msg, bool may_signal) {
-        Manager *m = p->manager;
+        const FamilyContext *ctx = p->ctx;
         ProcEvent ev;
 
         switch (proc_event_decode(msg->data, msg->len, &ev)) {
@@ -186,7 +186,7 @@ static int publish(ProcFamily *p, const struct cn_msg *msg, bool may_signal) {
                 return 0;
         case PROC_DECODE_MALFORMED:
                 p->malformed++;
-                log_ratelimited(&m->log_rejected, LOG_WARNING,
+                log_ratelimited(ctx->log_rejected, LOG_WARNING,
                                 "cn_proc event of %u bytes is too short for its type.", msg->len);
                 return 0;
         case PROC_DECODE_EVENT:
@@ -198,19 +198,19 @@ static int publish(ProcFamily *p, const struct cn_msg *msg, bool may_signal) {
         processes_event(&p->processes, &ev, may_signal);
         /* Older kernels send every kind, and the table's kinds are asked for too: the filter is
          * ours to apply. */
-        if (!(m->config.proc_events & (UINT32_C(1) << ev.kind)))
+        if (!(ctx->config->proc_events & (UINT32_C(1) << ev.kind)))
                 return 0;
         if (!may_signal || bus_proc_emit_event(p, &ev) < 0)
                 return -ENOBUFS;
         return 1;
 }
 
-static int proc_decode(Manager *m, void *state, const struct cn_msg *msg, bool may_signal) {
+static int proc_decode(FamilyContext *ctx, void *state, const struct cn_msg *msg, bool may_signal) {
         int r = publish(state, msg, may_signal);
 
         if (r < 0)
                 return r;
-        return m->config.proc_raw_messages;
+        return ctx->config->proc_raw_messages;
 }
 
 /* The connector protocol's reply rule does not hold here: cn_proc answers with a seq of its own
@@ -269,7 +269,7 @@ static void find_reply(Netlink *nl, uint32_t seq, uint32_t ack, FamilyReply *rep
         }
 }
 
-static int proc_client_send(Manager *m, void *state, const void *data, size_t size, uint32_t seq,
+static int proc_client_send(FamilyContext *ctx, void *state, const void *data, size_t size, uint32_t seq,
                             uint32_t ack, FamilyReply *reply) {
         _cleanup_(netlink_freep) Netlink *nl = NULL;
         ProcFamily *p = state;
@@ -291,7 +291,7 @@ static int proc_client_send(Manager *m, void *state, const void *data, size_t si
          * move it back. */
         undo = proc_subscription_undo_op(&p->subscription, data, size);
         if (undo != 0) {
-                manager_new_seq_ack(m, &undo_seq, &undo_ack);
+                ctx->ops->new_seq_ack(ctx->userdata, &undo_seq, &undo_ack);
                 r = netlink_send(nl, CN_IDX_PROC, CN_VAL_PROC, undo_seq, undo_ack, 0, &undo, sizeof(undo));
                 if (r < 0)
                         log_warning_errno(r, "Failed to undo a client's cn_proc subscription: %m");

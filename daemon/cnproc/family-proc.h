@@ -8,14 +8,13 @@
 #include <systemd/sd-event.h>
 
 #include "bus-processes.h"
+#include "family.h"
 #include "proc-event.h"
 #include "proc-subscription.h"
 #include "processes.h"
 
-typedef struct Manager Manager;
-
 typedef struct ProcFamily {
-        Manager *manager;
+        FamilyContext *ctx;
         ProcSubscription subscription;
         ProcSeqTracker seq;             /* LostEvents */
         sd_event_source *probe_timer;
@@ -26,6 +25,6 @@ typedef struct ProcFamily {
 } ProcFamily;
 
 /* bus-proc.c */
-int bus_proc_setup(Manager *m, void *state);
+int bus_proc_setup(FamilyContext *ctx, void *state);
 int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev);
 void bus_proc_emit_events_changed(ProcFamily *p);

@@ -8,8 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "util.h"
+
+/* The connector socket's event source: below the bus (normal priority), so that under a flood
+ * method calls are still served. */
+#define NETLINK_SOURCE_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
 
 /* Datagrams per recvmmsg() and the buffer for each: one connector message is at most
  * 16 (nlmsghdr) + 20 (cn_msg) + 16384 bytes; a larger datagram is truncated and rejected. */

@@ -20,7 +20,7 @@ static int publish(Manager *m, CnId *id, const struct cn_msg *msg, bool batched,
         int r;
 
         if (f) {
-                r = f->decode(m, family_state(m, f), msg, may_signal);
+                r = f->decode(&m->families, family_state(&m->families, f), msg, may_signal);
                 if (r <= 0)
                         return r;
         }
@@ -82,7 +82,7 @@ static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
                 case CN_FRAME_END:
                         return;
                 case CN_FRAME_MESSAGE:
-                        if (!families_intercept(m, d->group, f.msg))
+                        if (!families_intercept(&m->families, d->group, f.msg))
                                 relay_message(m, f.msg, batched);
                         break;
                 case CN_FRAME_MALFORMED:
@@ -119,7 +119,7 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
                         /* What this wake-up relayed goes out before the socket is replaced. */
                         batcher_flush(&m->batcher);
                         loss_check(&m->loss);
-                        FAMILIES_CALL(m, batch_done);
+                        FAMILIES_CALL(&m->families, batch_done);
                         return manager_reopen_netlink(m, n);
                 }
                 for (int i = 0; i < n; i++)
@@ -131,6 +131,6 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
         /* Batches go out at the end of every read batch: batching adds no waiting. */
         batcher_flush(&m->batcher);
         loss_check(&m->loss);
-        FAMILIES_CALL(m, batch_done);
+        FAMILIES_CALL(&m->families, batch_done);
         return 0;
 }
