@@ -11,7 +11,7 @@
 
 #include "bus-introspect.h"
 #include "bus-manager.h"
-#include "family.h"
+#include "family-table.h"
 #include "manager.h"
 
 #define INTERFACE_XML_DOCTYPE                                                                      \

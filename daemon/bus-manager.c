@@ -7,7 +7,7 @@
 
 #include "bus-id.h"
 #include "bus-manager.h"
-#include "family.h"
+#include "family-table.h"
 #include "manager.h"
 
 #define REQUEST_TIMEOUT_DEFAULT_MSEC 5000U

@@ -3,9 +3,10 @@
 
 /* Connector families: the kernel users whose messages cnd understands beyond relaying them —
  * cn_proc (family-proc.c) and the id-notification protocol (family-notify.c). Each is one file
- * with one entry in the table in family.c; the Manager and the relay call the hooks and know
- * nothing else of them. Every hook may be NULL. A family's state is allocated by family.c
- * (state_size bytes, zeroed) and handed to each hook. */
+ * with one entry in the table in family-table.c; the Manager and the relay call the hooks and
+ * know nothing else of them. Every hook may be NULL. A family's state is allocated by
+ * family-table.c (state_size bytes, zeroed) and handed to each hook. This header is what a
+ * family sees: the hooks and what they are handed, not the table. */
 
 #include <linux/connector.h>
 #include <stdbool.h>
@@ -22,7 +23,7 @@
 #include "loss.h"
 #include "test-hooks.h"
 
-/* Families in the table of family.c, at most. */
+/* Families in the table of family-table.c, at most. */
 #define FAMILIES_MAX 8
 
 /* What a family asks of the daemon; the Manager fills them, userdata is its own. */
@@ -116,39 +117,3 @@ typedef struct Family {
         /* What it has to add to STATUS= (an error, say), or NULL. */
         const char *(*status)(void *state);
 } Family;
-
-/* The table. Each family's state lives in the FamilyContext; only family.c and FAMILIES_CALL()
- * below index it. */
-extern const Family *const families[];
-extern const size_t n_families;
-
-/* Each family's state, zeroed, and its init hook / its done hook and the state freed. */
-int families_init(FamilyContext *ctx);
-void families_done(FamilyContext *ctx);
-/* The states alone, zeroed and freed, no hook run: for objects that are only looked at
- * (--bus-introspect). */
-int families_alloc(FamilyContext *ctx);
-void families_free(FamilyContext *ctx);
-
-/* The family that decodes (idx, val), or NULL. */
-const Family *family_for_id(uint32_t idx, uint32_t val);
-/* Its state in ctx. */
-void *family_state(FamilyContext *ctx, const Family *f);
-
-/* The groups every family's configuration needs joined. */
-uint32_t families_groups(const Config *c);
-/* Offers msg to every family's intercept hook: true if one took it. */
-bool families_intercept(FamilyContext *ctx, unsigned group, const struct cn_msg *msg);
-/* Hands the families bus, then runs every bus_setup hook, in the table's order; stops at the
- * first error. */
-int families_bus_setup(FamilyContext *ctx, sd_bus *bus);
-/* Every family's status, each after a space, into buf. */
-void families_status(FamilyContext *ctx, char *buf, size_t size);
-
-/* Calls hook(ctx, state, args...) on every family that has it. */
-#define FAMILIES_CALL(ctx, hook, ...)                                                     \
-        do {                                                                            \
-                for (size_t _i_ = 0; _i_ < n_families; _i_++)                           \
-                        if (families[_i_]->hook)                                        \
-                                families[_i_]->hook((ctx), (ctx)->state[_i_], ##__VA_ARGS__); \
-        } while (0)

@@ -8,7 +8,7 @@
 #include "bus-id.h"
 #include "bus-manager.h"
 #include "event-util.h"
-#include "family.h"
+#include "family-table.h"
 #include "fileio.h"
 #include "manager.h"
 #include "relay.h"

@@ -4,9 +4,8 @@
 
 #include <stddef.h>
 
-#include "bus-processes.h"
+#include "bus-proc.h"
 #include "cnd-bus-names.h"
-#include "family-proc.h"
 
 /* Signal names by ProcKind; the lower-case forms are the Events= names. */
 static const char *const signal_names[_PROC_KIND_MAX] = {

@@ -4,9 +4,8 @@
 #include <linux/cn_proc.h>
 #include <string.h>
 
-#include "bus-processes.h"
+#include "bus-proc.h"
 #include "cnmsg.h"
-#include "family-proc.h"
 #include "family.h"
 #include "netlink.h"
 

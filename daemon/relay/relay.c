@@ -6,7 +6,7 @@
 
 #include "bus-id.h"
 #include "cnmsg.h"
-#include "family.h"
+#include "family-table.h"
 #include "manager.h"
 #include "relay.h"
 #include "test-hooks.h"

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* cn_proc (connector id 1:1) as a family: cnd's subscription (proc-subscription.c), each event
- * decoded (proc-event.c) and published on /org/cnd/Connector1/proc (bus-proc.c), and the loss
- * its per-CPU sequence numbers show. */
+/* org.cnd.Connector1.Proc on /org/cnd/Connector1/proc (bus-proc.c), and the state of cn_proc
+ * (connector id 1:1) as a family that it shows: cnd's subscription (proc-subscription.c), the
+ * loss its per-CPU sequence numbers show and the process table. The family itself
+ * (family-proc.c) decodes each event (proc-event.c) and publishes it here; the object knows
+ * nothing of the family's code, only of its state. */
 
 #include <systemd/sd-event.h>
 
@@ -24,7 +26,6 @@ typedef struct ProcFamily {
         BusProcesses bus_processes;     /* what that object works with */
 } ProcFamily;
 
-/* bus-proc.c */
 int bus_proc_setup(FamilyContext *ctx, void *state);
 int bus_proc_emit_event(ProcFamily *p, const ProcEvent *ev);
 void bus_proc_emit_events_changed(ProcFamily *p);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include "family.h"
+#include "family-table.h"
 #include "util.h"
 
 extern const Family family_proc;
