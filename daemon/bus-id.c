@@ -6,17 +6,18 @@
 #include <stddef.h>
 
 #include "bus-id.h"
-#include "manager.h"
+#include "cnd-bus-names.h"
+#include "log.h"
 
 static int id_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                    void **found, sd_bus_error *error) {
-        Manager *m = userdata;
+        BusIds *b = userdata;
         uint32_t idx, val;
         CnId *id;
 
         if (cn_id_parse_path(path, &idx, &val) < 0)
                 return 0;
-        id = idtable_find(&m->ids, idx, val);
+        id = idtable_find(b->ids, idx, val);
         if (!id)
                 return 0;
         *found = id;
@@ -25,14 +26,14 @@ static int id_find(sd_bus *bus, const char *path, const char *interface, void *u
 
 static int id_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                         sd_bus_error *error) {
-        Manager *m = userdata;
+        BusIds *b = userdata;
         char **l;
 
-        l = calloc(m->ids.n + 1, sizeof(char *));
+        l = calloc(b->ids->n + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        for (size_t i = 0; i < m->ids.n; i++) {
-                l[i] = strdup(m->ids.ids[i]->path);
+        for (size_t i = 0; i < b->ids->n; i++) {
+                l[i] = strdup(b->ids->ids[i]->path);
                 if (!l[i]) {
                         for (size_t j = 0; j < i; j++)
                                 free(l[j]);
@@ -77,41 +78,41 @@ static const sd_bus_vtable id_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_id_setup(Manager *m) {
+int bus_id_setup(BusIds *b) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, CND_ID_PATH_PREFIX, CND_ID_IFACE, id_vtable, id_find, m);
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, CND_ID_PATH_PREFIX, CND_ID_IFACE, id_vtable, id_find, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Id objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, CND_ID_PATH_PREFIX, id_enumerate, m);
+        r = sd_bus_add_node_enumerator(b->bus, NULL, CND_ID_PATH_PREFIX, id_enumerate, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the Id enumerator: %m");
         return 0;
 }
 
-int bus_id_emit_added(Manager *m, const CnId *id) {
-        if (!m->bus)
+int bus_id_emit_added(BusIds *b, const CnId *id) {
+        if (!b->bus)
                 return 0;
-        return sd_bus_emit_object_added(m->bus, id->path);
+        return sd_bus_emit_object_added(b->bus, id->path);
 }
 
-int bus_id_emit_removed(Manager *m, const CnId *id) {
-        if (!m->bus)
+int bus_id_emit_removed(BusIds *b, const CnId *id) {
+        if (!b->bus)
                 return 0;
-        return sd_bus_emit_object_removed(m->bus, id->path);
+        return sd_bus_emit_object_removed(b->bus, id->path);
 }
 
-int bus_id_emit_registration_changed(Manager *m, const CnId *id) {
-        if (!m->bus)
+int bus_id_emit_registration_changed(BusIds *b, const CnId *id) {
+        if (!b->bus)
                 return 0;
-        return sd_bus_emit_properties_changed(m->bus, id->path, CND_ID_IFACE, "Registered", "Name", NULL);
+        return sd_bus_emit_properties_changed(b->bus, id->path, CND_ID_IFACE, "Registered", "Name", NULL);
 }
 
-int bus_id_emit_message(Manager *m, const CnId *id, const struct cn_msg *msg) {
+int bus_id_emit_message(BusIds *b, const CnId *id, const struct cn_msg *msg) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
         int r;
 
-        r = sd_bus_message_new_signal(m->bus, &s, id->path, CND_ID_IFACE, "Message");
+        r = sd_bus_message_new_signal(b->bus, &s, id->path, CND_ID_IFACE, "Message");
         if (r < 0)
                 return r;
         r = sd_bus_message_append(s, "uuuuq", msg->id.idx, msg->id.val, msg->seq, msg->ack, msg->flags);
@@ -120,5 +121,5 @@ int bus_id_emit_message(Manager *m, const CnId *id, const struct cn_msg *msg) {
         r = sd_bus_message_append_array(s, 'y', msg->data, msg->len);
         if (r < 0)
                 return r;
-        return loss_send(&m->loss, s, msg->len);
+        return loss_send(b->loss, s, msg->len);
 }

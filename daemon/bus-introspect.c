@@ -116,6 +116,7 @@ static int register_objects(Introspection *in) {
                 return log_oom();
 
         m->bus = in->server;
+        m->bus_ids = (BusIds) { .bus = m->bus, .ids = &m->ids };
         return bus_objects_setup(m);
 }
 

@@ -345,5 +345,5 @@ int bus_objects_setup(Manager *m) {
         r = families_bus_setup(&m->families, m->bus);
         if (r < 0)
                 return r;
-        return bus_id_setup(m);
+        return bus_id_setup(&m->bus_ids);
 }

@@ -36,14 +36,14 @@ uint64_t manager_now_usec(Manager *m) {
 /* Id table events: every change to the table becomes its D-Bus signals here. */
 
 static void on_id_created(CnId *id, void *userdata) {
-        (void) bus_id_emit_added(userdata, id);
+        (void) bus_id_emit_added(&((Manager *) userdata)->bus_ids, id);
 }
 
 static void on_id_destroyed(CnId *id, void *userdata) {
         Manager *m = userdata;
 
         batcher_forget(&m->batcher, id);
-        (void) bus_id_emit_removed(m, id);
+        (void) bus_id_emit_removed(&m->bus_ids, id);
 }
 
 static void on_id_registered(CnId *id, void *userdata) {
@@ -51,7 +51,7 @@ static void on_id_registered(CnId *id, void *userdata) {
 
         log_debug("Connector id %u:%u (%s) registered.", id->idx, id->val, id->name);
         (void) bus_manager_emit_id_added(m, id);
-        (void) bus_id_emit_registration_changed(m, id);
+        (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
 
 static void on_id_unregistered(CnId *id, void *userdata) {
@@ -59,11 +59,11 @@ static void on_id_unregistered(CnId *id, void *userdata) {
 
         log_debug("Connector id %u:%u (%s) unregistered.", id->idx, id->val, id->name);
         (void) bus_manager_emit_id_removed(m, id);
-        (void) bus_id_emit_registration_changed(m, id);
+        (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
 
 static void on_id_named(CnId *id, void *userdata) {
-        (void) bus_id_emit_registration_changed(userdata, id);
+        (void) bus_id_emit_registration_changed(&((Manager *) userdata)->bus_ids, id);
 }
 
 static const IdTableEvents id_events = {
@@ -374,6 +374,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         m->log_rejected = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->send_seq = (uint32_t) getpid() << 16; /* distinct from a previous instance's */
+        m->bus_ids = (BusIds) { .ids = &m->ids, .loss = &m->loss };
         idtable_init(&m->ids, m->config.max_unregistered_ids, &id_events, m);
 
         r = sd_event_default(&m->event);
@@ -443,6 +444,8 @@ static int connect_bus(Manager *m) {
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
+        m->families.bus = m->bus;
+        m->bus_ids.bus = m->bus;
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");

@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "bus-access.h"
+#include "bus-id.h"
 #include "bus-limits.h"
 #include "cnd-bus-names.h"
 #include "conf.h"
@@ -50,6 +51,7 @@ typedef struct Manager {
         Batcher batcher;
         RequestTable requests;
         FamilyContext families;                 /* what the families are handed (family.h) */
+        BusIds bus_ids;                         /* what the Id objects are handed (bus-id.c) */
 
         AccessChecks access;                    /* admin and reader checks (bus-access.c) */
         CallLimiter *call_limiter;              /* budgets of the calls anyone may make (bus-limits.c) */

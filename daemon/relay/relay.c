@@ -28,7 +28,7 @@ static int publish(Manager *m, CnId *id, const struct cn_msg *msg, bool batched,
                 return -ENOBUFS;
         if (batched)
                 return batcher_append(&m->batcher, id, msg);
-        return bus_id_emit_message(m, id, msg);
+        return bus_id_emit_message(&m->bus_ids, id, msg);
 }
 
 static void relay_message(Manager *m, const struct cn_msg *msg, bool batched) {
