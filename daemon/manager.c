@@ -331,7 +331,7 @@ static void family_status_changed(void *userdata) {
         manager_notify_status(userdata);
 }
 
-static void family_request_rescan(void *userdata) {
+static void request_rescan_soon(void *userdata) {
         manager_request_rescan(userdata);
 }
 
@@ -343,8 +343,19 @@ static const FamilyOps family_ops = {
         .send = family_send,
         .new_seq_ack = family_new_seq_ack,
         .status_changed = family_status_changed,
-        .request_rescan = family_request_rescan,
+        .request_rescan = request_rescan_soon,
         .ids_changed = family_ids_changed,
+};
+
+/* What the relay may ask of the Manager (relay.h). */
+
+static int relay_reopen(void *userdata, int error) {
+        return manager_reopen_netlink(userdata, error);
+}
+
+static const RelayOps relay_ops = {
+        .request_rescan = request_rescan_soon,
+        .reopen = relay_reopen,
 };
 
 int manager_new(Manager **ret, const char *config_file, bool config_must_exist, bool use_dropins,
@@ -418,6 +429,21 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                 .ops = &family_ops,
                 .userdata = m,
         };
+        m->relay = (Relay) {
+                .netlink = &m->netlink,
+                .loss = &m->loss,
+                .ids = &m->ids,
+                .batcher = &m->batcher,
+                .requests = &m->requests,
+                .families = &m->families,
+                .bus_ids = &m->bus_ids,
+                .config = &m->config,
+                .test_hooks = &m->test_hooks,
+                .log_rejected = &m->log_rejected,
+                .log_netlink_error = &m->log_netlink_error,
+                .ops = &relay_ops,
+                .userdata = m,
+        };
         r = families_init(&m->families);
         if (r < 0)
                 return r;
@@ -481,7 +507,7 @@ static int open_netlink(Manager *m) {
                 return log_error_errno(r, "Failed to open the connector socket: %m%s",
                                        r == -EPROTONOSUPPORT ? NO_CONNECTOR_HINT : "");
         r = sd_event_add_io(m->event, &m->netlink_source, netlink_get_fd(m->netlink), EPOLLIN,
-                            relay_on_netlink_io, m);
+                            relay_on_netlink_io, &m->relay);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the connector socket: %m");
         loss_attach_socket(&m->loss, m->netlink, m->netlink_source);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "loss.h"
 #include "netlink.h"
+#include "relay.h"
 #include "request.h"
 #include "test-hooks.h"
 
@@ -52,6 +53,7 @@ typedef struct Manager {
         RequestTable requests;
         FamilyContext families;                 /* what the families are handed (family.h) */
         BusIds bus_ids;                         /* what the Id objects are handed (bus-id.c) */
+        Relay relay;                            /* what the socket's handler is handed (relay.c) */
 
         AccessChecks access;                    /* admin and reader checks (bus-access.c) */
         CallLimiter *call_limiter;              /* budgets of the calls anyone may make (bus-limits.c) */

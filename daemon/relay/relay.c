@@ -4,76 +4,72 @@
  * a frame is checked (cnmsg.c), offered to the families (family.h) and to waiting requests, and
  * published; what could not be published is counted by loss.c. */
 
-#include "bus-id.h"
 #include "cnmsg.h"
-#include "family-table.h"
-#include "manager.h"
 #include "relay.h"
-#include "test-hooks.h"
 
 /* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn. */
 #define NETLINK_READS_PER_WAKEUP 4
 
 /* Publishes one accepted message of id: returns negative if its signal could not go out. */
-static int publish(Manager *m, CnId *id, const struct cn_msg *msg, bool batched, bool may_signal) {
+static int publish(Relay *relay, CnId *id, const struct cn_msg *msg, bool batched, bool may_signal) {
         const Family *f = family_for_id(msg->id.idx, msg->id.val);
         int r;
 
         if (f) {
-                r = f->decode(&m->families, family_state(&m->families, f), msg, may_signal);
+                r = f->decode(relay->families, family_state(relay->families, f), msg, may_signal);
                 if (r <= 0)
                         return r;
         }
         if (!may_signal)
                 return -ENOBUFS;
         if (batched)
-                return batcher_append(&m->batcher, id, msg);
-        return bus_id_emit_message(&m->bus_ids, id, msg);
+                return batcher_append(relay->batcher, id, msg);
+        return bus_id_emit_message(relay->bus_ids, id, msg);
 }
 
-static void relay_message(Manager *m, const struct cn_msg *msg, bool batched) {
+static void relay_message(Relay *relay, const struct cn_msg *msg, bool batched) {
         bool created;
         CnId *id;
 
-        loss_count_received(&m->loss);
-        id = idtable_get_for_message(&m->ids, msg->id.idx, msg->id.val, &created);
+        loss_count_received(relay->loss);
+        id = idtable_get_for_message(relay->ids, msg->id.idx, msg->id.val, &created);
         if (!id) {
                 /* Accepted but not publishable: account for it as a loss on our side. */
-                loss_count_bus_dropped(&m->loss, 1);
+                loss_count_bus_dropped(relay->loss, 1);
                 log_oom();
                 return;
         }
         id->received++;
         if (!id->registered)
-                manager_request_rescan(m);
+                relay->ops->request_rescan(relay->userdata);
 
         /* A reply to a Request is still an ordinary message for everyone else. */
-        if (m->requests.n > 0)
-                (void) request_table_offer(&m->requests, msg);
+        if (relay->requests->n > 0)
+                (void) request_table_offer(relay->requests, msg);
 
         /* One message, one verdict on the bus, one count if it is lost, however many signals
          * it makes (a family's decoded one and, if enabled, the raw one). */
-        if (publish(m, id, msg, batched, loss_may_signal(&m->loss)) < 0)
-                loss_count_bus_dropped(&m->loss, 1);
+        if (publish(relay, id, msg, batched, loss_may_signal(relay->loss)) < 0)
+                loss_count_bus_dropped(relay->loss, 1);
 }
 
-static void reject(Manager *m, const NetlinkDatagram *d, unsigned n, const char *reason) {
-        loss_count_rejected(&m->loss, n);
-        log_ratelimited(&m->log_rejected, LOG_WARNING,
+static void reject(Relay *relay, const NetlinkDatagram *d, unsigned n, const char *reason) {
+        loss_count_rejected(relay->loss, n);
+        log_ratelimited(relay->log_rejected, LOG_WARNING,
                         "Rejected %u frame(s) from port %" PRIu32 " (group %" PRIu32 "): %s.",
                         n, d->sender, d->group, reason);
 }
 
-static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
-        bool batched = d->group != 0 && (m->config.batch_groups & GROUP_BIT(d->group));
+static void handle_datagram(Relay *relay, const NetlinkDatagram *d) {
+        bool batched = d->group != 0 && (relay->config->batch_groups & GROUP_BIT(d->group));
         CnDatagram dg;
 
         cn_datagram_init(&dg, d->data, d->size);
 
         if (d->truncated)
-                return reject(m, d, 1, "datagram larger than a connector message");
-        if (d->sender != 0 && !m->config.accept_userspace_senders)
-                return reject(m, d, MAX(cn_datagram_count(dg), 1U), "sender is not the kernel");
+                return reject(relay, d, 1, "datagram larger than a connector message");
+        if (d->sender != 0 && !relay->config->accept_userspace_senders)
+                return reject(relay, d, MAX(cn_datagram_count(dg), 1U), "sender is not the kernel");
 
         for (;;) {
                 CnFrame f = cn_datagram_next(&dg);
@@ -82,19 +78,19 @@ static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
                 case CN_FRAME_END:
                         return;
                 case CN_FRAME_MESSAGE:
-                        if (!families_intercept(&m->families, d->group, f.msg))
-                                relay_message(m, f.msg, batched);
+                        if (!families_intercept(relay->families, d->group, f.msg))
+                                relay_message(relay, f.msg, batched);
                         break;
                 case CN_FRAME_MALFORMED:
-                        reject(m, d, 1, f.reason);
+                        reject(relay, d, 1, f.reason);
                         break;
                 case CN_FRAME_ERROR:
-                        log_ratelimited(&m->log_netlink_error, LOG_NOTICE,
+                        log_ratelimited(relay->log_netlink_error, LOG_NOTICE,
                                         "Netlink error message from port %" PRIu32 ": %s",
                                         d->sender, strerror(abs(f.error)));
                         break;
                 case CN_FRAME_OVERRUN:
-                        loss_count_overrun(&m->loss);
+                        loss_count_overrun(relay->loss);
                         break;
                 case CN_FRAME_NOOP:
                         break;
@@ -103,34 +99,34 @@ static void handle_datagram(Manager *m, const NetlinkDatagram *d) {
 }
 
 int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
+        Relay *relay = userdata;
 
         for (unsigned round = 0; round < NETLINK_READS_PER_WAKEUP; round++) {
                 const NetlinkDatagram *d;
-                int n = netlink_read(m->netlink, &d);
+                int n = netlink_read(*relay->netlink, &d);
 
-                if (test_hook_read_fault(&m->test_hooks))
+                if (test_hook_read_fault(relay->test_hooks))
                         n = -EIO;
                 if (n == -ENOBUFS) {
-                        loss_count_overrun(&m->loss);
+                        loss_count_overrun(relay->loss);
                         continue;
                 }
                 if (n < 0) {
                         /* What this wake-up relayed goes out before the socket is replaced. */
-                        batcher_flush(&m->batcher);
-                        loss_check(&m->loss);
-                        FAMILIES_CALL(&m->families, batch_done);
-                        return manager_reopen_netlink(m, n);
+                        batcher_flush(relay->batcher);
+                        loss_check(relay->loss);
+                        FAMILIES_CALL(relay->families, batch_done);
+                        return relay->ops->reopen(relay->userdata, n);
                 }
                 for (int i = 0; i < n; i++)
-                        handle_datagram(m, &d[i]);
+                        handle_datagram(relay, &d[i]);
                 if (n < NETLINK_BATCH)
                         break;
         }
 
         /* Batches go out at the end of every read batch: batching adds no waiting. */
-        batcher_flush(&m->batcher);
-        loss_check(&m->loss);
-        FAMILIES_CALL(&m->families, batch_done);
+        batcher_flush(relay->batcher);
+        loss_check(relay->loss);
+        FAMILIES_CALL(relay->families, batch_done);
         return 0;
 }
