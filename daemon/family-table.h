@@ -35,9 +35,9 @@ int families_bus_setup(FamilyContext *ctx, sd_bus *bus);
 void families_status(FamilyContext *ctx, char *buf, size_t size);
 
 /* Calls hook(ctx, state, args...) on every family that has it. */
-#define FAMILIES_CALL(ctx, hook, ...)                                                     \
-        do {                                                                            \
-                for (size_t _i_ = 0; _i_ < n_families; _i_++)                           \
-                        if (families[_i_]->hook)                                        \
-                                families[_i_]->hook((ctx), (ctx)->state[_i_], ##__VA_ARGS__); \
+#define FAMILIES_CALL(ctx, hook, ...)                                                              \
+        do {                                                                                       \
+                for (size_t _i_ = 0; _i_ < n_families; _i_++)                                      \
+                        if (families[_i_]->hook)                                                   \
+                                families[_i_]->hook((ctx), (ctx)->state[_i_], ##__VA_ARGS__);      \
         } while (0)
