@@ -117,7 +117,8 @@ static int register_objects(Introspection *in) {
 
         m->bus = in->server;
         m->bus_ids = (BusIds) { .bus = m->bus, .ids = &m->ids };
-        return bus_objects_setup(m);
+        manager_fill_bus_manager(m);
+        return manager_bus_objects_setup(m);
 }
 
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error) {

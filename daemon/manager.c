@@ -50,7 +50,7 @@ static void on_id_registered(CnId *id, void *userdata) {
         Manager *m = userdata;
 
         log_debug("Connector id %u:%u (%s) registered.", id->idx, id->val, id->name);
-        (void) bus_manager_emit_id_added(m, id);
+        (void) bus_manager_emit_id_added(&m->bus_manager, id);
         (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
 
@@ -58,7 +58,7 @@ static void on_id_unregistered(CnId *id, void *userdata) {
         Manager *m = userdata;
 
         log_debug("Connector id %u:%u (%s) unregistered.", id->idx, id->val, id->name);
-        (void) bus_manager_emit_id_removed(m, id);
+        (void) bus_manager_emit_id_removed(&m->bus_manager, id);
         (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
 
@@ -98,7 +98,7 @@ int manager_scan_ids(Manager *m) {
 
         r = idtable_apply_scan(&m->ids, entries, n);
         if (r > 0)
-                (void) bus_manager_emit_ids_changed(m);
+                (void) bus_manager_emit_ids_changed(&m->bus_manager);
         FAMILIES_CALL(&m->families, scanned, entries, n);
         return r < 0 ? log_oom() : 0;
 }
@@ -170,7 +170,7 @@ int manager_join_group(Manager *m, unsigned group) {
         log_info("Joined connector group %u.", group);
         FAMILIES_CALL(&m->families, joined, group);
 
-        (void) bus_manager_emit_groups_changed(m);
+        (void) bus_manager_emit_groups_changed(&m->bus_manager);
         return 1;
 }
 
@@ -191,7 +191,7 @@ int manager_leave_group(Manager *m, unsigned group) {
         m->groups &= ~GROUP_BIT(group);
         log_info("Left connector group %u.", group);
 
-        (void) bus_manager_emit_groups_changed(m);
+        (void) bus_manager_emit_groups_changed(&m->bus_manager);
         return 1;
 }
 
@@ -336,7 +336,7 @@ static void request_rescan_soon(void *userdata) {
 }
 
 static void family_ids_changed(void *userdata) {
-        (void) bus_manager_emit_ids_changed(userdata);
+        (void) bus_manager_emit_ids_changed(&((Manager *) userdata)->bus_manager);
 }
 
 static const FamilyOps family_ops = {
@@ -357,6 +357,60 @@ static const RelayOps relay_ops = {
         .request_rescan = request_rescan_soon,
         .reopen = relay_reopen,
 };
+
+/* What the Manager object's methods may ask of the Manager (bus-manager.h). */
+
+static int bus_reload(void *userdata, char **error) {
+        return manager_reload(userdata, error);
+}
+
+static int bus_join_group(void *userdata, unsigned group) {
+        return manager_join_group_at_runtime(userdata, group);
+}
+
+static int bus_leave_group(void *userdata, unsigned group) {
+        return manager_leave_group_at_runtime(userdata, group);
+}
+
+static int bus_scan_ids(void *userdata) {
+        return manager_scan_ids(userdata);
+}
+
+static const BusManagerOps bus_manager_ops = {
+        .reload = bus_reload,
+        .join_group = bus_join_group,
+        .leave_group = bus_leave_group,
+        .scan_ids = bus_scan_ids,
+        .send = family_send,
+        .new_seq_ack = family_new_seq_ack,
+};
+
+void manager_fill_bus_manager(Manager *m) {
+        m->bus_manager = (BusManager) {
+                .bus = m->bus,
+                .groups = &m->groups,
+                .ids = &m->ids,
+                .loss = &m->loss,
+                .requests = &m->requests,
+                .access = &m->access,
+                .call_limiter = &m->call_limiter,
+                .families = &m->families,
+                .ops = &bus_manager_ops,
+                .userdata = m,
+        };
+}
+
+int manager_bus_objects_setup(Manager *m) {
+        int r;
+
+        r = bus_manager_setup(&m->bus_manager);
+        if (r < 0)
+                return r;
+        r = families_bus_setup(&m->families, m->bus);
+        if (r < 0)
+                return r;
+        return bus_id_setup(&m->bus_ids);
+}
 
 int manager_new(Manager **ret, const char *config_file, bool config_must_exist, bool use_dropins,
                 Config *config) {
@@ -386,6 +440,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->send_seq = (uint32_t) getpid() << 16; /* distinct from a previous instance's */
         m->bus_ids = (BusIds) { .ids = &m->ids, .loss = &m->loss };
+        manager_fill_bus_manager(m);
         idtable_init(&m->ids, m->config.max_unregistered_ids, &id_events, m);
 
         r = sd_event_default(&m->event);
@@ -412,7 +467,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                 return r;
         (void) sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_OFF);
 
-        r = loss_init(&m->loss, m->event, bus_manager_emit_overrun, m);
+        r = loss_init(&m->loss, m->event, bus_manager_emit_overrun, &m->bus_manager);
         if (r < 0)
                 return r;
         loss_set_limits(&m->loss, m->config.max_queued_signals, m->config.max_queued_bytes);
@@ -472,6 +527,7 @@ static int connect_bus(Manager *m) {
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
         m->families.bus = m->bus;
         m->bus_ids.bus = m->bus;
+        m->bus_manager.bus = m->bus;
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
@@ -496,7 +552,7 @@ static int connect_bus(Manager *m) {
         r = call_limiter_attach(m->call_limiter, m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up call limits: %m");
-        return bus_objects_setup(m);
+        return manager_bus_objects_setup(m);
 }
 
 static int open_netlink(Manager *m) {

@@ -14,6 +14,7 @@
 #include "bus-access.h"
 #include "bus-id.h"
 #include "bus-limits.h"
+#include "bus-manager.h"
 #include "cnd-bus-names.h"
 #include "conf.h"
 #include "family.h"
@@ -53,6 +54,7 @@ typedef struct Manager {
         RequestTable requests;
         FamilyContext families;                 /* what the families are handed (family.h) */
         BusIds bus_ids;                         /* what the Id objects are handed (bus-id.c) */
+        BusManager bus_manager;                 /* what the Manager object is handed (bus-manager.c) */
         Relay relay;                            /* what the socket's handler is handed (relay.c) */
 
         AccessChecks access;                    /* admin and reader checks (bus-access.c) */
@@ -101,6 +103,11 @@ int manager_send(Manager *m, uint32_t idx, uint32_t val, const void *data, size_
                  uint32_t *ret_seq, uint32_t *ret_ack);
 
 uint64_t manager_now_usec(Manager *m);
+
+/* The Manager object's BusManager, from m's own fields (m->bus as it is now). */
+void manager_fill_bus_manager(Manager *m);
+/* Every object cnd serves, on m->bus: the daemon's connection and --bus-introspect's alike. */
+int manager_bus_objects_setup(Manager *m);
 
 /* Rescans /proc/net/connector soon (rate-limited): a message came from an unknown id. */
 void manager_request_rescan(Manager *m);
