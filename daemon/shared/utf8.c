@@ -22,7 +22,9 @@ static bool codepoint_allowed(uint32_t c) {
         return true;
 }
 
-size_t utf8_dbus_char_length(const char *s, size_t n) {
+/* Decodes the character at s (n bytes available): its length, with the code point in *ret, if it
+ * is valid UTF-8 (shortest form, no surrogate, at most U+10FFFF), else 0. NUL is a character. */
+static size_t utf8_decode(const char *s, size_t n, uint32_t *ret) {
         const unsigned char *p = (const unsigned char *) s;
         static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
         uint32_t c;
@@ -30,8 +32,10 @@ size_t utf8_dbus_char_length(const char *s, size_t n) {
 
         if (n == 0)
                 return 0;
-        if (p[0] < 0x80)
-                return p[0] != 0;
+        if (p[0] < 0x80) {
+                *ret = p[0];
+                return 1;
+        }
         if ((p[0] & 0xe0) == 0xc0)
                 len = 2, c = p[0] & 0x1f;
         else if ((p[0] & 0xf0) == 0xe0)
@@ -47,9 +51,28 @@ size_t utf8_dbus_char_length(const char *s, size_t n) {
                         return 0;
                 c = (c << 6) | (p[i] & 0x3f);
         }
-        if (c < min[len] || !codepoint_allowed(c))     /* overlong forms are not UTF-8 */
+        if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) /* overlong forms are not UTF-8 */
                 return 0;
+        *ret = c;
         return len;
+}
+
+size_t utf8_dbus_char_length(const char *s, size_t n) {
+        uint32_t c;
+        size_t len = utf8_decode(s, n, &c);
+
+        return len > 0 && codepoint_allowed(c) ? len : 0;
+}
+
+static bool codepoint_is_control(uint32_t c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+size_t utf8_control_length(const char *s, size_t n) {
+        uint32_t c;
+        size_t len = utf8_decode(s, n, &c);
+
+        return len > 0 && codepoint_is_control(c) ? len : 0;
 }
 
 bool utf8_is_dbus_string(const char *s, size_t n) {
@@ -145,5 +168,80 @@ int utf8_unescape(const char *s, char **ret, size_t *ret_size) {
         *ret = buf;
         if (ret_size)
                 *ret_size = (size_t) (o - buf);
+        return 0;
+}
+
+static char *append_hex_byte(char *o, const char *prefix, unsigned char b) {
+        size_t n = strlen(prefix);
+
+        memcpy(o, prefix, n);
+        o += n;
+        *o++ = hex_digits[b >> 4];
+        *o++ = hex_digits[b & 0xf];
+        return o;
+}
+
+int utf8_escape_controls(const char *s, char **ret) {
+        size_t size = strlen(s);
+        char *buf, *o;
+
+        if (size > (SIZE_MAX - 1) / 4)
+                return -ENOMEM;
+        buf = malloc(size * 4 + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        o = buf;
+        for (size_t i = 0; i < size;) {
+                uint32_t c;
+                size_t k = utf8_decode(s + i, size - i, &c);
+
+                if (k == 0 || codepoint_is_control(c)) {
+                        /* Each byte of it: an invalid byte alone, or a whole control character. */
+                        for (size_t e = i + (k ?: 1); i < e; i++)
+                                o = append_hex_byte(o, "\\x", (unsigned char) s[i]);
+                        continue;
+                }
+                memcpy(o, s + i, k);
+                o += k;
+                i += k;
+        }
+        *o = '\0';
+        *ret = realloc(buf, (size_t) (o - buf) + 1) ?: buf;
+        return 0;
+}
+
+int utf8_escape_json_controls(const char *json, char **ret) {
+        size_t size = strlen(json);
+        char *buf, *o;
+
+        /* Six output bytes per input byte at most ("\u00NN" for one). */
+        if (size > (SIZE_MAX - 1) / 6)
+                return -ENOMEM;
+        buf = malloc(size * 6 + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        o = buf;
+        for (size_t i = 0; i < size;) {
+                uint32_t c;
+                size_t k = utf8_decode(json + i, size - i, &c);
+
+                if (k == 0) {
+                        memcpy(o, "\\ufffd", 6);
+                        o += 6;
+                        i++;
+                } else if (c >= 0x7f && codepoint_is_control(c)) {
+                        o = append_hex_byte(o, "\\u", (unsigned char) (c >> 8));
+                        o = append_hex_byte(o, "", (unsigned char) (c & 0xff));
+                        i += k;
+                } else {
+                        memcpy(o, json + i, k);
+                        o += k;
+                        i += k;
+                }
+        }
+        *o = '\0';
+        *ret = realloc(buf, (size_t) (o - buf) + 1) ?: buf;
         return 0;
 }

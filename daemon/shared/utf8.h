@@ -35,3 +35,21 @@ int utf8_escape(const void *data, size_t size, char **ret);
  * counted in *ret_size) so that text can be used as a string. -EINVAL if s holds a backslash
  * not followed by "\" or by "x" and two lower-case hex digits, -ENOMEM. */
 int utf8_unescape(const char *s, char **ret, size_t *ret_size);
+
+/* Text from other users shown to a person: what would drive a terminal instead of being shown.
+ * The C0 controls (U+0000..U+001F), DEL (U+007F), the C1 controls (U+0080..U+009F, which VTE,
+ * screen and mosh act on when UTF-8 encoded: CSI, OSC) and the bidi controls that reorder what
+ * follows (U+202A..U+202E, U+2066..U+2069). Returns the length of such a character at s (n bytes
+ * available), else 0. */
+size_t utf8_control_length(const char *s, size_t n);
+
+/* s with every byte of a control character above, and every byte that is not valid UTF-8,
+ * written "\xNN"; everything else (backslashes too: cnd's strings are already escaped,
+ * utf8_escape()) as it is. For terminals and log lines. 0 or -ENOMEM. */
+int utf8_escape_controls(const char *s, char **ret);
+
+/* JSON text as json-c writes it, with DEL, the C1 and the bidi controls inside its strings
+ * written "\u007f", "\u009b", "\u202e": json-c escapes only C0, and C0 outside a string is
+ * the layout. Bytes that are not valid UTF-8 become "\ufffd". The result decodes to the same
+ * values. 0 or -ENOMEM. */
+int utf8_escape_json_controls(const char *json, char **ret);

@@ -6,12 +6,16 @@
  * it and every escaped string is one sd-bus accepts. */
 
 #include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <systemd/sd-bus.h>
 
 #include "tests.h"
 #include "utf8.h"
 #include "util.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static void check_escape_n(const char *in, size_t n, const char *expected) {
         _cleanup_(freep) char *out = NULL, *back = NULL;
@@ -232,6 +236,148 @@ static void test_agrees_with_sd_bus(void) {
         sd_bus_flush_close_unref(bus);
 }
 
+/* The text escaping for terminals: C0, DEL, C1, bidi and invalid bytes as "\xNN", byte by byte. */
+static void check_controls(const char *in, const char *expected) {
+        _cleanup_(freep) char *out = NULL;
+
+        CHECK_EQ_INT(utf8_escape_controls(in, &out), 0);
+        CHECK_STREQ(out, expected);
+}
+
+/* The JSON of a string object holding in, escaped, holds no raw control, and json-c reads it
+ * back as in. */
+static void check_json_round_trip(const char *in, int flags) {
+        _cleanup_(json_object_putp) json_object *obj = json_object_new_object(), *back = NULL;
+        _cleanup_(freep) char *text = NULL;
+        json_object *v;
+
+        CHECK(obj);
+        json_object_object_add(obj, "s", json_object_new_string(in));
+        CHECK_EQ_INT(utf8_escape_json_controls(json_object_to_json_string_ext(obj, flags), &text), 0);
+        /* The layout's newlines are C0; no other control may stay raw. */
+        for (size_t i = 0; text[i]; i++)
+                CHECK(utf8_control_length(text + i, strlen(text + i)) == 0 || text[i] == '\n');
+        back = json_tokener_parse(text);
+        CHECK(back);
+        CHECK(json_object_object_get_ex(back, "s", &v));
+        CHECK_STREQ(json_object_get_string(v), in);
+}
+
+static void check_json(const char *in, const char *expected_string) {
+        _cleanup_(json_object_putp) json_object *obj = json_object_new_string(in);
+        _cleanup_(freep) char *text = NULL;
+
+        CHECK_EQ_INT(utf8_escape_json_controls(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN), &text), 0);
+        CHECK_STREQ(text, expected_string);
+        check_json_round_trip(in, JSON_C_TO_STRING_PLAIN);
+        check_json_round_trip(in, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+}
+
+static void test_controls_c0_del(void) {
+        char in[2] = {}, expected[8];
+
+        for (unsigned b = 1; b < 0x20; b++) {
+                in[0] = (char) b;
+                snprintf(expected, sizeof(expected), "\\x%02x", b);
+                check_controls(in, expected);
+                CHECK_EQ_INT(utf8_control_length(in, 1), 1);
+        }
+        check_controls("\x7f", "\\x7f");
+        check_controls("a\x1b[2Jb\x7f", "a\\x1b[2Jb\\x7f");
+        check_controls("tab\there\nnewline", "tab\\x09here\\x0anewline");
+        CHECK_EQ_INT(utf8_control_length("\0", 1), 1);
+        CHECK_EQ_INT(utf8_control_length(" ", 1), 0);
+        CHECK_EQ_INT(utf8_control_length("~", 1), 0);
+}
+
+static void test_controls_c1(void) {
+        for (unsigned c = 0x80; c <= 0x9f; c++) {
+                char in[3] = { (char) (0xc0 | c >> 6), (char) (0x80 | (c & 0x3f)), 0 }, expected[16], json[16];
+
+                snprintf(expected, sizeof(expected), "\\xc2\\x%02x", c);
+                check_controls(in, expected);
+                CHECK_EQ_INT(utf8_control_length(in, 2), 2);
+                snprintf(json, sizeof(json), "\"\\u00%02x\"", c);
+                check_json(in, json);
+        }
+        /* The CSI sequences of the issue: erase line, move up. */
+        check_controls("\xc2\x9b"
+                       "2A\xc2\x9b"
+                       "0J",
+                       "\\xc2\\x9b2A\\xc2\\x9b0J");
+        check_json("\xc2\x9b"
+                   "2A\xc2\x9b"
+                   "0J",
+                   "\"\\u009b2A\\u009b0J\"");
+        CHECK_EQ_INT(utf8_control_length("\xc2\xa0", 2), 0); /* U+00A0, after C1 */
+}
+
+static void test_controls_bidi(void) {
+        static const uint32_t bidi[] = { 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+
+        for (size_t i = 0; i < ELEMENTSOF(bidi); i++) {
+                uint32_t c = bidi[i];
+                char in[4] = { (char) (0xe0 | c >> 12), (char) (0x80 | (c >> 6 & 0x3f)), (char) (0x80 | (c & 0x3f)),
+                               0 };
+                char expected[16], json[16];
+
+                snprintf(expected, sizeof(expected), "\\x%02x\\x%02x\\x%02x", (uint8_t) in[0], (uint8_t) in[1],
+                         (uint8_t) in[2]);
+                check_controls(in, expected);
+                CHECK_EQ_INT(utf8_control_length(in, 3), 3);
+                snprintf(json, sizeof(json), "\"\\u%04x\"", c);
+                check_json(in, json);
+        }
+        /* Neighbours stay: U+2029, U+202F, U+2065, U+206A. */
+        check_controls("\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
+                       "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+}
+
+static void test_controls_invalid(void) {
+        check_controls("\x9b"
+                       "2A",
+                       "\\x9b2A");                         /* a lone C1 byte, as Latin-1 reads it */
+        check_controls("\xc2", "\\xc2");                   /* truncated */
+        check_controls("\xc0\x9b", "\\xc0\\x9b");          /* overlong */
+        check_controls("\xed\xa0\x80", "\\xed\\xa0\\x80"); /* surrogate */
+        check_controls("a\xffz", "a\\xffz");
+        /* JSON cannot hold them: each becomes U+FFFD, and the text still parses. */
+        check_json_round_trip("ok", JSON_C_TO_STRING_PLAIN);
+        {
+                _cleanup_(freep) char *text = NULL;
+
+                CHECK_EQ_INT(utf8_escape_json_controls("\"a\x9b\xc2z\"", &text), 0);
+                CHECK_STREQ(text, "\"a\\ufffd\\ufffdz\"");
+        }
+}
+
+static void test_controls_text_unchanged(void) {
+        static const char *const texts[] = {
+                "",
+                "/usr/bin/true",
+                "caf\xc3\xa9",                          /* é */
+                "\xe4\xb8\xad\xe6\x96\x87\xe5\x90\x8d", /* CJK */
+                "\xf0\x9f\x98\x80",
+                "\xc2\xa0\xc2\xbf",
+                "back\\\\slash \\x41 stays",
+                "\xef\xbf\xbe", /* U+FFFE: shown, not a control */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                _cleanup_(json_object_putp) json_object *obj = json_object_new_string(texts[i]);
+
+                check_controls(texts[i], texts[i]);
+                check_json(texts[i], json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+        }
+}
+
+static void test_json_every_class(void) {
+        /* C0 (json-c's own escapes), DEL, C1, bidi and text together, in both layouts. */
+        check_json("\x01\x1b[31m\t\x7f\xc2\x80\xc2\x9b\xc2\x9f\xe2\x80\xae\xe2\x81\xa6"
+                   "caf\xc3\xa9\xe4\xb8\xad",
+                   "\"\\u0001\\u001b[31m\\t\\u007f\\u0080\\u009b\\u009f\\u202e\\u2066caf\xc3\xa9\xe4\xb8\xad\"");
+}
+
 int main(void) {
         test_valid_unchanged();
         test_backslash();
@@ -239,5 +385,11 @@ int main(void) {
         test_unescape_refuses();
         test_round_trip_random();
         test_agrees_with_sd_bus();
+        test_controls_c0_del();
+        test_controls_c1();
+        test_controls_bidi();
+        test_controls_invalid();
+        test_controls_text_unchanged();
+        test_json_every_class();
         return EXIT_SUCCESS;
 }
