@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "utf8.h"
 
 int json_mode_from_string(const char *s, JsonMode *ret) {
         static const char *const names[] = {
@@ -27,9 +28,13 @@ int output_json(const Output *o, json_object *v) {
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
                 (o->json == JSON_PRETTY ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
                                         : JSON_C_TO_STRING_PLAIN);
+        _cleanup_(freep) char *text = NULL;
 
-        if (fputs(json_object_to_json_string_ext(v, flags), stdout) < 0 || putchar('\n') < 0 ||
-            fflush(stdout) != 0)
+        /* json-c escapes C0 alone; strings from other users must not reach a terminal with DEL,
+         * C1 or bidi controls either. */
+        if (utf8_escape_json_controls(json_object_to_json_string_ext(v, flags), &text) < 0)
+                return -ENOMEM;
+        if (fputs(text, stdout) < 0 || putchar('\n') < 0 || fflush(stdout) != 0)
                 return -errno;
         return 0;
 }
@@ -194,6 +199,12 @@ static int table_take(Table *t, char *cell) {
 
 int table_add(Table *t, const char *cell) {
         return table_take(t, strdup(strempty(cell)));
+}
+
+int table_add_escaped(Table *t, const char *cell) {
+        char *escaped;
+
+        return table_take(t, utf8_escape_controls(strempty(cell), &escaped) < 0 ? NULL : escaped);
 }
 
 int table_addf(Table *t, const char *format, ...) {

@@ -66,6 +66,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 void table_align_right(Table *t, size_t column);
 /* Appends one cell; rows fill left to right. */
 int table_add(Table *t, const char *cell);
+/* The same for text from others (an id's name): control characters escaped. */
+int table_add_escaped(Table *t, const char *cell);
 int table_addf(Table *t, const char *format, ...) _printf_(2, 3);
 size_t table_rows(const Table *t);
 void table_print(const Table *t, FILE *f, bool legend);

@@ -6,6 +6,7 @@
 
 #include "bus-util.h"
 #include "stream.h"
+#include "utf8.h"
 
 static int on_exit_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         return sd_event_exit(sd_event_source_get_event(source), 0);
@@ -230,6 +231,9 @@ int stream_run(Stream *s) {
 }
 
 void print_sanitized(FILE *f, const char *s) {
-        for (; *s; s++)
-                fputc((unsigned char) *s < 0x20 || *s == 0x7f ? '?' : *s, f);
+        _cleanup_(freep) char *escaped = NULL;
+
+        if (utf8_escape_controls(s, &escaped) < 0)
+                return; /* out of memory: nothing rather than the raw text */
+        fputs(escaped, f);
 }

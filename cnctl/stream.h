@@ -44,6 +44,6 @@ int stream_print_event(Stream *s, json_object *json, const char *format, ...) _p
 /* "12:34:56.789012" for a kernel CLOCK_MONOTONIC time stamp, or for now if 0. */
 void stream_format_time(const Stream *s, char buf[static 32], uint64_t monotonic_ns);
 
-/* Copies s to f with control characters made harmless: names and arguments come from other
- * users' processes and must not drive the terminal. */
+/* Copies s to f with control characters escaped (utf8_escape_controls()): names and arguments
+ * come from other users' processes and must not drive the terminal. */
 void print_sanitized(FILE *f, const char *s);

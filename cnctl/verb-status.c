@@ -8,6 +8,7 @@
 
 #include "bus-util.h"
 #include "cnctl.h"
+#include "utf8.h"
 
 #define LABEL_WIDTH 13
 
@@ -44,8 +45,11 @@ static void print_ids(json_object *manager) {
                 field("Ids", "none registered in the kernel");
         for (size_t i = 0; i < n; i++) {
                 json_object *id = json_object_array_get_idx(ids, i);
-                const char *name = json_get_str(id, "name");
+                _cleanup_(freep) char *name = NULL;
 
+                /* Names are the kernel modules' or cnfeed's users': text from others. */
+                if (utf8_escape_controls(json_get_str(id, "name"), &name) < 0)
+                        continue;
                 field(i == 0 ? "Ids" : "", "%" PRIu64 ":%" PRIu64 " %s", json_get_u64(id, "idx"),
                       json_get_u64(id, "val"), *name ? name : "(name not known yet)");
         }
@@ -253,7 +257,7 @@ int verb_ids(Cnctl *c, int argc, char *argv[]) {
 
                 if (table_addf(t, "%" PRIu64, json_get_u64(id, "idx")) < 0 ||
                     table_addf(t, "%" PRIu64, json_get_u64(id, "val")) < 0 ||
-                    table_add(t, *json_get_str(id, "name") ? json_get_str(id, "name") : "-") < 0 ||
+                    table_add_escaped(t, *json_get_str(id, "name") ? json_get_str(id, "name") : "-") < 0 ||
                     table_add(t, yes_no(json_get_bool(id, "registered"))) < 0 ||
                     table_addf(t, "%" PRIu64, json_get_u64(id, "received_messages")) < 0)
                         return log_fail("Out of memory.");
