@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "manager.h"
 #include "relay.h"
+#include "utf8.h"
 
 /* Reopens a failed socket more often than this, and cnd gives up (the service restarts it). */
 #define REOPEN_BURST 5
@@ -46,10 +47,18 @@ static void on_id_destroyed(CnId *id, void *userdata) {
         (void) bus_id_emit_removed(&m->bus_ids, id);
 }
 
+static void log_id_change(const CnId *id, const char *what) {
+        _cleanup_(freep) char *name = NULL;
+
+        /* A kernel module's name, or one a user gave cnfeed: text from others. */
+        if (utf8_escape_controls(id->name, &name) >= 0)
+                log_debug("Connector id %u:%u (%s) %s.", id->idx, id->val, name, what);
+}
+
 static void on_id_registered(CnId *id, void *userdata) {
         Manager *m = userdata;
 
-        log_debug("Connector id %u:%u (%s) registered.", id->idx, id->val, id->name);
+        log_id_change(id, "registered");
         (void) bus_manager_emit_id_added(&m->bus_manager, id);
         (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
@@ -57,7 +66,7 @@ static void on_id_registered(CnId *id, void *userdata) {
 static void on_id_unregistered(CnId *id, void *userdata) {
         Manager *m = userdata;
 
-        log_debug("Connector id %u:%u (%s) unregistered.", id->idx, id->val, id->name);
+        log_id_change(id, "unregistered");
         (void) bus_manager_emit_id_removed(&m->bus_manager, id);
         (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
