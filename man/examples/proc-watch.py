@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Watch process starts through cnd, as a desktop service would; any user may run it.
-Prints "exec PID TGID COMM" for every Exec signal and "exit PID CODE" when a process
-seen exec'ing exits (CODE is the kernel's wait status: 768 for exit(3), 9 for SIGKILL).
+Prints "exec PID TGID COMM" for every Exec signal (COMM's controls escaped) and "exit PID
+CODE" when a process seen exec'ing exits (CODE is the kernel's wait status: 768 for
+exit(3), 9 for SIGKILL).
 --count N ends after N exec lines, --timeout SEC after SEC seconds (exit status 1 if
 --count was given and not reached). See org.cnd.Connector1(5)."""
 
@@ -19,10 +20,22 @@ PROC_PATH = '/org/cnd/Connector1/proc'
 PROC_IFACE = 'org.cnd.Connector1.Proc'
 
 
+def escape(s):
+    """Text from other users shown as data: each byte of a C0 control, DEL, a C1 control, a bidi
+    control (U+202A-U+202E, U+2066-U+2069) or of invalid UTF-8 (decoded with surrogateescape)
+    as \\xNN, as cnctl(1) shows it. A terminal would act on them: erase lines, set its title."""
+    def one(c):
+        o = ord(c)
+        if o < 0x20 or 0x7f <= o <= 0x9f or 0x202a <= o <= 0x202e or 0x2066 <= o <= 0x2069 or 0xdc80 <= o <= 0xdcff:
+            return ''.join(f'\\x{b:02x}' for b in c.encode('utf-8', 'surrogateescape'))
+        return c
+    return ''.join(one(c) for c in s)
+
+
 def read_comm(pid):
     try:
         with open(f'/proc/{pid}/comm', 'rb') as f:
-            return f.read().rstrip(b'\n').decode('utf-8', 'replace')
+            return f.read().rstrip(b'\n').decode('utf-8', 'surrogateescape')
     except OSError:
         return '?'      # gone already (or not ours to read)
 
@@ -41,7 +54,7 @@ def main():
     def on_exec(conn, sender, path, iface, member, params):
         pid, tgid, cpu, timestamp_ns = params.unpack()
         watched.add(pid)
-        print(f'exec {pid} {tgid} {read_comm(pid)}', flush=True)
+        print(f'exec {pid} {tgid} {escape(read_comm(pid))}', flush=True)
         state['execs'] += 1
         if args.count and state['execs'] >= args.count:
             loop.quit()

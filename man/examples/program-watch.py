@@ -24,6 +24,18 @@ PROCESSES_PATH = '/org/cnd/Connector1/processes'
 PROCESSES_IFACE = 'org.cnd.Connector1.Processes'
 
 
+def escape(s):
+    """Text from other users shown as data: each byte of a C0 control, DEL, a C1 control, a bidi
+    control (U+202A-U+202E, U+2066-U+2069) or of invalid UTF-8 (decoded with surrogateescape)
+    as \\xNN, as cnctl(1) shows it. A terminal would act on them: erase lines, set its title."""
+    def one(c):
+        o = ord(c)
+        if o < 0x20 or 0x7f <= o <= 0x9f or 0x202a <= o <= 0x202e or 0x2066 <= o <= 0x2069 or 0xdc80 <= o <= 0xdcff:
+            return ''.join(f'\\x{b:02x}' for b in c.encode('utf-8', 'surrogateescape'))
+        return c
+    return ''.join(one(c) for c in s)
+
+
 def quote(s):
     return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -50,7 +62,10 @@ def main():
         pid, ppid, uid, exe, argv, unit, cgroup, start_time, timestamp_ns = params.unpack()
         if exe != args.exe:
             return      # only with --no-bus-filter: the bus filters otherwise
-        print(f'started {pid} {unit or "-"} {json.dumps(argv)}', flush=True)
+        # json.dumps writes C0 and everything above ASCII as \u escapes, but DEL (only ever
+        # inside a string) as it is.
+        argv_json = json.dumps(argv).replace('\x7f', '\\u007f')
+        print(f'started {pid} {escape(unit) or "-"} {argv_json}', flush=True)
         state['seen'] += 1
         if args.count and state['seen'] >= args.count:
             loop.quit()
