@@ -37,7 +37,9 @@ def escape(s):
 
 
 def quote(s):
-    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """A match rule's value: inside single quotes a backslash is literal, and a quote is written
+    by closing the quotes, an escaped quote and opening them again (the D-Bus specification)."""
+    return "'" + s.replace("'", "'\\''") + "'"
 
 
 def main():
