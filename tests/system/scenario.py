@@ -219,7 +219,7 @@ def check_start(c):
     c.note = status
 
 
-@check('main process runs as user cnd with CAP_NET_ADMIN only')
+@check('main process runs as user cnd with CAP_NET_ADMIN and CAP_SYS_PTRACE alone')
 def check_user(c):
     pid = main_pid()
     c.expect(pid > 0, 'no MainPID')
