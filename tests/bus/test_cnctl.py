@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -850,6 +851,53 @@ class CnctlProcesses(CndTestCase):
         self.assertRegex(theirs, rf'(?m)^\S+ exit +{p.pid} +{me}  killed by SIGTERM$')
         self.assertEqual(reader.stop(), 0)
         self.assertEqual(nobody.stop(), 0)
+
+    def test_hostile_names_are_escaped(self):
+        """A process names itself with C1 CSI sequences (prctl PR_SET_NAME) and runs a program
+        whose path and arguments carry ESC, C1 CSI and U+202E: `cnctl proc` as root shows none of
+        them raw (text shows their bytes as \\xNN), and its JSON decodes to the strings cnd sent."""
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        exe = os.path.join(tmp, 'ev\x1bil\u009b2J\u202eexe')
+        shutil.copy('/bin/sh', exe)
+        arg = 'x\x1b]0;pwned\x07\u009b2J\u202eevil'
+        argv = [exe, '-c', 'sleep 1; exit 0', arg]
+        comm = b'\xc2\x9b2A\xc2\x9b0J'
+        child = (f'import ctypes, os\n'
+                 f'ctypes.CDLL(None).prctl(15, {comm!r}, 0, 0, 0) == 0 or os._exit(99)\n'
+                 f'os.execv({os.fsencode(exe)!r}, {[os.fsencode(a) for a in argv]!r})\n')
+        text, js = self.stream('--kinds=comm,exec,exit'), self.stream('--json=short', '--kinds=comm,exec,exit')
+        self.wait_subscribed(text, js)
+        p = subprocess.Popen(['/usr/bin/python3', '-c', child])
+        self.assertEqual(p.wait(), 0)
+        text.wait_lines(lambda lines: any(re.search(rf' exit +{p.pid} ', line) for line in lines))
+        js.wait_lines(lambda lines: any(f'"signal":"Exited","pid":{p.pid},' in line for line in lines))
+        time.sleep(0.5)
+        self.assertEqual(text.stop(), 0)
+        self.assertEqual(js.stop(), 0)
+
+        def raw_controls(line):
+            # C0, DEL, C1, the bidi controls, and bytes that were not UTF-8 (surrogateescape).
+            return [c for c in line if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or 0x202a <= ord(c) <= 0x202e or
+                    0x2066 <= ord(c) <= 0x2069 or 0xdc80 <= ord(c) <= 0xdcff]
+        for s in (text, js):
+            for line in s.lines:
+                self.assertEqual(raw_controls(line), [], line)
+
+        exe_shown = os.path.join(tmp, 'ev\\x1bil\\xc2\\x9b2J\\xe2\\x80\\xaeexe')
+        arg_shown = 'x\\x1b]0;pwned\\x07\\xc2\\x9b2J\\xe2\\x80\\xaeevil'
+        mine = '\n'.join(line for line in text.lines if re.search(rf'^\S+ \w+ +{p.pid} ', line))
+        self.assertRegex(mine, rf'(?m)^\S+ comm +{p.pid} +-  name \\xc2\\x9b2A\\xc2\\x9b0J$')
+        self.assertRegex(mine, rf'(?m)^\S+ exec +{p.pid} +\d+  uid 0: {re.escape(exe_shown)} -c sleep 1; exit 0 '
+                               rf'{re.escape(arg_shown)}( \[.*\])?$')
+        self.assertRegex(mine, rf'(?m)^\S+ exit +{p.pid} +\d+  exited 0 after \d+\.\d{{3}} s: '
+                               rf'{re.escape(exe_shown)}( \[.*\])?$')
+
+        objs = [o for o in js.objects() if o.get('pid') == p.pid]
+        self.assertEqual([o['comm'] for o in objs if o['signal'] == 'Comm'], ['\u009b2A\u009b0J'])
+        self.assertIn(argv, [o['argv'] for o in objs if o['signal'] == 'Started'])
+        self.assertEqual([o['exe'] for o in objs if o['signal'] == 'Exited'], [exe])
+        self.assertIn('\\u009b2A\\u009b0J', '\n'.join(js.lines))
 
     def test_status_shows_the_table(self):
         for user, groups in (('root', ()), ('nobody', (self.reader_gid,)), ('nobody', ())):
