@@ -6,6 +6,7 @@ methods, its privacy, resynchronisation after real loss, and the journal entries
 import json
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -344,20 +345,19 @@ class Privacy(CndTestCase):
         # Counters stay public.
         self.assertIn('ok', run_as('nobody', self.bus.address, 'get', 'Tracked', PROCESSES_PATH, PROCESSES_IFACE))
 
-    def test_example_program_watch(self):
-        """man/examples/program-watch.py, run as a member of the reader group, prints the starts
-        of the program it is given and only those: the bus filters on arg3 (exe)."""
+    def watch_program(self, program):
+        """man/examples/program-watch.py as a member of the reader group, given program, while
+        /bin/true and program run: what it printed, by pid, and the pids of the two."""
         pw = pwd.getpwnam('nobody')
-        sleep = os.path.realpath('/bin/sleep')
         watcher = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}',
-                                    f'--groups={self.gid}', '/usr/bin/python3', reachable(EXAMPLE), sleep,
+                                    f'--groups={self.gid}', '/usr/bin/python3', reachable(EXAMPLE), program,
                                     '--timeout', '3'] + self.EXAMPLE_ARGS,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address))
         self.addCleanup(lambda: watcher.poll() is None and watcher.kill())
         self.assertEqual(watcher.stdout.readline().strip(), 'ready')
         true = subprocess.Popen(['/bin/true', 'not-this-one'])
-        ours = subprocess.Popen([sleep, '0.5'])
+        ours = subprocess.Popen([program, '0.5'])
         true.wait()
         ours.wait()
         out, err = watcher.communicate(timeout=60)
@@ -366,8 +366,26 @@ class Privacy(CndTestCase):
         for line in out.splitlines():       # other programs on the machine may run sleep too
             word, pid, unit, argv = line.split(' ', 3)
             seen[int(pid)] = (word, unit, json.loads(argv))
-        self.assertEqual(seen.get(ours.pid), ('started', '-', [sleep, '0.5']), out)
-        self.assertNotIn(true.pid, seen)
+        return seen, out, ours.pid, true.pid
+
+    def test_example_program_watch(self):
+        """man/examples/program-watch.py, run as a member of the reader group, prints the starts
+        of the program it is given and only those: the bus filters on arg3 (exe)."""
+        sleep = os.path.realpath('/bin/sleep')
+        seen, out, ours, true = self.watch_program(sleep)
+        self.assertEqual(seen.get(ours), ('started', '-', [sleep, '0.5']), out)
+        self.assertNotIn(true, seen)
+
+    def test_example_program_watch_quotes(self):
+        """A program whose path holds a single quote: program-watch.py's match rule quotes it as
+        D-Bus match rules do (close, \\', reopen; a backslash is literal), and the bus matches it."""
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        program = os.path.join(tmp, "it's a sleep")
+        shutil.copy('/bin/sleep', program)
+        seen, out, ours, true = self.watch_program(program)
+        self.assertEqual(seen.get(ours), ('started', '-', [program, '0.5']), out)
+        self.assertNotIn(true, seen)
 
     def test_cnd_checks_callers_itself(self):
         """A bus that lets everyone call (a policy that admits the group by mistake) still meets
