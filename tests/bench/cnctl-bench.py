@@ -31,8 +31,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'bus'))
-from cndtest import (BUILD_DIR, BUS_NAME, ID_PATH_PREFIX, Client, Daemon, PrivateBus,  # noqa: E402
-                     ProcListener, reachable, require_built)
+from cndtest import (BUILD_DIR, BUS_NAME, ID_PATH_PREFIX, PROC_IFACE, PROC_PATH, Client, Daemon,  # noqa: E402
+                     PrivateBus, ProcListener, reachable, require_built)
 
 HELPERS = os.path.join(BUILD_DIR, 'tests', 'helpers')
 CNCTL = os.path.join(BUILD_DIR, 'cnctl', 'cnctl')
@@ -121,7 +121,7 @@ def bench_proc(kind, count, parallel):
                                     stderr=subprocess.DEVNULL, text=True)
         fs_view = LineReader(forkstat)
         truth = ProcListener()
-        lost_before = c.get('LostEvents', path='/org/cnd/Connector1/proc', iface='org.cnd.Connector1.Proc')
+        lost_before = c.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE)
         before = c.get_all()
         time.sleep(1.5)          # both subscribed (cnctl prints nothing until it is)
 
@@ -146,7 +146,7 @@ def bench_proc(kind, count, parallel):
         children = raw_parents[storm_pid]
         raw_exits = sum(1 for pid in truth.exits if pid in children)
         after = c.get_all()
-        lost = c.get('LostEvents', path='/org/cnd/Connector1/proc', iface='org.cnd.Connector1.Proc') - lost_before
+        lost = c.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE) - lost_before
         cn_forks, cn_exits = cnctl_proc_counts(view.lines, storm_pid)
         fs_forks, fs_exits = fs.forkstat_counts(fs_out, storm_pid)
         c.close()
