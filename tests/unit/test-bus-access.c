@@ -105,7 +105,8 @@ static void caller(Test *t, uint32_t uid, bool report_groups, const uint32_t *gi
         t->uid = uid;
         t->report_groups = report_groups;
         t->n_gids = n;
-        memcpy(t->gids, gids, n * sizeof(uint32_t));
+        if (n > 0)      /* memcpy() from NULL is undefined even for no bytes */
+                memcpy(t->gids, gids, n * sizeof(uint32_t));
 }
 
 int main(void) {
