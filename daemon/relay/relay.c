@@ -98,6 +98,14 @@ static void handle_datagram(Relay *relay, const NetlinkDatagram *d) {
         }
 }
 
+/* Batches go out at the end of every read batch (batching adds no waiting), loss is reported,
+ * and the families learn that the batch is over. */
+static void end_of_batch(Relay *relay) {
+        batcher_flush(relay->batcher);
+        loss_check(relay->loss);
+        FAMILIES_CALL(relay->families, batch_done);
+}
+
 int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Relay *relay = userdata;
 
@@ -113,9 +121,7 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 }
                 if (n < 0) {
                         /* What this wake-up relayed goes out before the socket is replaced. */
-                        batcher_flush(relay->batcher);
-                        loss_check(relay->loss);
-                        FAMILIES_CALL(relay->families, batch_done);
+                        end_of_batch(relay);
                         return relay->ops->reopen(relay->userdata, n);
                 }
                 for (int i = 0; i < n; i++)
@@ -124,9 +130,6 @@ int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *user
                         break;
         }
 
-        /* Batches go out at the end of every read batch: batching adds no waiting. */
-        batcher_flush(relay->batcher);
-        loss_check(relay->loss);
-        FAMILIES_CALL(relay->families, batch_done);
+        end_of_batch(relay);
         return 0;
 }
