@@ -24,6 +24,7 @@ struct AdminQuery {
         BusAccess access;
         bool answered;
         bool allowed;
+        uint32_t uid;                   /* the caller's, UINT32_MAX if the bus did not say */
 };
 
 static void admin_query_free(AdminQuery *q) {
@@ -77,7 +78,8 @@ static const char *access_group(const AccessChecks *a, BusAccess access, gid_t *
 }
 
 /* Reads the a{sv} of GetConnectionCredentials into a verdict. */
-static int judge_credentials(AccessChecks *a, BusAccess access, sd_bus_message *reply, bool *allowed) {
+static int judge_credentials(AccessChecks *a, BusAccess access, sd_bus_message *reply, bool *allowed,
+                             uint32_t *ret_uid) {
         gid_t gids[1024], gid;
         const char *group = access_group(a, access, &gid);
         size_t n_gids = 0;
@@ -119,6 +121,7 @@ static int judge_credentials(AccessChecks *a, BusAccess access, sd_bus_message *
         if (r < 0)
                 return r;
 
+        *ret_uid = have_uid ? uid : UINT32_MAX;
         *allowed = have_uid &&
                 (uid == 0 ||
                  (group && (have_gids ? gid_in(gid, gids, n_gids) : no_groups_reported(a, uid))));
@@ -131,8 +134,9 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
 
         q->answered = true;
         q->allowed = false;
+        q->uid = UINT32_MAX;
         if (!sd_bus_message_is_method_error(reply, NULL) &&
-            judge_credentials(q->checks, q->access, reply, &q->allowed) < 0)
+            judge_credentials(q->checks, q->access, reply, &q->allowed, &q->uid) < 0)
                 q->allowed = false;
 
         /* Run the call again: its handler finds this answer. */
@@ -151,25 +155,9 @@ static AdminQuery *find_query(AccessChecks *a, sd_bus_message *call) {
         return NULL;
 }
 
-int bus_verify_access_async(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_bus_error *error) {
-        AdminQuery *q = find_query(a, call);
+static int ask_bus(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_bus_error *error) {
+        AdminQuery *q;
         int r;
-
-        if (q) {
-                bool allowed = q->allowed;
-                const char *group;
-                gid_t gid;
-
-                if (!q->answered)
-                        return 0;
-                admin_query_free(q);
-                if (allowed)
-                        return 1;
-                group = access_group(a, access, &gid);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Only root%s%s may call %s.", group ? " and members of group " : "",
-                                         strempty(group), sd_bus_message_get_member(call));
-        }
 
         if (a->n_queries >= ADMIN_QUERIES_MAX)
                 return sd_bus_error_set(error, CND_ERROR_LIMITS_EXCEEDED,
@@ -196,4 +184,44 @@ int bus_verify_access_async(AccessChecks *a, sd_bus_message *call, BusAccess acc
                                         "The bus did not tell who the caller is.");
         }
         return 0;
+}
+
+int bus_identify_caller_async(AccessChecks *a, sd_bus_message *call, uid_t *ret_uid, bool *ret_reader,
+                              sd_bus_error *error) {
+        AdminQuery *q = find_query(a, call);
+        uint32_t uid;
+
+        if (!q)
+                return ask_bus(a, call, BUS_ACCESS_READER, error);
+        if (!q->answered)
+                return 0;
+        uid = q->uid;
+        *ret_reader = q->allowed;
+        admin_query_free(q);
+        if (uid == UINT32_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "The bus did not tell who the caller is.");
+        *ret_uid = (uid_t) uid;
+        return 1;
+}
+
+int bus_verify_access_async(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_bus_error *error) {
+        AdminQuery *q = find_query(a, call);
+
+        if (q) {
+                bool allowed = q->allowed;
+                const char *group;
+                gid_t gid;
+
+                if (!q->answered)
+                        return 0;
+                admin_query_free(q);
+                if (allowed)
+                        return 1;
+                group = access_group(a, access, &gid);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Only root%s%s may call %s.", group ? " and members of group " : "",
+                                         strempty(group), sd_bus_message_get_member(call));
+        }
+
+        return ask_bus(a, call, access, error);
 }

@@ -31,6 +31,10 @@ void access_checks_done(AccessChecks *a);
  * handler returns 1 and runs again with the same call when the answer is in. Negative:
  * AccessDenied (or LimitsExceeded) is set in *error. */
 int bus_verify_access_async(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_bus_error *error);
+/* As bus_verify_access_async(), for a method anyone may call that needs to know who calls:
+ * 1 with the caller's uid and whether it is root or a member of [Processes] ReaderGroup=. */
+int bus_identify_caller_async(AccessChecks *a, sd_bus_message *call, uid_t *ret_uid, bool *ret_reader,
+                              sd_bus_error *error);
 static inline int bus_verify_admin_async(AccessChecks *a, sd_bus_message *call, sd_bus_error *error) {
         return bus_verify_access_async(a, call, BUS_ACCESS_ADMIN, error);
 }

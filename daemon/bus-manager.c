@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "bus-manager.h"
+#include "bus-streams.h"
 #include "cnd-bus-names.h"
 #include "log.h"
 #include "netlink.h"
@@ -261,6 +262,23 @@ static int method_reload(sd_bus_message *call, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(call, NULL);
 }
 
+static int property_get_streams(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", (uint32_t) ((BusManager *) userdata)->streams->n);
+}
+
+static int property_get_stream_lost_records(sd_bus *bus, const char *path, const char *interface,
+                                            const char *property, sd_bus_message *reply, void *userdata,
+                                            sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", streams_lost_records(((BusManager *) userdata)->streams));
+}
+
+static int method_acquire_stream(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        BusManager *m = userdata;
+
+        return bus_streams_acquire(m->streams, m->access, call, error);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
 
@@ -273,6 +291,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("BusDroppedMessages", "t", property_get_loss_counter, 0, 0),
         SD_BUS_PROPERTY("Overruns", "t", property_get_loss_counter, 0, 0),
         SD_BUS_PROPERTY("RefusedCalls", "t", property_get_refused_calls, 0, 0),
+        SD_BUS_PROPERTY("Streams", "u", property_get_streams, 0, 0),
+        SD_BUS_PROPERTY("StreamLostRecords", "t", property_get_stream_lost_records, 0, 0),
 
         SD_BUS_METHOD_WITH_ARGS("Send",
                                 SD_BUS_ARGS("u", idx, "u", val, "ay", data),
@@ -294,6 +314,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_NO_RESULT,
                                 method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AcquireStream",
+                                SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("h", stream, "u", max_record),
+                                method_acquire_stream, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("IdAdded", SD_BUS_ARGS("u", idx, "u", val, "s", name), 0),
         SD_BUS_SIGNAL_WITH_ARGS("IdRemoved", SD_BUS_ARGS("u", idx, "u", val, "s", name), 0),

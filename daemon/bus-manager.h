@@ -12,6 +12,7 @@
 #include "idtable.h"
 #include "loss.h"
 #include "request.h"
+#include "streams.h"
 
 /* What the object's methods ask of the Manager; userdata is the Manager's own. */
 typedef struct BusManagerOps {
@@ -39,6 +40,7 @@ typedef struct BusManager {
         AccessChecks *access;
         CallLimiter *const *call_limiter;
         FamilyContext *families;
+        Streams *streams;
         const BusManagerOps *ops;
         void *userdata;                         /* the ops' */
 } BusManager;

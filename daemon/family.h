@@ -21,6 +21,7 @@
 #include "idtable.h"
 #include "log.h"
 #include "loss.h"
+#include "streams.h"
 #include "test-hooks.h"
 
 /* Families in the table of family-table.c, at most. */
@@ -51,6 +52,7 @@ typedef struct FamilyContext {
         IdTable *ids;
         const uint32_t *groups;                 /* groups joined now, bit g-1 for group g */
         AccessChecks *access;
+        Streams *streams;                       /* process records go to them too */
         RateLimit *log_rejected;
         const TestHooks *test_hooks;
         const FamilyOps *ops;

@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include "bus-introspect.h"
@@ -101,6 +102,17 @@ static int check_config(const Config *config) {
         return 0;
 }
 
+/* Each stream is a file descriptor of cnd's, and cnd waits with epoll, never select(): as
+ * systemd's daemons do, it takes the hard limit as its own (the soft one is 1024 by default). */
+static void bump_nofile_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_(freep) char *error = NULL;
@@ -137,6 +149,7 @@ int main(int argc, char *argv[]) {
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
+        bump_nofile_limit();
         r = manager_new(&m, args.config_file, args.config_given, args.use_dropins, &config);
         config_done(&config);
         if (r < 0) {

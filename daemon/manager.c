@@ -59,6 +59,7 @@ static void on_id_registered(CnId *id, void *userdata) {
         Manager *m = userdata;
 
         log_id_change(id, "registered");
+        streams_id_change(&m->streams, true, id->idx, id->val, id->name);
         (void) bus_manager_emit_id_added(&m->bus_manager, id);
         (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
@@ -67,6 +68,7 @@ static void on_id_unregistered(CnId *id, void *userdata) {
         Manager *m = userdata;
 
         log_id_change(id, "unregistered");
+        streams_id_change(&m->streams, false, id->idx, id->val, id->name);
         (void) bus_manager_emit_id_removed(&m->bus_manager, id);
         (void) bus_id_emit_registration_changed(&m->bus_ids, id);
 }
@@ -404,6 +406,7 @@ void manager_fill_bus_manager(Manager *m) {
                 .access = &m->access,
                 .call_limiter = &m->call_limiter,
                 .families = &m->families,
+                .streams = &m->streams,
                 .ops = &bus_manager_ops,
                 .userdata = m,
         };
@@ -457,6 +460,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                 return r;
         (void) sd_event_set_watchdog(m->event, true);
         request_table_init(&m->requests, m->event, m->config.max_pending_requests);
+        streams_init(&m->streams, m->event, &m->config);
 
         r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m);
         if (r < 0)
@@ -488,6 +492,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                 .ids = &m->ids,
                 .groups = &m->groups,
                 .access = &m->access,
+                .streams = &m->streams,
                 .log_rejected = &m->log_rejected,
                 .test_hooks = &m->test_hooks,
                 .ops = &family_ops,
@@ -501,6 +506,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                 .requests = &m->requests,
                 .families = &m->families,
                 .bus_ids = &m->bus_ids,
+                .streams = &m->streams,
                 .config = &m->config,
                 .test_hooks = &m->test_hooks,
                 .log_rejected = &m->log_rejected,
@@ -693,6 +699,8 @@ static void manager_stop(Manager *m) {
         m->stopped = true;
 
         request_table_done(&m->requests);
+        /* Every client of a stream reads its end now. */
+        streams_done(&m->streams);
         if (m->netlink) {
                 FAMILIES_CALL(&m->families, unsubscribe);
                 apply_groups(m, 0);
@@ -715,6 +723,7 @@ Manager *manager_free(Manager *m) {
         access_checks_done(&m->access);
         call_limiter_free(m->call_limiter);
         families_done(&m->families);
+        streams_done(&m->streams);
         /* The table goes quietly: no signals for objects of a daemon that is leaving. */
         batcher_done(&m->batcher);
         idtable_done(&m->ids);

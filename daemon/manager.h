@@ -24,6 +24,7 @@
 #include "netlink.h"
 #include "relay.h"
 #include "request.h"
+#include "streams.h"
 #include "test-hooks.h"
 
 typedef struct Manager {
@@ -52,6 +53,7 @@ typedef struct Manager {
         Loss loss;
         Batcher batcher;
         RequestTable requests;
+        Streams streams;                        /* the sockets AcquireStream handed out */
         FamilyContext families;                 /* what the families are handed (family.h) */
         BusIds bus_ids;                         /* what the Id objects are handed (bus-id.c) */
         BusManager bus_manager;                 /* what the Manager object is handed (bus-manager.c) */

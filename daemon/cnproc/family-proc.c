@@ -101,7 +101,8 @@ static int proc_init(FamilyContext *ctx, void *state) {
 
         p->ctx = ctx;
         p->bus_processes = (BusProcesses) { .loss = ctx->loss, .access = ctx->access };
-        processes_init(&p->processes, ctx->event, ctx->config, ctx->loss, ctx->test_hooks->process_queue_max,
+        processes_init(&p->processes, ctx->event, ctx->config, ctx->loss, ctx->streams,
+                       ctx->test_hooks->process_queue_max,
                        &bus_processes_ops, &p->bus_processes);
         proc_subscription_init(&p->subscription, &subscription_ops, p, wanted_mask(ctx->config));
         /* A test build can make the kernel answer with an error ack, the one way to see cnd

@@ -22,6 +22,8 @@
 #define LIST_SEPARATORS " \t"
 
 #define SCAN_INTERVAL_MAX_USEC (UINT64_C(86400) * USEC_PER_SEC)
+/* Streams in all, at most: each is a file descriptor of cnd's (main.c raises its limit). */
+#define STREAMS_MAX 4096
 #define RECEIVE_BUFFER_MIN UINT64_C(4096)
 #define RECEIVE_BUFFER_MAX (UINT64_C(1) << 30)
 
@@ -447,6 +449,7 @@ static const ConfigItem config_table[] = {
         ITEM("Connector", "ScanIntervalSec", sec, scan_interval_usec, "5",
              .max = SCAN_INTERVAL_MAX_USEC),
         ITEM("Connector", "BatchGroups", groups, batch_groups, ""),
+        ITEM("Connector", "StreamOnlyGroups", groups, stream_only_groups, ""),
         ITEM("Connector", "ReceiveBufferSize", size, receive_buffer_bytes, "8M",
              .min = RECEIVE_BUFFER_MIN, .max = RECEIVE_BUFFER_MAX),
         ITEM("Connector", "MaxUnregisteredIds", uint, max_unregistered_ids, "1024",
@@ -466,6 +469,9 @@ static const ConfigItem config_table[] = {
              .min = UINT64_C(64) << 10, .max = UINT64_C(1) << 30),
         ITEM("Bus", "MaxPendingRequests", uint, max_pending_requests, "256",
              .min = 1, .max = 65536),
+        /* Each stream is a file descriptor of cnd's: within the unit's LimitNOFILE=. */
+        ITEM("Streams", "MaxPerUser", uint, streams_max_per_user, "16", .max = STREAMS_MAX),
+        ITEM("Streams", "MaxStreams", uint, streams_max, "256", .max = STREAMS_MAX),
 };
 
 const ConfigItem *config_items(size_t *ret_n) {

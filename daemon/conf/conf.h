@@ -41,6 +41,7 @@ typedef struct Config {
         bool accept_userspace_senders;    /* AcceptUserspaceSenders= */
         uint64_t scan_interval_usec;      /* ScanIntervalSec=; 0 = at start and on demand */
         uint32_t batch_groups;            /* BatchGroups= */
+        uint32_t stream_only_groups;      /* StreamOnlyGroups=: relayed to streams, no signals */
         uint64_t receive_buffer_bytes;    /* ReceiveBufferSize= */
         unsigned max_unregistered_ids;    /* MaxUnregisteredIds= */
 
@@ -66,6 +67,10 @@ typedef struct Config {
         unsigned max_queued_signals;      /* MaxQueuedSignals= */
         uint64_t max_queued_bytes;        /* MaxQueuedBytes= */
         unsigned max_pending_requests;    /* MaxPendingRequests= */
+
+        /* [Streams] */
+        unsigned streams_max_per_user;    /* MaxPerUser= */
+        unsigned streams_max;             /* MaxStreams= */
 } Config;
 
 void config_init(Config *c);

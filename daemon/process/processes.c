@@ -44,13 +44,14 @@ uint32_t processes_wanted_kinds(const Config *c) {
         return kinds;
 }
 
-void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *loss, size_t queue_max,
-                    const ProcessesOps *ops, void *userdata) {
+void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *loss, Streams *streams,
+                    size_t queue_max, const ProcessesOps *ops, void *userdata) {
         unsigned pid_max = 0;
 
         ps->event = event;
         ps->config = config;
         ps->loss = loss;
+        ps->streams = streams;
         ps->ops = ops;
         ps->userdata = userdata;
         if (process_read_pid_max(&pid_max) < 0 || pid_max == 0 || pid_max > PID_MAX_LIMIT)
@@ -113,20 +114,43 @@ static void journal_write(Processes *ps, const ProcEvent *ev, const ProcessEntry
                 ps->journal_written++;
 }
 
-/* Signals. */
+/* Signals and stream records. Streams do not wait for the bus: they get their records whether
+ * or not signals may go out. */
 
 static void emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns, bool may_signal) {
         if (may_signal)
                 ps->ops->started(ps, e, timestamp_ns);
+        if (ps->streams)
+                streams_process(ps->streams, CND_RECORD_PROCESS_STARTED, &(StreamProcess) {
+                        .pid = (uint32_t) e->pid, .ppid = (uint32_t) e->ppid, .uid = (uint32_t) e->uid,
+                        .exit_code = -1, .exit_signal = -1,
+                        .start_time = e->start_time, .timestamp_ns = timestamp_ns,
+                        .exe = e->exe, .unit = e->unit, .cgroup = e->cgroup,
+                        .argv = ps->config->processes_arguments ? e->argv : NULL,
+                });
+}
+
+static void emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
+                        int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns,
+                        bool may_signal) {
+        if (may_signal)
+                ps->ops->exited(ps, e, pid, ppid, exit_code, exit_signal, core_dumped, runtime_ns, timestamp_ns);
+        if (ps->streams)
+                streams_process(ps->streams, CND_RECORD_PROCESS_EXITED, &(StreamProcess) {
+                        .pid = (uint32_t) pid, .ppid = (uint32_t) ppid, .uid = e ? (uint32_t) e->uid : UINT32_MAX,
+                        .exit_code = exit_code, .exit_signal = exit_signal, .core_dumped = core_dumped,
+                        .start_time = e ? e->start_time : 0, .timestamp_ns = timestamp_ns,
+                        .runtime_ns = runtime_ns, .exe = e ? e->exe : NULL, .unit = e ? e->unit : NULL,
+                        .cgroup = e ? e->cgroup : NULL,
+                });
 }
 
 /* An entry that left the table without its exit event: exited, status unknown. */
 static void emit_gone(Processes *ps, const ProcessEntry *e, bool may_signal) {
         uint64_t now = now_nsec(CLOCK_MONOTONIC);
 
-        if (may_signal)
-                ps->ops->exited(ps, e, e->pid, e->ppid, -1, -1, false,
-                                e->start_ns && now > e->start_ns ? now - e->start_ns : 0, 0);
+        emit_exited(ps, e, e->pid, e->ppid, -1, -1, false, e->start_ns && now > e->start_ns ? now - e->start_ns : 0,
+                    0, may_signal);
 }
 
 /* Puts e in the table; a reused pid's old entry is reported gone. Returns e if it went in. */
@@ -280,9 +304,9 @@ static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         proc_exit_status_decode(ev->exit.exit_code, &code, &sig, &core);
         if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
                 runtime = ev->timestamp_ns - e->start_ns;
-        if (ps->active && may_signal)
-                ps->ops->exited(ps, e, pid, e ? e->ppid : (pid_t) ev->exit.parent_tgid, code, sig, core, runtime,
-                                ev->timestamp_ns);
+        if (ps->active)
+                emit_exited(ps, e, pid, e ? e->ppid : (pid_t) ev->exit.parent_tgid, code, sig, core, runtime,
+                            ev->timestamp_ns, may_signal);
         journal_write(ps, ev, e, pid, code, sig, runtime);
 }
 

@@ -33,6 +33,7 @@
 #include "process-reader.h"
 #include "process-table.h"
 #include "proc-event.h"
+#include "streams.h"
 
 typedef struct PendingEvent PendingEvent;
 typedef struct Processes Processes;
@@ -60,6 +61,7 @@ struct Processes {
         sd_event *event;
         const Config *config;           /* the daemon's, whichever is current */
         Loss *loss;                     /* its counters, and whether signals may go out */
+        Streams *streams;               /* Started/Exited records go to them too; may be NULL */
         const ProcessesOps *ops;
         void *userdata;
         ProcessTable table;
@@ -100,9 +102,9 @@ struct Processes {
         sd_event_source *scan_source;
 };
 
-/* queue_max: events held at most, 0 for PROCESS_QUEUE_MAX. */
-void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *loss, size_t queue_max,
-                    const ProcessesOps *ops, void *userdata);
+/* queue_max: events held at most, 0 for PROCESS_QUEUE_MAX. streams may be NULL. */
+void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *loss, Streams *streams,
+                    size_t queue_max, const ProcessesOps *ops, void *userdata);
 void processes_done(Processes *ps);
 
 /* Group 1 was joined / is being left, or the configuration changed: starts (with a scan of

@@ -10,8 +10,15 @@
 /* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn. */
 #define NETLINK_READS_PER_WAKEUP 4
 
+/* How a group's messages go out on the bus (BatchGroups=, StreamOnlyGroups=). */
+typedef enum Publish {
+        PUBLISH_MESSAGE,                /* one Message signal each */
+        PUBLISH_BATCHED,                /* gathered into Messages signals */
+        PUBLISH_STREAMS_ONLY,           /* no signal of its own: streams carry it */
+} Publish;
+
 /* Publishes one accepted message of id: returns negative if its signal could not go out. */
-static int publish(Relay *relay, CnId *id, const struct cn_msg *msg, bool batched, bool may_signal) {
+static int publish(Relay *relay, CnId *id, const struct cn_msg *msg, Publish how, bool may_signal) {
         const Family *f = family_for_id(msg->id.idx, msg->id.val);
         int r;
 
@@ -20,14 +27,16 @@ static int publish(Relay *relay, CnId *id, const struct cn_msg *msg, bool batche
                 if (r <= 0)
                         return r;
         }
+        if (how == PUBLISH_STREAMS_ONLY)
+                return 0;
         if (!may_signal)
                 return -ENOBUFS;
-        if (batched)
+        if (how == PUBLISH_BATCHED)
                 return batcher_append(relay->batcher, id, msg);
         return bus_id_emit_message(relay->bus_ids, id, msg);
 }
 
-static void relay_message(Relay *relay, const struct cn_msg *msg, bool batched) {
+static void relay_message(Relay *relay, const struct cn_msg *msg, Publish how) {
         bool created;
         CnId *id;
 
@@ -46,10 +55,16 @@ static void relay_message(Relay *relay, const struct cn_msg *msg, bool batched) 
         /* A reply to a Request is still an ordinary message for everyone else. */
         if (relay->requests->n > 0)
                 (void) request_table_offer(relay->requests, msg);
+        /* Streams count their own loss, apart from the bus's. */
+        if (relay->streams->n > 0)
+                streams_message(relay->streams, msg);
 
         /* One message, one verdict on the bus, one count if it is lost, however many signals
-         * it makes (a family's decoded one and, if enabled, the raw one). */
-        if (publish(relay, id, msg, batched, loss_may_signal(relay->loss)) < 0)
+         * it makes (a family's decoded one and, if enabled, the raw one). A message that makes
+         * no signal of its own needs no verdict, unless a family decodes it. */
+        if (how == PUBLISH_STREAMS_ONLY && !family_for_id(msg->id.idx, msg->id.val))
+                return;
+        if (publish(relay, id, msg, how, loss_may_signal(relay->loss)) < 0)
                 loss_count_bus_dropped(relay->loss, 1);
 }
 
@@ -60,8 +75,16 @@ static void reject(Relay *relay, const NetlinkDatagram *d, unsigned n, const cha
                         n, d->sender, d->group, reason);
 }
 
+static Publish publish_for(const Config *c, uint32_t group) {
+        if (group == 0)
+                return PUBLISH_MESSAGE;         /* unicast: an answer to cnd */
+        if (c->stream_only_groups & GROUP_BIT(group))
+                return PUBLISH_STREAMS_ONLY;
+        return c->batch_groups & GROUP_BIT(group) ? PUBLISH_BATCHED : PUBLISH_MESSAGE;
+}
+
 static void handle_datagram(Relay *relay, const NetlinkDatagram *d) {
-        bool batched = d->group != 0 && (relay->config->batch_groups & GROUP_BIT(d->group));
+        Publish how = publish_for(relay->config, d->group);
         CnDatagram dg;
 
         cn_datagram_init(&dg, d->data, d->size);
@@ -79,7 +102,7 @@ static void handle_datagram(Relay *relay, const NetlinkDatagram *d) {
                         return;
                 case CN_FRAME_MESSAGE:
                         if (!families_intercept(relay->families, d->group, f.msg))
-                                relay_message(relay, f.msg, batched);
+                                relay_message(relay, f.msg, how);
                         break;
                 case CN_FRAME_MALFORMED:
                         reject(relay, d, 1, f.reason);
@@ -98,11 +121,12 @@ static void handle_datagram(Relay *relay, const NetlinkDatagram *d) {
         }
 }
 
-/* Batches go out at the end of every read batch (batching adds no waiting), loss is reported,
- * and the families learn that the batch is over. */
+/* Batches and stream packets go out at the end of every read batch (batching adds no waiting),
+ * loss is reported, and the families learn that the batch is over. */
 static void end_of_batch(Relay *relay) {
         batcher_flush(relay->batcher);
         loss_check(relay->loss);
+        streams_batch_done(relay->streams, relay->loss->kernel_dropped);
         FAMILIES_CALL(relay->families, batch_done);
 }
 

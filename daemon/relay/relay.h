@@ -2,8 +2,8 @@
 #pragma once
 
 /* The relay (relay.c): the connector socket's event handler. Reads what the socket holds and
- * hands each frame on: to a family, to waiting requests, to the bus; then flushes the batches
- * and reports loss. userdata is a Relay. */
+ * hands each frame on: to a family, to waiting requests, to the streams, to the bus; then
+ * flushes the batches and the streams and reports loss. userdata is a Relay. */
 
 #include <stdint.h>
 #include <systemd/sd-event.h>
@@ -17,6 +17,7 @@
 #include "loss.h"
 #include "netlink.h"
 #include "request.h"
+#include "streams.h"
 #include "test-hooks.h"
 
 /* What the relay asks of the Manager; userdata is the Manager's own. */
@@ -38,6 +39,7 @@ typedef struct Relay {
         RequestTable *requests;
         FamilyContext *families;
         BusIds *bus_ids;
+        Streams *streams;
         const Config *config;
         TestHooks *test_hooks;
         RateLimit *log_rejected;

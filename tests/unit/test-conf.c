@@ -43,6 +43,9 @@ static bool config_equal(const Config *a, const Config *b) {
                 a->accept_userspace_senders == b->accept_userspace_senders &&
                 a->scan_interval_usec == b->scan_interval_usec &&
                 a->batch_groups == b->batch_groups &&
+                a->stream_only_groups == b->stream_only_groups &&
+                a->streams_max_per_user == b->streams_max_per_user &&
+                a->streams_max == b->streams_max &&
                 a->receive_buffer_bytes == b->receive_buffer_bytes &&
                 a->max_unregistered_ids == b->max_unregistered_ids &&
                 a->notify_group == b->notify_group &&
@@ -878,7 +881,8 @@ static void test_load(void) {
  * them must set every key. */
 static void config_init_unlike(Config *parsed, const Config *c) {
         config_init(parsed);
-        parsed->groups = parsed->batch_groups = UINT32_C(0xdeadbeef);
+        parsed->groups = parsed->batch_groups = parsed->stream_only_groups = UINT32_C(0xdeadbeef);
+        parsed->streams_max_per_user = parsed->streams_max = 4095;
         parsed->proc_events = 0x5a;
         parsed->scan_interval_usec = 12345;
         parsed->receive_buffer_bytes = 12345;
@@ -924,6 +928,7 @@ static void test_dump(void) {
                     "AcceptUserspaceSenders=no\n"
                     "ScanIntervalSec=5\n"
                     "BatchGroups=\n"
+                    "StreamOnlyGroups=\n"
                     "ReceiveBufferSize=8M\n"
                     "MaxUnregisteredIds=1024\n"
                     "\n[Notify]\n"
@@ -941,20 +946,27 @@ static void test_dump(void) {
                     "AdminGroup=\n"
                     "MaxQueuedSignals=8192\n"
                     "MaxQueuedBytes=4M\n"
-                    "MaxPendingRequests=256\n");
+                    "MaxPendingRequests=256\n"
+                    "\n[Streams]\n"
+                    "MaxPerUser=16\n"
+                    "MaxStreams=256\n");
         check_round_trip(&c);
 
         parse_ok(&c,
                  "[Connector]\nGroups=1 2 17 32\nAcceptUserspaceSenders=yes\nScanIntervalSec=0.25\n"
-                 "BatchGroups=32 5\nReceiveBufferSize=5000\nMaxUnregisteredIds=1\n"
+                 "BatchGroups=32 5\nStreamOnlyGroups=7\nReceiveBufferSize=5000\nMaxUnregisteredIds=1\n"
                  "[Notify]\nGroup=32\n"
                  "[Proc]\nEvents=exit comm\nRawMessages=on\n"
-                 "[Bus]\nAdminGroup=root\nMaxQueuedSignals=262144\nMaxQueuedBytes=65536\n");
+                 "[Bus]\nAdminGroup=root\nMaxQueuedSignals=262144\nMaxQueuedBytes=65536\n"
+                 "[Streams]\nMaxPerUser=0\nMaxStreams=4096\n");
         check_round_trip(&c);
         free(dump);
         CHECK_EQ_INT(config_dump(&c, &dump), 0);
         CHECK_CONTAINS(dump, "Groups=1 2 17 32\n");
         CHECK_CONTAINS(dump, "BatchGroups=5 32\n");
+        CHECK_CONTAINS(dump, "StreamOnlyGroups=7\n");
+        CHECK_CONTAINS(dump, "MaxPerUser=0\n");
+        CHECK_CONTAINS(dump, "MaxStreams=4096\n");
         CHECK_CONTAINS(dump, "ScanIntervalSec=0.25\n");
         CHECK_CONTAINS(dump, "ReceiveBufferSize=5000\n");
         CHECK_CONTAINS(dump, "Events=comm exit\n");

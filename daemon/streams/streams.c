@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The open streams and the fan-out to them (streams.h). */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streams.h"
+#include "util.h"
+
+void streams_init(Streams *st, sd_event *event, const Config *config) {
+        *st = (Streams) { .event = event, .config = config };
+}
+
+static void forget(Streams *st, size_t i) {
+        Stream *s = st->streams[i];
+
+        st->lost_of_closed += s->lost_total;
+        st->n_processes -= s->options.processes;
+        st->n_id_changes -= s->options.id_changes;
+        stream_free(s);
+        /* Order among streams does not matter: the last takes the free place. */
+        st->streams[i] = st->streams[--st->n];
+}
+
+void streams_done(Streams *st) {
+        while (st->n > 0)
+                forget(st, st->n - 1);
+        st->streams = mfree(st->streams);
+        st->allocated = 0;
+}
+
+static void on_stream_closed(Stream *s, void *userdata) {
+        Streams *st = userdata;
+
+        for (size_t i = 0; i < st->n; i++)
+                if (st->streams[i] == s)
+                        return forget(st, i);
+}
+
+static size_t streams_of(const Streams *st, uid_t uid) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < st->n; i++)
+                n += st->streams[i]->uid == uid;
+        return n;
+}
+
+int streams_open(Streams *st, uid_t uid, bool all_processes, StreamOptions *options, int *ret_client_fd) {
+        Stream *s;
+        int r;
+
+        if (st->n >= st->config->streams_max)
+                return -ENFILE;
+        if (streams_of(st, uid) >= st->config->streams_max_per_user)
+                return -EDQUOT;
+        if (st->n == st->allocated) {
+                size_t a = MAX(st->allocated * 2, (size_t) 8);
+                Stream **p = reallocarray(st->streams, a, sizeof(Stream *));
+
+                if (!p)
+                        return -ENOMEM;
+                st->streams = p;
+                st->allocated = a;
+        }
+
+        r = stream_new(&s, st->event, uid, all_processes, options, on_stream_closed, st, ret_client_fd);
+        if (r < 0)
+                return r;
+        st->streams[st->n++] = s;
+        st->n_processes += s->options.processes;
+        st->n_id_changes += s->options.id_changes;
+        return 0;
+}
+
+void streams_message(Streams *st, const struct cn_msg *msg) {
+        for (size_t i = 0; i < st->n; i++) {
+                Stream *s = st->streams[i];
+
+                if (stream_options_match(&s->options, msg->id.idx, msg->id.val))
+                        stream_add(s, CND_RECORD_MESSAGE, msg, sizeof(*msg) + msg->len);
+        }
+}
+
+void streams_id_change(Streams *st, bool added, uint32_t idx, uint32_t val, const char *name) {
+        struct {
+                struct cnd_record_id id;
+                char name[64];
+        } body = { .id = { .idx = idx, .val = val } };
+        size_t len;
+
+        if (st->n_id_changes == 0)
+                return;
+        /* Names are the kernel's (at most 32 bytes) or cnd's own. */
+        len = strnlen(strempty(name), sizeof(body.name) - 1);
+        memcpy(body.name, strempty(name), len);
+        body.name[len] = 0;
+        for (size_t i = 0; i < st->n; i++)
+                if (st->streams[i]->options.id_changes)
+                        stream_add(st->streams[i], added ? CND_RECORD_ID_ADDED : CND_RECORD_ID_REMOVED, &body,
+                                   sizeof(body.id) + len + 1);
+}
+
+static size_t strings_size(const StreamProcess *p, bool with_argv, uint32_t *ret_n) {
+        size_t size = strlen(strempty(p->exe)) + strlen(strempty(p->unit)) + strlen(strempty(p->cgroup)) + 3;
+        uint32_t n = 3;
+
+        for (char *const *a = p->argv; with_argv && a && *a; a++, n++)
+                size += strlen(*a) + 1;
+        *ret_n = n;
+        return size;
+}
+
+int stream_process_body(const StreamProcess *p, void **ret, size_t *ret_size) {
+        /* What a packet holds for one record besides its header and the lost records. */
+        const size_t room = STREAM_RECORD_MAX - 256 - sizeof(struct cnd_record_process);
+        bool with_argv = true;
+        uint32_t n_strings;
+        size_t size = strings_size(p, with_argv, &n_strings);
+        struct cnd_record_process *r;
+        char *s;
+
+        if (size > room) {
+                with_argv = false;
+                size = strings_size(p, with_argv, &n_strings);
+                if (size > room)
+                        return -E2BIG;
+        }
+        r = malloc(sizeof(*r) + size);
+        if (!r)
+                return -ENOMEM;
+        *r = (struct cnd_record_process) {
+                .size = sizeof(*r), .pid = p->pid, .ppid = p->ppid, .uid = p->uid,
+                .exit_code = p->exit_code, .exit_signal = p->exit_signal, .core_dumped = p->core_dumped,
+                .n_strings = n_strings, .start_time = p->start_time, .timestamp_ns = p->timestamp_ns,
+                .runtime_ns = p->runtime_ns, .strings_size = (uint32_t) size,
+        };
+        s = (char *) (r + 1);
+        s = stpcpy(s, strempty(p->exe)) + 1;
+        s = stpcpy(s, strempty(p->unit)) + 1;
+        s = stpcpy(s, strempty(p->cgroup)) + 1;
+        for (char *const *a = p->argv; with_argv && a && *a; a++)
+                s = stpcpy(s, *a) + 1;
+        *ret = r;
+        *ret_size = sizeof(*r) + size;
+        return 0;
+}
+
+void streams_process(Streams *st, uint16_t type, const StreamProcess *p) {
+        _cleanup_(freep) void *body = NULL;
+        size_t size;
+
+        if (st->n_processes == 0)
+                return;
+        if (stream_process_body(p, &body, &size) < 0) {
+                /* Counted where it was meant to go, as any record that could not be written. */
+                for (size_t i = 0; i < st->n; i++)
+                        if (st->streams[i]->options.processes)
+                                stream_count_lost(st->streams[i], CND_LOST_STREAM_FULL, 1);
+                return;
+        }
+        for (size_t i = 0; i < st->n; i++) {
+                Stream *s = st->streams[i];
+
+                /* Privacy: another user's process only to root and the reader group. */
+                if (s->options.processes && (s->all_processes || s->uid == p->uid))
+                        stream_add(s, type, body, size);
+        }
+}
+
+void streams_batch_done(Streams *st, uint64_t kernel_dropped) {
+        uint64_t new_drops = kernel_dropped - st->kernel_dropped;
+
+        st->kernel_dropped = kernel_dropped;
+        for (size_t i = 0; i < st->n; i++) {
+                if (new_drops > 0)
+                        stream_count_lost(st->streams[i], CND_LOST_KERNEL, new_drops);
+                stream_flush(st->streams[i]);
+        }
+        for (size_t i = st->n; i > 0; i--)
+                if (st->streams[i - 1]->dead)
+                        forget(st, i - 1);
+}
+
+uint64_t streams_lost_records(const Streams *st) {
+        uint64_t n = st->lost_of_closed;
+
+        for (size_t i = 0; i < st->n; i++)
+                n += st->streams[i]->lost_total;
+        return n;
+}
