@@ -255,7 +255,7 @@ static void test_queue_full(sd_event *event, Record *r, const Config *config, Lo
         ProcEvent ev;
         unsigned n = r->n;
 
-        processes_init(&ps, event, config, loss, 1, &ops, r);
+        processes_init(&ps, event, config, loss, NULL, 1, &ops, r);
         processes_update(&ps, true, 0);
         run_a_while(event, 300);
         a = spawn(r);
@@ -293,7 +293,7 @@ int main(void) {
         config_init(&config);
         CHECK(sd_event_new(&event) >= 0);
         CHECK(loss_init(&loss, event, NULL, NULL) >= 0);
-        processes_init(&ps, event, &config, &loss, 0, &ops, &r);
+        processes_init(&ps, event, &config, &loss, NULL, 0, &ops, &r);
 
         /* The first scan: the table fills, and says nothing. */
         processes_update(&ps, true, 0);
