@@ -48,9 +48,11 @@ static size_t streams_of(const Streams *st, uid_t uid) {
 }
 
 int streams_open(Streams *st, uid_t uid, bool all_processes, StreamOptions *options, int *ret_client_fd) {
+        _cleanup_(stream_options_done) StreamOptions o = *options;
         Stream *s;
         int r;
 
+        *options = (StreamOptions) {};
         if (st->n >= st->config->streams_max)
                 return -ENFILE;
         if (streams_of(st, uid) >= st->config->streams_max_per_user)
@@ -65,7 +67,7 @@ int streams_open(Streams *st, uid_t uid, bool all_processes, StreamOptions *opti
                 st->allocated = a;
         }
 
-        r = stream_new(&s, st->event, uid, all_processes, options, on_stream_closed, st, ret_client_fd);
+        r = stream_new(&s, st->event, uid, all_processes, &o, on_stream_closed, st, ret_client_fd);
         if (r < 0)
                 return r;
         st->streams[st->n++] = s;

@@ -31,7 +31,8 @@ void streams_init(Streams *st, sd_event *event, const Config *config);
 /* Closes every stream: their clients read the end of the stream. */
 void streams_done(Streams *st);
 
-/* Opens a stream for a client of uid with options (taken over; left empty). Fails with
+/* Opens a stream for a client of uid with options (taken over, whatever the outcome; left
+ * empty). Fails with
  * -EDQUOT when uid holds [Streams] MaxPerUser= streams, -ENFILE at MaxStreams=. On success
  * *ret_client_fd is the client's end, for the caller to hand on and close. */
 int streams_open(Streams *st, uid_t uid, bool all_processes, StreamOptions *options, int *ret_client_fd);
