@@ -29,6 +29,23 @@ void streams_done(Streams *st) {
                 forget(st, st->n - 1);
         st->streams = mfree(st->streams);
         st->allocated = 0;
+        st->flush = sd_event_source_disable_unref(st->flush);
+}
+
+/* Sends what every stream gathered, and frees the streams whose clients went. */
+static void flush_all(Streams *st) {
+        for (size_t i = 0; i < st->n; i++)
+                stream_flush(st->streams[i]);
+        for (size_t i = st->n; i > 0; i--)
+                if (st->streams[i - 1]->dead)
+                        forget(st, i - 1);
+        if (st->n == 0 && st->flush)
+                (void) sd_event_source_set_enabled(st->flush, SD_EVENT_OFF);
+}
+
+static int on_post(sd_event_source *s, void *userdata) {
+        flush_all(userdata);
+        return 0;
 }
 
 static void on_stream_closed(Stream *s, void *userdata) {
@@ -67,9 +84,16 @@ int streams_open(Streams *st, uid_t uid, bool all_processes, StreamOptions *opti
                 st->allocated = a;
         }
 
+        if (!st->flush) {
+                r = sd_event_add_post(st->event, &st->flush, on_post, st);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(st->flush, "streams-flush");
+        }
         r = stream_new(&s, st->event, uid, all_processes, &o, on_stream_closed, st, ret_client_fd);
         if (r < 0)
                 return r;
+        (void) sd_event_source_set_enabled(st->flush, SD_EVENT_ON);
         st->streams[st->n++] = s;
         st->n_processes += s->options.processes;
         st->n_id_changes += s->options.id_changes;
@@ -175,14 +199,10 @@ void streams_batch_done(Streams *st, uint64_t kernel_dropped) {
         uint64_t new_drops = kernel_dropped - st->kernel_dropped;
 
         st->kernel_dropped = kernel_dropped;
-        for (size_t i = 0; i < st->n; i++) {
-                if (new_drops > 0)
+        if (new_drops > 0)
+                for (size_t i = 0; i < st->n; i++)
                         stream_count_lost(st->streams[i], CND_LOST_KERNEL, new_drops);
-                stream_flush(st->streams[i]);
-        }
-        for (size_t i = st->n; i > 0; i--)
-                if (st->streams[i - 1]->dead)
-                        forget(st, i - 1);
+        flush_all(st);
 }
 
 uint64_t streams_lost_records(const Streams *st) {

@@ -5,7 +5,8 @@
  * of what cnd relays to every stream that asked for it. The relay hands each accepted message
  * to streams_message() and ends its read batch with streams_batch_done(), which sends what was
  * gathered; the id table's and the process table's changes come through streams_id_change()
- * and streams_process(). A stream is filtered before anything is copied for it. */
+ * and streams_process(), and what they gather goes out when the event loop has dispatched what
+ * woke it (a post source). A stream is filtered before anything is copied for it. */
 
 #include <linux/connector.h>
 #include <stdbool.h>
@@ -21,6 +22,9 @@ typedef struct Streams {
         const Config *config;           /* the daemon's, whichever is current: the limits */
         Stream **streams;
         size_t n, allocated;
+        /* Records added outside a read batch (a scan's id changes, process records after the
+         * reads they waited for) go out once the event loop is done with what woke it. */
+        sd_event_source *flush;
         size_t n_processes;             /* streams with the Processes option */
         size_t n_id_changes;            /* streams with the IdChanges option */
         uint64_t lost_of_closed;        /* records streams that are gone missed */

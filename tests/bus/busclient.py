@@ -64,6 +64,13 @@ def main():
             sys.stdin.read()
             c.settle(1.0)
             result = {'forks': [[g[2][1], g[2][2]] for g in forks], 'exits': [g[2][0] for g in exits]}
+        elif action == 'stream':
+            # AcquireStream with JSON options (count times), then commands on stdin, answers
+            # on stdout, one JSON line each (streamclient.serve()).
+            import streamclient
+            options = streamclient.options_from_json(json.loads(args[0]))
+            streamclient.serve(c, options, int(args[1]) if len(args) > 1 else 1, sys.stdin, sys.stdout)
+            return
         else:
             raise SystemExit(f'unknown action {action}')
         print(json.dumps({'ok': result}, default=str))

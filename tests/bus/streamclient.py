@@ -91,6 +91,7 @@ class Stream:
         self.processes = []
         self.id_changes = []
         self.packets = 0
+        self.empty_packets = 0
         self.eof = False
 
     @classmethod
@@ -107,8 +108,19 @@ class Stream:
                 return n
             data = self.sock.recv(self.max_record + 1, socket.MSG_DONTWAIT)
             if not data:
-                self.eof = True
-                return n
+                # The end of the stream reads 0 again and again; a zero-length packet would
+                # read 0 once, then nothing (EAGAIN) or the next packet.
+                try:
+                    again = self.sock.recv(self.max_record + 1, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    again = None
+                if again == b'':
+                    self.eof = True
+                    return n
+                self.empty_packets += 1
+                if again is None:
+                    continue
+                data = again
             assert len(data) <= self.max_record, f'packet of {len(data)} bytes > max_record {self.max_record}'
             self.take(parse_packet(data))
             self.packets += 1
@@ -147,10 +159,51 @@ class Stream:
     def close(self):
         self.sock.close()
 
+    def tally(self, keep=1000):
+        """What was read, as JSON-able values (for a client run as another user)."""
+        seqs = [m[2] for m in self.messages]
+        return {'hello': self.hello, 'messages': len(self.messages), 'in_order': seqs == sorted(seqs),
+                'lost_full': self.lost[LOST_STREAM_FULL], 'lost_kernel': self.lost[LOST_KERNEL],
+                'packets': self.packets, 'empty_packets': self.empty_packets, 'eof': self.eof,
+                'processes': [[t, p['pid'], p['uid'], p['exe']] for t, p in self.processes],
+                'id_changes': [list(c) for c in self.id_changes],
+                'data': [[m[0], m[1], m[2], m[5].hex()] for m in self.messages] if len(self.messages) <= keep else None}
+
+
+def options_from_json(o):
+    """AcquireStream's options from JSON: Ids as [[idx, val], ...], the rest by their types."""
+    types = {'Ids': 'a(uu)', 'Processes': 'b', 'IdChanges': 'b', 'BufferBytes': 'u'}
+    return {k: GLib.Variant(types[k], [tuple(i) for i in v] if k == 'Ids' else v) for k, v in o.items()}
+
+
+def serve(client, options, count, commands, out):
+    """Acquires count streams, says how that went, then obeys commands (lines): 'drain IDLE',
+    'eof TIMEOUT', 'close' (the first stream); each answered with one JSON line on out."""
+    import json
+    streams, error = [], None
+    try:
+        for _ in range(count):
+            streams.append(Stream.acquire(client, options))
+    except GLib.Error as e:
+        error = [Gio.DBusError.get_remote_error(e), e.message]
+    print(json.dumps({'acquired': len(streams), 'error': error}), file=out, flush=True)
+    for line in commands:
+        cmd, *arg = line.split()
+        s = streams[0]
+        if cmd == 'drain':
+            s.drain(idle=float(arg[0]))
+        elif cmd == 'eof':
+            s.read_until(lambda: s.eof, timeout=float(arg[0]))
+        elif cmd == 'close':
+            s.close()
+            print(json.dumps({'closed': True}), file=out, flush=True)
+            continue
+        print(json.dumps(s.tally()), file=out, flush=True)
+
 
 def open_fds(pid):
     return len(os.listdir(f'/proc/{pid}/fd'))
 
 
-__all__ = ['Client', 'Stream', 'acquire', 'ids_option', 'open_fds', 'ANY_VAL', 'HELLO', 'MESSAGE', 'LOST',
+__all__ = ['Client', 'Stream', 'acquire', 'ids_option', 'options_from_json', 'serve', 'open_fds', 'ANY_VAL', 'HELLO', 'MESSAGE', 'LOST',
            'ID_ADDED', 'ID_REMOVED', 'STARTED', 'EXITED', 'LOST_STREAM_FULL', 'LOST_KERNEL']

@@ -1,0 +1,309 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Streams (AcquireStream): the fd through each bus, the records exact and in order, exact loss
+per stream with a stalled stream beside a healthy one, a stalled stream costing signals and
+method calls nothing, the limits, privacy of process records, bad options, clients that go,
+cnd that goes, and no fd or memory left behind by 10,000 streams."""
+
+import json
+import signal
+import statistics
+import subprocess
+import time
+
+from cndtest import (CndTestCase, Client, ID_IFACE, ID_PATH_PREFIX, PROCESSES_IFACE,
+                     PROCESSES_PATH, ConnectorList, ensure_group, main, rss_kib, spawn_as, wait_for)
+from streamclient import (ANY_VAL, EXITED, ID_ADDED, ID_REMOVED, STARTED, GLib, Stream, ids_option,
+                          open_fds)
+
+GROUP = 19
+IDX = 0x5353
+READER_GROUP = 'cnd-stream-readers'
+INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
+LIMITS_EXCEEDED = 'org.cnd.Connector1.Error.LimitsExceeded'
+
+
+def config(extra=''):
+    return (f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
+            f'ReceiveBufferSize=256M\n{extra}')
+
+
+class StreamUser:
+    """A client of cnd's run as another user (busclient.py stream): acquires, then reads on
+    command."""
+
+    def __init__(self, case, user, options, count=1, groups=()):
+        self.p = spawn_as(user, case.bus.address, 'stream', json.dumps(options), count, groups=groups)
+        case.addCleanup(self.stop)
+        self.hello = self.answer()
+
+    def answer(self):
+        line = self.p.stdout.readline()
+        if not line:
+            raise AssertionError(f'stream client died: {self.p.stderr.read()}')
+        return json.loads(line)
+
+    def command(self, text):
+        self.p.stdin.write(text + '\n')
+        self.p.stdin.flush()
+        return self.answer()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+            f.close()
+
+
+class Streams(CndTestCase):
+    CONFIG = config()
+
+    def burst(self, n, val=1, size=16, stopped=True):
+        """n messages of id IDX:val, seq 0..n-1; with cnd stopped they wait in its socket."""
+        if stopped:
+            self.cnd.signal(signal.SIGSTOP)
+        try:
+            for seq in range(n):
+                self.injector.send(GROUP, IDX, val, seq=seq, data=bytes([seq % 256]) * size)
+        finally:
+            if stopped:
+                self.cnd.signal(signal.SIGCONT)
+
+    def test_records_exact_and_in_order_as_nobody(self):
+        user = StreamUser(self, 'nobody', {'Ids': [[IDX, 1], [IDX, 3]]})
+        self.assertEqual(user.hello, {'acquired': 1, 'error': None})
+        self.assertEqual(self.client.get('Streams'), 1)
+        sends = [(1 + (i % 4), i, bytes(range(i % 200))) for i in range(400)]
+        for val, seq, data in sends:
+            self.injector.send(GROUP, IDX, val, seq=seq, data=data)
+        wait_for(lambda: self.client.get('ReceivedMessages') >= 400, what='cnd to read them')
+        got = user.command('drain 1')
+        self.assertEqual(got['hello'], [1, 131072])
+        want = [[IDX, val, seq, data.hex()] for val, seq, data in sends if val in (1, 3)]
+        self.assertEqual(got['data'], want)
+        self.assertEqual((got['lost_full'], got['lost_kernel'], got['empty_packets']), (0, 0, 0))
+        self.assertLess(got['packets'], len(want))      # several records to a packet
+
+    def test_stalled_and_healthy_exact_per_stream(self):
+        n = 100000
+        healthy = StreamUser(self, 'nobody', {'Ids': [[IDX, ANY_VAL]], 'BufferBytes': 16 << 20})
+        stalled = StreamUser(self, 'nobody', {'Ids': [[IDX, ANY_VAL]], 'BufferBytes': 256 << 10})
+        before = self.client.get_all()
+        self.burst(n, size=64, stopped=False)
+        wait_for(lambda: self.client.get('ReceivedMessages') - before['ReceivedMessages'] +
+                 self.client.get('KernelDroppedMessages') - before['KernelDroppedMessages'] >= n,
+                 timeout=120, what='cnd to read the burst')
+        h = healthy.command('drain 2')
+        s = stalled.command('drain 2')
+        after = self.client.get_all()
+        kernel = after['KernelDroppedMessages'] - before['KernelDroppedMessages']
+        print(f'healthy: {h["messages"]} + full {h["lost_full"]} + kernel {h["lost_kernel"]}; '
+              f'stalled: {s["messages"]} + full {s["lost_full"]} + kernel {s["lost_kernel"]}; '
+              f'cnd kernel drops {kernel}')
+        for got in (h, s):
+            self.assertEqual(got['messages'] + got['lost_full'] + got['lost_kernel'], n)
+            self.assertEqual(got['lost_kernel'], kernel)
+            self.assertTrue(got['in_order'])
+            self.assertEqual(got['empty_packets'], 0)
+        self.assertGreater(s['lost_full'], 0)           # it did stall
+        self.assertEqual(after['StreamLostRecords'] - before['StreamLostRecords'], h['lost_full'] + s['lost_full'])
+
+    def test_stalled_stream_costs_signals_and_calls_nothing(self):
+        n = 20000
+        stalled = StreamUser(self, 'nobody', {'Ids': [[IDX, ANY_VAL]], 'BufferBytes': 256 << 10})
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
+        watcher = Client(self.bus.address)
+        self.addCleanup(watcher.close)
+        before = self.client.get_all()
+        samples = []                                     # (cnd's Get, the bus's own GetId) seconds
+        for chunk in range(20):
+            for seq in range(chunk * n // 20, (chunk + 1) * n // 20):
+                self.injector.send(GROUP, IDX, 2, seq=seq, data=b'x' * 32)
+            t0 = time.monotonic()
+            watcher.get('ReceivedMessages')
+            t1 = time.monotonic()
+            watcher.call('GetId', path='/org/freedesktop/DBus', iface='org.freedesktop.DBus',
+                         dest='org.freedesktop.DBus')
+            samples.append((t1 - t0, time.monotonic() - t1))
+            self.client.pump(timeout=0.05)
+        self.client.pump(lambda: len(got) >= n, timeout=120)
+        after = self.client.get_all()
+        s = stalled.command('drain 2')
+        cnd_times, bus_times = [c for c, _ in samples], [b for _, b in samples]
+        print(f'stalled stream lost {s["lost_full"]}; Get median {statistics.median(cnd_times) * 1e3:.1f} ms '
+              f'max {max(cnd_times) * 1e3:.1f} ms; bus GetId median {statistics.median(bus_times) * 1e3:.1f} ms '
+              f'max {max(bus_times) * 1e3:.1f} ms')
+        self.assertGreater(s['lost_full'], 0)
+        # Every signal arrived: the stall took nothing from the bus path.
+        self.assertEqual(len(got), n)
+        self.assertEqual(after['KernelDroppedMessages'] - before['KernelDroppedMessages'], 0)
+        self.assertEqual(after['BusDroppedMessages'] - before['BusDroppedMessages'], 0)
+        # cnd answered as the bus itself did in the same moments, within the bus's own spread.
+        self.assertLessEqual(statistics.median(cnd_times), 3 * statistics.median(bus_times) + 0.05)
+
+    def test_client_closing_mid_batch(self):
+        n = 30000
+        going = StreamUser(self, 'nobody', {'Ids': [[IDX, ANY_VAL]]})
+        staying = StreamUser(self, 'nobody', {'Ids': [[IDX, ANY_VAL]], 'BufferBytes': 16 << 20})
+        self.cnd.signal(signal.SIGSTOP)
+        try:
+            self.burst(n, stopped=False)
+            self.assertEqual(going.command('close'), {'closed': True})
+        finally:
+            self.cnd.signal(signal.SIGCONT)
+        got = staying.command('drain 2')
+        self.assertEqual(got['messages'] + got['lost_full'] + got['lost_kernel'], n)
+        wait_for(lambda: self.client.get('Streams') == 1, what='the closed stream to go')
+        self.assertIsNone(self.cnd.proc.poll())
+
+    def test_cnd_stopping_ends_every_stream(self):
+        users = [StreamUser(self, 'nobody', {'Ids': [[IDX, 1]]}) for _ in range(2)]
+        self.cnd.stop()
+        for u in users:
+            got = u.command('eof 20')
+            self.assertTrue(got['eof'])
+            self.assertEqual(got['empty_packets'], 0)
+
+    def test_bad_options_are_refused_with_words(self):
+        cases = [
+            ({'Colour': GLib.Variant('s', 'red')}, "Unknown option 'Colour'"),
+            ({'Ids': GLib.Variant('s', '1:1')}, "Option 'Ids' must be of type 'a(uu)', not 's'"),
+            ({'Processes': GLib.Variant('u', 1)}, "Option 'Processes' must be of type 'b', not 'u'"),
+            ({'Ids': GLib.Variant('a(uu)', [])}, "Option 'Ids' is empty"),
+            ({}, 'The stream would carry nothing'),
+            ({**ids_option((IDX, 1)), 'BufferBytes': GLib.Variant('u', 1 << 30)},
+             "Option 'BufferBytes' is 1073741824: it must be 262144 to 16777216"),
+            ({'Ids': GLib.Variant('a(uu)', [(IDX, v) for v in range(257)])}, 'more than 256 ids'),
+        ]
+        for options, words in cases:
+            with self.assertRaises(GLib.Error, msg=options) as e:
+                Stream.acquire(self.client, options)
+            self.assertIn(INVALID_ARGS, e.exception.message)
+            self.assertIn(words, e.exception.message)
+        self.assertEqual(self.client.get('Streams'), 0)
+
+    def test_seventeenth_stream_of_a_user(self):
+        user = StreamUser(self, 'nobody', {'Ids': [[IDX, 1]]}, count=17)
+        self.assertEqual(user.hello['acquired'], 16)
+        self.assertEqual(user.hello['error'][0], LIMITS_EXCEEDED)
+        self.assertIn('MaxPerUser=', user.hello['error'][1])
+        # Another user is not held to it.
+        other = Stream.acquire(self.client, ids_option((IDX, 1)))
+        self.addCleanup(other.close)
+        self.assertEqual(self.client.get('Streams'), 17)
+
+    def test_ten_thousand_streams_leave_nothing_behind(self):
+        pid = self.cnd.proc.pid
+        warm = [Stream.acquire(self.client, ids_option((IDX, 1))) for _ in range(16)]
+        for s in warm:
+            s.close()
+        wait_for(lambda: self.client.get('Streams') == 0, what='the streams to go')
+        fds, rss = open_fds(pid), rss_kib(pid)
+        for i in range(10000):
+            s = Stream.acquire(self.client, ids_option((IDX, 1)))
+            if i % 100 == 0:
+                self.injector.send(GROUP, IDX, 1, seq=i)
+            s.close()
+        wait_for(lambda: self.client.get('Streams') == 0, what='the streams to go')
+        print(f'open fds {fds} -> {open_fds(pid)}, RSS {rss} -> {rss_kib(pid)} KiB')
+        self.assertEqual(open_fds(pid), fds)
+        self.assertLess(rss_kib(pid), rss + 2048)
+
+
+class StreamsBroker(Streams):
+    BUS_KIND = 'dbus-broker'
+
+
+class StreamLimitInAll(CndTestCase):
+    CONFIG = config('[Streams]\nMaxPerUser=4096\n')
+
+    def test_two_hundred_fifty_seventh_stream(self):
+        streams = [Stream.acquire(self.client, ids_option((IDX, 1))) for _ in range(256)]
+        self.addCleanup(lambda: [s.close() for s in streams])
+        with self.assertRaises(GLib.Error) as e:
+            Stream.acquire(self.client, ids_option((IDX, 1)))
+        self.assertIn(LIMITS_EXCEEDED, e.exception.message)
+        self.assertIn('MaxStreams=', e.exception.message)
+        streams.pop().close()
+        wait_for(lambda: self.client.get('Streams') == 255, what='a place to free')
+        streams.append(Stream.acquire(self.client, ids_option((IDX, 1))))
+
+
+class StreamOnlyGroup(CndTestCase):
+    CONFIG = config(f'StreamOnlyGroups={GROUP}\n')
+
+    def test_no_signals_and_no_bus_counts(self):
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
+        s = Stream.acquire(self.client, ids_option((IDX, ANY_VAL)))
+        self.addCleanup(s.close)
+        before = self.client.get_all()
+        for seq in range(1000):
+            self.injector.send(GROUP, IDX, 1, seq=seq)
+        self.assertTrue(s.read_until(lambda: len(s.messages) == 1000))
+        self.client.settle(0.5)
+        self.assertEqual(got, [])
+        after = self.client.get_all()
+        self.assertEqual(after['ReceivedMessages'] - before['ReceivedMessages'], 1000)
+        self.assertEqual(after['BusDroppedMessages'] - before['BusDroppedMessages'], 0)
+
+
+class IdChangeRecords(CndTestCase):
+    START = False
+
+    def test_ids_added_and_removed(self):
+        listing = ConnectorList()
+        self.addCleanup(listing.remove)
+        self.cnd.write_config(config().replace('ScanIntervalSec=0', 'ScanIntervalSec=0.2'))
+        self.cnd.start(env={'CND_TEST_CONNECTOR_LIST': listing.path})
+        s = Stream.acquire(self.client, {'IdChanges': GLib.Variant('b', True)})
+        self.addCleanup(s.close)
+        listing.write([('cn_proc', 1, 1), ('test_driver', 50, 1)])
+        self.assertTrue(s.read_until(lambda: len(s.id_changes) >= 1))
+        listing.write([('cn_proc', 1, 1)])
+        self.assertTrue(s.read_until(lambda: len(s.id_changes) >= 2))
+        self.assertEqual(s.id_changes, [(ID_ADDED, 50, 1, 'test_driver'), (ID_REMOVED, 50, 1, 'test_driver')])
+        self.assertEqual(s.messages, [])
+
+
+class ProcessRecords(CndTestCase):
+    CONFIG = f'[Connector]\nGroups=1\nScanIntervalSec=0\n[Processes]\nReaderGroup={READER_GROUP}\n'
+
+    def setUp(self):
+        self.gid = ensure_group(READER_GROUP)
+        super().setUp()
+        # cnd's table is up once a program of ours shows.
+        got = self.client.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
+        wait_for(lambda: subprocess.run(['/bin/true']).returncode == 0 and (self.client.settle(0.2) or got),
+                 timeout=20, what='a Started')
+
+    def test_a_user_sees_their_own_a_reader_all(self):
+        nobody = StreamUser(self, 'nobody', {'Processes': True})
+        reader = StreamUser(self, 'nobody', {'Processes': True}, groups=[self.gid])
+        mine = subprocess.Popen(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
+                                 '/bin/sh', '-c', 'exit 3'])
+        theirs = subprocess.Popen(['/bin/sh', '-c', 'exit 4'])
+        mine.wait()
+        theirs.wait()
+        self.client.settle(1.5)
+        n, r = nobody.command('drain 1'), reader.command('drain 1')
+        n_pids = {(t, pid) for t, pid, _, _ in n['processes']}
+        r_pids = {(t, pid) for t, pid, _, _ in r['processes']}
+        nobody_uid = __import__('pwd').getpwnam('nobody').pw_uid
+        self.assertEqual({uid for _, _, uid, _ in n['processes']}, {nobody_uid})
+        self.assertIn((STARTED, mine.pid), n_pids)
+        self.assertIn((EXITED, mine.pid), n_pids)
+        self.assertNotIn((STARTED, theirs.pid), n_pids)
+        self.assertIn((STARTED, mine.pid), r_pids)
+        self.assertIn((STARTED, theirs.pid), r_pids)
+        self.assertIn((EXITED, theirs.pid), r_pids)
+        exe = [e for t, pid, _, e in r['processes'] if (t, pid) == (STARTED, theirs.pid)]
+        self.assertEqual(exe, ['/usr/bin/dash'])
+
+
+class ProcessRecordsBroker(ProcessRecords):
+    BUS_KIND = 'dbus-broker'
+
+
+if __name__ == '__main__':
+    main()
