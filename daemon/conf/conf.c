@@ -22,6 +22,7 @@
 #define LIST_SEPARATORS " \t"
 
 #define SCAN_INTERVAL_MAX_USEC (UINT64_C(86400) * USEC_PER_SEC)
+#define JOURNAL_RATE_LIMIT_INTERVAL_MAX_USEC (UINT64_C(3600) * USEC_PER_SEC)
 /* Streams in all, at most: each is a file descriptor of cnd's (main.c raises its limit). */
 #define STREAMS_MAX 4096
 #define RECEIVE_BUFFER_MIN UINT64_C(4096)
@@ -461,6 +462,10 @@ static const ConfigItem config_table[] = {
         ITEM("Processes", "Arguments", boolean, processes_arguments, "yes"),
         ITEM("Processes", "ReaderGroup", group_name, reader_group, "", GID(reader_gid)),
         ITEM("Journal", "Events", proc_events, journal_events, ""),
+        ITEM("Journal", "Arguments", boolean, journal_arguments, "no"),
+        ITEM("Journal", "RateLimitIntervalSec", sec, journal_rate_limit_interval_usec, "30",
+             .max = JOURNAL_RATE_LIMIT_INTERVAL_MAX_USEC),
+        ITEM("Journal", "RateLimitBurst", uint, journal_rate_limit_burst, "1000", .max = 1000000),
         ITEM("Bus", "AdminGroup", group_name, admin_group, "", GID(admin_gid)),
         /* Below the limit of sd-bus's own write queue. */
         ITEM("Bus", "MaxQueuedSignals", uint, max_queued_signals, "8192",

@@ -60,6 +60,9 @@ typedef struct Config {
 
         /* [Journal] */
         uint32_t journal_events;          /* Events=, bits of ProcKind */
+        bool journal_arguments;           /* Arguments=, CND_ARGV= fields */
+        uint64_t journal_rate_limit_interval_usec; /* RateLimitIntervalSec=, per uid; 0 = no limit */
+        unsigned journal_rate_limit_burst;         /* RateLimitBurst=, per uid; 0 = no limit */
 
         /* [Bus] */
         char *admin_group;                /* AdminGroup=, NULL = root only */

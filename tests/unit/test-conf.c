@@ -31,6 +31,9 @@ static void check_defaults(const Config *c) {
         CHECK(!c->reader_group);
         CHECK_EQ_INT(c->reader_gid, 0);
         CHECK_EQ_INT(c->journal_events, 0);
+        CHECK(!c->journal_arguments);
+        CHECK_EQ_INT(c->journal_rate_limit_interval_usec, 30 * USEC_PER_SEC);
+        CHECK_EQ_INT(c->journal_rate_limit_burst, 1000);
         CHECK(!c->admin_group);
         CHECK_EQ_INT(c->admin_gid, 0);
         CHECK_EQ_INT(c->max_queued_signals, 8192);
@@ -57,6 +60,9 @@ static bool config_equal(const Config *a, const Config *b) {
                 !a->reader_group == !b->reader_group &&
                 a->reader_gid == b->reader_gid &&
                 a->journal_events == b->journal_events &&
+                a->journal_arguments == b->journal_arguments &&
+                a->journal_rate_limit_interval_usec == b->journal_rate_limit_interval_usec &&
+                a->journal_rate_limit_burst == b->journal_rate_limit_burst &&
                 streq(strempty(a->admin_group), strempty(b->admin_group)) &&
                 !a->admin_group == !b->admin_group &&
                 a->admin_gid == b->admin_gid &&
@@ -418,6 +424,8 @@ static void test_integers(void) {
         CHECK_BAD_VALUE("Bus", "MaxQueuedBytes", "65535", "invalid MaxQueuedBytes= value '65535'");
         CHECK_BAD_VALUE("Bus", "MaxQueuedBytes", "2G", "invalid MaxQueuedBytes= value '2G'");
         check_ranged("Notify", "Group", offsetof(Config, notify_group), true, 0, 32, 0);
+        check_ranged("Journal", "RateLimitBurst", offsetof(Config, journal_rate_limit_burst), false, 0,
+                     1000000, 1000);
 }
 
 static void test_proc_events(void) {
@@ -466,6 +474,13 @@ static void test_reader_group(void) {
         CHECK(!c.processes_enabled);
         CHECK(!c.processes_arguments);
         CHECK_EQ_INT(c.journal_events, (1U << PROC_KIND_EXEC) | (1U << PROC_KIND_EXIT));
+        CHECK(!c.journal_arguments);
+        config_done(&c);
+
+        parse_ok(&c, "[Journal]\nArguments=yes\nRateLimitIntervalSec=2.5\nRateLimitBurst=0\n");
+        CHECK(c.journal_arguments);
+        CHECK_EQ_INT(c.journal_rate_limit_interval_usec, 2500 * USEC_PER_MSEC);
+        CHECK_EQ_INT(c.journal_rate_limit_burst, 0);
         config_done(&c);
 
         parse_ok(&c, "[Processes]\nReaderGroup=root\nReaderGroup=\n");
@@ -475,6 +490,7 @@ static void test_reader_group(void) {
         CHECK_BAD_VALUE("Processes", "ReaderGroup", "cnd-test-no-such-group-7f3a",
                         "unknown group 'cnd-test-no-such-group-7f3a'");
         CHECK_BAD_VALUE("Journal", "Events", "start", "unknown event 'start' in Events=");
+        CHECK_BAD_VALUE("Journal", "RateLimitIntervalSec", "3601", "invalid RateLimitIntervalSec= value '3601'");
 }
 
 static void test_admin_group(void) {
@@ -942,6 +958,9 @@ static void test_dump(void) {
                     "ReaderGroup=\n"
                     "\n[Journal]\n"
                     "Events=\n"
+                    "Arguments=no\n"
+                    "RateLimitIntervalSec=30\n"
+                    "RateLimitBurst=1000\n"
                     "\n[Bus]\n"
                     "AdminGroup=\n"
                     "MaxQueuedSignals=8192\n"
