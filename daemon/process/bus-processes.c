@@ -17,6 +17,22 @@ static int property_get_tracked(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "u", (uint32_t) ps->table.n);
 }
 
+static int property_get_journal_failed(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Processes *ps = userdata;
+
+        return sd_bus_message_append(reply, "t", process_journal_failed(&ps->journal));
+}
+
+static int property_get_journal_written(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Processes *ps = userdata;
+
+        return sd_bus_message_append(reply, "t", process_journal_written(&ps->journal));
+}
+
+/* The table may hold arguments for the journal ([Journal] Arguments=): the bus shows them only
+ * with [Processes] Arguments=yes. */
 static bool arguments(const Processes *ps) {
         return ps->config->processes_arguments;
 }
@@ -108,8 +124,8 @@ static const sd_bus_vtable processes_vtable[] = {
         SD_BUS_PROPERTY("Tracked", "u", property_get_tracked, 0, 0),
         SD_BUS_PROPERTY("Unresolved", "t", NULL, offsetof(Processes, unresolved), 0),
         SD_BUS_PROPERTY("Resyncs", "t", NULL, offsetof(Processes, resyncs), 0),
-        SD_BUS_PROPERTY("JournalFailed", "t", NULL, offsetof(Processes, journal_failed), 0),
-        SD_BUS_PROPERTY("JournalWritten", "t", NULL, offsetof(Processes, journal_written), 0),
+        SD_BUS_PROPERTY("JournalFailed", "t", property_get_journal_failed, 0, 0),
+        SD_BUS_PROPERTY("JournalWritten", "t", property_get_journal_written, 0, 0),
 
         SD_BUS_METHOD_WITH_ARGS("GetProcess", SD_BUS_ARGS("u", pid),
                 SD_BUS_RESULT("u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup, "t", start_time),

@@ -6,13 +6,13 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "process-reader.h"
+#include "thread-util.h"
 
 typedef struct Fifo {
         ProcessReadRequest *head, *tail;
@@ -132,7 +132,6 @@ static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 int process_reader_new(sd_event *event, ProcessReadDone done, void *userdata, ProcessReader **ret) {
         _cleanup_(process_reader_freep) ProcessReader *r = NULL;
-        sigset_t all, old;
         int k;
 
         r = calloc(1, sizeof(*r));
@@ -151,14 +150,9 @@ int process_reader_new(sd_event *event, ProcessReadDone done, void *userdata, Pr
         if (k < 0)
                 return k;
 
-        /* Signals stay the event loop's (sd-event takes them by signalfd, blocked in every
-         * thread): the thread starts with all of them blocked. */
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        k = pthread_create(&r->thread, NULL, reader_thread, r);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (k != 0)
-                return -k;
+        k = thread_start_signals_blocked(&r->thread, reader_thread, r);
+        if (k < 0)
+                return k;
         r->thread_started = true;
         (void) pthread_setname_np(r->thread, "cnd-proc-read");
 

@@ -57,6 +57,7 @@ void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *
         if (process_read_pid_max(&pid_max) < 0 || pid_max == 0 || pid_max > PID_MAX_LIMIT)
                 pid_max = PID_MAX_LIMIT;
         process_table_init(&ps->table, pid_max, PROCESS_TABLE_ARGV_MAX);
+        process_journal_init(&ps->journal, event);
         ps->queue_max = queue_max ?: PROCESS_QUEUE_MAX;
         /* Without systemd as PID 1 no process has a unit: do not spend a third of each read
          * asking. */
@@ -88,10 +89,15 @@ void processes_done(Processes *ps) {
         scan_stop(ps);
         ps->resync_timer = sd_event_source_disable_unref(ps->resync_timer);
         process_table_done(&ps->table);
+        process_journal_done(&ps->journal);
 }
 
+/* The arguments are read for the bus or for the journal; each shows them only if its own
+ * Arguments= says so (bus-processes.c, process-journal.c). */
 static ProcessReadFlags read_flags(Processes *ps) {
-        return ps->read_flags | (ps->config->processes_arguments ? 0 : PROCESS_READ_NO_ARGV);
+        const Config *c = ps->config;
+
+        return ps->read_flags | (c->processes_arguments || c->journal_arguments ? 0 : PROCESS_READ_NO_ARGV);
 }
 
 static uint64_t now_nsec(clockid_t clock) {
@@ -102,16 +108,11 @@ static uint64_t now_nsec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
 }
 
-/* The journal (process-journal.c), counted. */
+/* The journal (process-journal.c), which counts what it loses. */
 
 static void journal_write(Processes *ps, const ProcEvent *ev, const ProcessEntry *e, pid_t pid, int32_t exit_code,
                           int32_t exit_signal, uint64_t runtime_ns) {
-        int r = process_journal_write(ps->config, ev, e, pid, exit_code, exit_signal, runtime_ns);
-
-        if (r < 0)
-                ps->journal_failed++;
-        else if (r > 0)
-                ps->journal_written++;
+        (void) process_journal_write(&ps->journal, ps->config, ev, e, pid, exit_code, exit_signal, runtime_ns);
 }
 
 /* Signals and stream records. Streams do not wait for the bus: they get their records whether

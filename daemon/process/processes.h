@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "loss.h"
 #include "process-info.h"
+#include "process-journal.h"
 #include "process-reader.h"
 #include "process-table.h"
 #include "proc-event.h"
@@ -70,8 +71,7 @@ struct Processes {
 
         uint64_t unresolved;            /* Started without exe */
         uint64_t resyncs;
-        uint64_t journal_failed;        /* entries sd_journal_send() refused */
-        uint64_t journal_written;       /* entries handed to journald, to compare with what it kept */
+        ProcessJournal journal;         /* [Journal] Events=: its counters are JournalFailed, -Written */
 
         /* The loss counters at the last look: a change means a resync. */
         uint64_t seen_kernel_dropped, seen_overruns, seen_lost;

@@ -196,10 +196,26 @@ class JournalSink:
             pass
 
 
+class JournalFields(dict):
+    """An entry's fields, each with its first value; all() gives every value of a field that is
+    repeated (journald keeps them, in order: cnd's CND_ARGV=)."""
+
+    def __init__(self):
+        super().__init__()
+        self._all = {}
+
+    def add(self, key, value):
+        self._all.setdefault(key, []).append(value)
+        self.setdefault(key, value)
+
+    def all(self, key):
+        return list(self._all.get(key, []))
+
+
 def parse_journal_datagram(data):
     """The native journal protocol: FIELD=value lines, or FIELD, newline, a 64-bit little-endian
     length and that many bytes (values holding a newline)."""
-    fields, off = {}, 0
+    fields, off = JournalFields(), 0
     while off < len(data):
         nl = data.find(b'\n', off)
         if nl < 0:
@@ -215,5 +231,5 @@ def parse_journal_datagram(data):
             n = struct.unpack_from('<Q', data, nl + 1)[0]
             v = data[nl + 9:nl + 9 + n]
             off = nl + 9 + n + 1
-        fields[k.decode(errors='replace')] = v.decode(errors='surrogateescape')
+        fields.add(k.decode(errors='replace'), v.decode(errors='surrogateescape'))
     return fields

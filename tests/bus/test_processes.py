@@ -410,8 +410,8 @@ class NoArguments(ProcessesCase):
         p.communicate(b'\n')
 
 
-class Journal(ProcessesCase):
-    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Journal]\nEvents=exec exit\n'
+class JournalCase(ProcessesCase):
+    """cnd with a journal socket of the test's own (or the private bus's)."""
     EXEC_ID = 'cf37f9b53745429d9843cded7e23b768'
     EXIT_ID = '22f38a8d2a994a47973d8fb72888aac9'
 
@@ -430,8 +430,13 @@ class Journal(ProcessesCase):
         return [e for e in list(self.sink.entries)
                 if e.get('MESSAGE_ID') == message_id and e.get('CND_PID') == str(pid)]
 
+
+class Journal(JournalCase):
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Journal]\nEvents=exec exit\n'
+    ARGUMENTS = False
+
     def test_entries(self):
-        p = subprocess.Popen([b'/bin/sh', b'-c', b'read x; exit 5', b'a\nb'], stdin=subprocess.PIPE)
+        p = subprocess.Popen([b'/bin/sh', b'-c', b'read x; exit 5', b'a\nb', b'', b'c d'], stdin=subprocess.PIPE)
         self.find(self.started, lambda a: a[0] == p.pid)
         p.communicate(b'\n')
         self.find(self.exited, lambda a: a[0] == p.pid)
@@ -442,7 +447,14 @@ class Journal(ProcessesCase):
         self.assertEqual(ex['CND_EXE'], sh)
         self.assertEqual(ex['CND_PPID'], str(os.getpid()))
         self.assertEqual(ex['CND_UID'], str(os.getuid()))
-        self.assertEqual(ex['CND_ARGV'], '/bin/sh -c read x; exit 5 a\nb')
+        if self.ARGUMENTS:
+            # One field per argument, in order: spaces, a newline and an empty one stay apart.
+            self.assertEqual(ex.all('CND_ARGV'), ['/bin/sh', '-c', 'read x; exit 5', 'a\nb', '', 'c d'])
+            self.assertEqual(ex['CND_ARGC'], '6')
+        else:
+            # The journal's readers are not ReaderGroup=: no arguments unless asked for.
+            self.assertNotIn('CND_ARGV', ex)
+            self.assertNotIn('CND_ARGC', ex)
         self.assertEqual(ex['CND_UNIT'], '')
         self.assertIn(sh, ex['MESSAGE'])
         out = self.entries(p.pid, self.EXIT_ID)[0]
@@ -460,6 +472,84 @@ class Journal(ProcessesCase):
         self.assertGreaterEqual(before, 2)
         self.assertLessEqual(before, received)
         self.assertLessEqual(received, after)
+
+
+    def test_hostile_program_name(self):
+        """A program whose path holds a newline, an ANSI erase and a UTF-8 CSI: MESSAGE= shows them
+        as text, where `journalctl -o cat` would have shown a forged line and cleared the screen;
+        CND_EXE= keeps the path."""
+        d = tempfile.mkdtemp(prefix='cnd-journal-')
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, 'x\nProcess 1 started init.\x1b[2J\u009b2A')
+        shutil.copy2(os.path.realpath('/bin/sh'), path)
+        p = subprocess.Popen([path, '-c', 'read x'], stdin=subprocess.PIPE)
+        self.addCleanup(p.wait)
+        self.addCleanup(p.communicate, b'\n')
+        wait_for(lambda: self.entries(p.pid, self.EXEC_ID), what='the exec entry')
+        ex = self.entries(p.pid, self.EXEC_ID)[0]
+        self.assertEqual(ex['CND_EXE'], path)
+        message = ex['MESSAGE']
+        self.assertFalse([c for c in message if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f], repr(message))
+        self.assertIn('x\\x0aProcess 1 started init.\\x1b[2J\\xc2\\x9b2A', message)
+
+
+class JournalArguments(Journal):
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Journal]\nEvents=exec exit\nArguments=yes\n'
+    ARGUMENTS = True
+
+
+class JournalArgumentsNotBus(JournalCase):
+    """Arguments for the journal and not for the bus: each follows its own Arguments=."""
+    CONFIG = ('[Connector]\nGroups=1\nScanIntervalSec=0\n[Processes]\nArguments=no\n'
+              '[Journal]\nEvents=exec\nArguments=yes\n')
+
+    def test_journal_only(self):
+        p = subprocess.Popen(['/bin/sh', '-c', 'read x', 'secret'], stdin=subprocess.PIPE)
+        self.addCleanup(p.communicate, b'\n')
+        st = self.find(self.started, lambda a: a[0] == p.pid)
+        self.assertEqual(st[4], [])
+        self.assertEqual(self.call('GetProcess', (p.pid,), '(u)')[3], [])
+        wait_for(lambda: self.entries(p.pid, self.EXEC_ID), what='the exec entry')
+        self.assertEqual(self.entries(p.pid, self.EXEC_ID)[0].all('CND_ARGV'), ['/bin/sh', '-c', 'read x', 'secret'])
+
+
+class JournalRateLimit(JournalCase):
+    """One user's exec loop, run as nobody: past its burst cnd suppresses its entries, not
+    another user's, and says how many once its window ends."""
+    BURST = 5
+    CONFIG = ('[Connector]\nGroups=1\nScanIntervalSec=0\n[Journal]\nEvents=exec\n'
+              f'RateLimitBurst={BURST}\nRateLimitIntervalSec=5\n')
+    SUPPRESSED_ID = 'fe6147a4ef534ac0a0dd40f821c15d46'
+
+    @staticmethod
+    def run_as_user(pw, script):
+        subprocess.run(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
+                        '/bin/sh', '-c', script], check=True, timeout=60)
+
+    def test_one_user_loop(self):
+        nobody, other = pwd.getpwnam('nobody'), pwd.getpwnam('daemon')
+        uid = str(nobody.pw_uid)
+        # 30 programs that live long enough for cnd to read whose they are.
+        self.run_as_user(nobody, 'i=0; while [ $i -lt 30 ]; do sleep 2 & i=$((i+1)); done; wait')
+        self.run_as_user(other, 'sleep 1')
+        wait_for(lambda: [e for e in list(self.sink.entries)
+                          if e.get('MESSAGE_ID') == self.EXEC_ID and e.get('CND_UID') == str(other.pw_uid)],
+                 what="the other user's entries after the loop")
+        wait_for(lambda: self.summaries(uid), timeout=30, what="the summary of nobody's window")
+        theirs = [e for e in list(self.sink.entries) if e.get('MESSAGE_ID') == self.EXEC_ID and e.get('CND_UID') == uid]
+        self.assertEqual(len(theirs), self.BURST)
+        summary = self.summaries(uid)[0]
+        suppressed = int(summary['CND_SUPPRESSED'])
+        # 32 programs (setpriv, whose uid cnd may read after it has changed it, the shell and 30
+        # sleeps), each attributed to nobody if cnd read it in time.
+        self.assertGreaterEqual(suppressed, 20)
+        self.assertLessEqual(self.BURST + suppressed, 32)
+        self.assertEqual(summary['MESSAGE'], f'Suppressed {suppressed} entries of uid {uid}.')
+        self.assertEqual(self.prop('JournalFailed'), 0)
+
+    def summaries(self, uid):
+        return [e for e in list(self.sink.entries)
+                if e.get('MESSAGE_ID') == self.SUPPRESSED_ID and e.get('CND_UID') == uid]
 
 
 class ProcessesBroker(Processes):
