@@ -13,9 +13,6 @@
 #include "cnd-bus-names.h"
 #include "list.h"
 
-/* Checked calls waiting for the bus's answer at once. */
-#define ADMIN_QUERIES_MAX 1024
-
 struct AdminQuery {
         AccessChecks *checks;
         LIST_FIELDS(AdminQuery, queries);
@@ -32,7 +29,7 @@ static void admin_query_free(AdminQuery *q) {
         AdminQuery *no_tail = NULL;
 
         LIST_REMOVE(queries, a->queries, no_tail, q);
-        a->n_queries--;
+        a->n_queries[q->access]--;
         sd_bus_slot_unref(q->slot);
         sd_bus_message_unref(q->call);
         free(q);
@@ -159,9 +156,10 @@ static int ask_bus(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_b
         AdminQuery *q;
         int r;
 
-        if (a->n_queries >= ADMIN_QUERIES_MAX)
-                return sd_bus_error_set(error, CND_ERROR_LIMITS_EXCEEDED,
-                                        "Too many checked calls are waiting for the bus.");
+        if (a->n_queries[access] >= ACCESS_QUERIES_MAX)
+                return sd_bus_error_setf(error, CND_ERROR_LIMITS_EXCEEDED,
+                                         "Too many calls of %s are waiting for the bus to tell who made them.",
+                                         access == BUS_ACCESS_ADMIN ? "admins" : "readers");
 
         q = calloc(1, sizeof(AdminQuery));
         if (!q)
@@ -172,7 +170,7 @@ static int ask_bus(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_b
                 .access = access,
         };
         LIST_PREPEND(queries, a->queries, q);
-        a->n_queries++;
+        a->n_queries[access]++;
 
         r = sd_bus_call_method_async(sd_bus_message_get_bus(call), &q->slot, "org.freedesktop.DBus",
                                      "/org/freedesktop/DBus", "org.freedesktop.DBus",

@@ -12,14 +12,20 @@
 typedef enum BusAccess {
         BUS_ACCESS_ADMIN,       /* root or [Bus] AdminGroup= */
         BUS_ACCESS_READER,      /* root or [Processes] ReaderGroup= */
+        _BUS_ACCESS_MAX,
 } BusAccess;
+
+/* Checked calls of each access waiting for the bus's answer at once: readers and admins each
+ * have their own share, so that a reader's flood of GetProcess cannot make an admin's call
+ * fail, nor the reverse. */
+#define ACCESS_QUERIES_MAX 512
 
 typedef struct AdminQuery AdminQuery;
 
 typedef struct AccessChecks {
         const Config *config;           /* the daemon's, whichever is current: the groups */
         AdminQuery *queries;            /* checked calls waiting for the bus's answer */
-        unsigned n_queries;
+        unsigned n_queries[_BUS_ACCESS_MAX];    /* waiting, by access */
         RateLimit log_no_groups;
 } AccessChecks;
 

@@ -98,7 +98,8 @@ static void call_admin(Test *t) {
         CHECK(sd_bus_message_set_sender(m, ":1.5") >= 0);
         CHECK(sd_bus_call_async(t->pair.client, NULL, m, on_reply, t, 0) >= 0);
         bus_pair_run_until(&t->pair, &t->replied);
-        CHECK_EQ_INT(t->access.n_queries, 0);
+        CHECK_EQ_INT(t->access.n_queries[BUS_ACCESS_ADMIN], 0);
+        CHECK_EQ_INT(t->access.n_queries[BUS_ACCESS_READER], 0);
 }
 
 static void caller(Test *t, uint32_t uid, bool report_groups, const uint32_t *gids, unsigned n) {
