@@ -452,6 +452,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
         m->log_netlink_error = RATELIMIT_INIT(10 * USEC_PER_SEC, 10);
         m->send_seq = (uint32_t) getpid() << 16; /* distinct from a previous instance's */
         m->bus_ids = (BusIds) { .ids = &m->ids, .loss = &m->loss };
+        relay_turn_init(&m->relay_turn, &m->netlink_source, RELAY_TURN_EVERY);
         manager_fill_bus_manager(m);
         idtable_init(&m->ids, m->config.max_unregistered_ids, &id_events, m);
 
@@ -511,6 +512,7 @@ int manager_new(Manager **ret, const char *config_file, bool config_must_exist, 
                 .test_hooks = &m->test_hooks,
                 .log_rejected = &m->log_rejected,
                 .log_netlink_error = &m->log_netlink_error,
+                .turn = &m->relay_turn,
                 .ops = &relay_ops,
                 .userdata = m,
         };
@@ -559,6 +561,10 @@ static int connect_bus(Manager *m) {
                 return log_error_errno(r, "Failed to keep the bus open at exit: %m");
 
         loss_set_bus(&m->loss, m->bus);
+        /* First: the limiter's filter consumes the calls it refuses, and those count too. */
+        r = relay_turn_attach(&m->relay_turn, m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to count the bus's messages: %m");
         if (!m->call_limiter) {
                 r = call_limiter_new(&m->call_limiter, m->event);
                 if (r < 0)
@@ -582,7 +588,10 @@ static int open_netlink(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the connector socket: %m");
         loss_attach_socket(&m->loss, m->netlink, m->netlink_source);
-        return sd_event_source_set_priority(m->netlink_source, NETLINK_SOURCE_PRIORITY);
+        r = sd_event_source_set_priority(m->netlink_source, NETLINK_SOURCE_PRIORITY);
+        /* A new socket starts below the bus, its turn not yet due. */
+        relay_turn_taken(&m->relay_turn);
+        return r;
 }
 
 int manager_reopen_netlink(Manager *m, int error) {

@@ -58,6 +58,7 @@ typedef struct Manager {
         BusIds bus_ids;                         /* what the Id objects are handed (bus-id.c) */
         BusManager bus_manager;                 /* what the Manager object is handed (bus-manager.c) */
         Relay relay;                            /* what the socket's handler is handed (relay.c) */
+        RelayTurn relay_turn;                   /* the socket read between bus messages (relay-turn.c) */
 
         AccessChecks access;                    /* admin and reader checks (bus-access.c) */
         CallLimiter *call_limiter;              /* budgets of the calls anyone may make (bus-limits.c) */

@@ -133,6 +133,7 @@ static void end_of_batch(Relay *relay) {
 int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Relay *relay = userdata;
 
+        relay_turn_taken(relay->turn);
         for (unsigned round = 0; round < NETLINK_READS_PER_WAKEUP; round++) {
                 const NetlinkDatagram *d;
                 int n = netlink_read(*relay->netlink, &d);

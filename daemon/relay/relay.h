@@ -16,6 +16,7 @@
 #include "log.h"
 #include "loss.h"
 #include "netlink.h"
+#include "relay-turn.h"
 #include "request.h"
 #include "streams.h"
 #include "test-hooks.h"
@@ -44,6 +45,7 @@ typedef struct Relay {
         TestHooks *test_hooks;
         RateLimit *log_rejected;
         RateLimit *log_netlink_error;
+        RelayTurn *turn;                /* counts the bus's messages between reads */
         const RelayOps *ops;
         void *userdata;                 /* the ops' */
 } Relay;
