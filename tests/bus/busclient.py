@@ -17,6 +17,18 @@ def main():
         if action == 'get':
             result = c.get(args[0], path=args[1] if len(args) > 1 else MANAGER_PATH,
                            iface=args[2] if len(args) > 2 else MANAGER_IFACE)
+        elif action == 'get-repeat':
+            # Reads a Manager property n times on this one connection: how many answers came
+            # back, and the errors of those that did not.
+            n, name = int(args[0]), args[1]
+            answered, errors = 0, []
+            for _ in range(n):
+                try:
+                    c.get(name)
+                    answered += 1
+                except GLib.Error as e:
+                    errors.append(Gio_error_name(e))
+            result = {'answered': answered, 'errors': errors}
         elif action == 'introspect':
             result = c.introspect(args[0] if args else MANAGER_PATH)
         elif action == 'call':

@@ -75,6 +75,10 @@ class CndTestCase(unittest.TestCase):
         return {k: props[k] for k in ('ReceivedMessages', 'RejectedMessages', 'KernelDroppedMessages',
                                       'BusDroppedMessages', 'Overruns')}
 
+    def counters_since(self, before):
+        """How much each counter of counters() grew since before."""
+        return {k: v - before[k] for k, v in self.counters().items()}
+
     def wait_settled(self, timeout=300):
         """Waits until cnd's counters stop moving: whatever was in flight has been handled."""
         def settled():
