@@ -168,6 +168,18 @@ static void test_before_the_uid(Test *t) {
         CHECK_EQ_INT(call_limiter_lookups(t->l), 0);
 }
 
+/* Root has no budget; AcquireStream spends the public one. */
+static void test_root_and_streams(Test *t) {
+        CHECK_EQ_INT(call(t, ":0.1", PROPERTIES, "Get", 1), 0);
+        for (unsigned i = 0; i < 4; i++)
+                CHECK_EQ_INT(call(t, ":0.1", PROPERTIES, "Get", CALLS_BURST), 0);
+
+        CHECK_EQ_INT(call(t, ":6000.1", CND_MANAGER_IFACE, "AcquireStream", 1), 0);
+        CHECK(call(t, ":6000.1", CND_MANAGER_IFACE, "AcquireStream", CALLS_BURST + EXTRA) > 0);
+        CHECK(call(t, ":6000.1", PROPERTIES, "Get", 10) > 0);
+        CHECK_EQ_INT(call(t, ":6000.1", CND_MANAGER_IFACE, "Send", 10), 0);
+}
+
 static void test_users_bounded(Test *t) {
         char name[32];
 
@@ -192,6 +204,7 @@ int main(void) {
         test_one_budget_per_user(&t);
         test_budgets_separate(&t);
         test_before_the_uid(&t);
+        test_root_and_streams(&t);
         test_users_bounded(&t);
 
         call_limiter_free(t.l);
