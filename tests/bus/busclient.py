@@ -76,6 +76,16 @@ def main():
             sys.stdin.read()
             c.settle(1.0)
             result = {'forks': [[g[2][1], g[2][2]] for g in forks], 'exits': [g[2][0] for g in exits]}
+        elif action == 'burst':
+            # waves x 100 GetAll calls at once (dbus-daemon refuses more than 128 waiting on one
+            # connection); the error names of those refused.
+            errors = []
+            for _ in range(int(args[0])):
+                pending = [c.call_async('GetAll', (MANAGER_IFACE,), '(s)', path=MANAGER_PATH,
+                                        iface='org.freedesktop.DBus.Properties') for _ in range(100)]
+                c.pump(lambda: all(pending), timeout=60)
+                errors += [p['error'] for p in pending if 'error' in p]
+            result = errors
         elif action == 'stream':
             # AcquireStream with JSON options (count times), then commands on stdin, answers
             # on stdout, one JSON line each (streamclient.serve()).
