@@ -7,8 +7,10 @@
 #include "cnmsg.h"
 #include "relay.h"
 
-/* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn. */
-#define NETLINK_READS_PER_WAKEUP 4
+/* recvmmsg() rounds per wake-up: bounded, so that bus traffic and timers get their turn (up
+ * to 1024 datagrams, a fraction of a millisecond), and large enough that a busy socket is read
+ * in few wake-ups and a stream's packet fills before the batch ends. */
+#define NETLINK_READS_PER_WAKEUP 16
 
 /* How a group's messages go out on the bus (BatchGroups=, StreamOnlyGroups=). */
 typedef enum Publish {
@@ -49,8 +51,9 @@ static void relay_message(Relay *relay, const struct cn_msg *msg, Publish how) {
                 return;
         }
         id->received++;
+        /* Asked for once at the end of the batch: per message it costs more than the read. */
         if (!id->registered)
-                relay->ops->request_rescan(relay->userdata);
+                relay->rescan_wanted = true;
 
         /* A reply to a Request is still an ordinary message for everyone else. */
         if (relay->requests->n > 0)
@@ -124,6 +127,10 @@ static void handle_datagram(Relay *relay, const NetlinkDatagram *d) {
 /* Batches and stream packets go out at the end of every read batch (batching adds no waiting),
  * loss is reported, and the families learn that the batch is over. */
 static void end_of_batch(Relay *relay) {
+        if (relay->rescan_wanted) {
+                relay->rescan_wanted = false;
+                relay->ops->request_rescan(relay->userdata);
+        }
         batcher_flush(relay->batcher);
         loss_check(relay->loss);
         streams_batch_done(relay->streams, relay->loss->kernel_dropped);

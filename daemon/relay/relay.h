@@ -48,6 +48,7 @@ typedef struct Relay {
         RelayTurn *turn;                /* counts the bus's messages between reads */
         const RelayOps *ops;
         void *userdata;                 /* the ops' */
+        bool rescan_wanted;             /* a message of an id not known as registered, this batch */
 } Relay;
 
 int relay_on_netlink_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
