@@ -21,14 +21,13 @@
 #include <time.h>
 
 #include "cnd-bus-names.h"
+#include "counting.h"
 
 #define LATENCY_MAX 2000000
 
 typedef struct Counter {
-        uint64_t received, gaps, disorder;
+        SeqCount seq;
         uint64_t first_ns, last_ns;
-        uint32_t last_seq;
-        int have_last;
         uint32_t *latency_us;   /* of the messages that carry their send time */
         size_t n_latency;
 } Counter;
@@ -41,13 +40,6 @@ static void on_stop(int sig) {
 
 static void on_progress(int sig) {
         progress = 1;
-}
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
 }
 
 static void note_latency(Counter *c, const void *data, size_t size) {
@@ -66,17 +58,7 @@ static int compare_u32(const void *a, const void *b) {
 }
 
 static void count_one(Counter *c, uint32_t seq) {
-        if (c->have_last) {
-                if (seq == c->last_seq + 1)
-                        ;
-                else if ((int32_t) (seq - c->last_seq) > 0)
-                        c->gaps += seq - c->last_seq - 1;
-                else
-                        c->disorder++;
-        }
-        c->last_seq = seq;
-        c->have_last = 1;
-        c->received++;
+        seq_count(&c->seq, seq);
         c->last_ns = now_ns();
         if (!c->first_ns)
                 c->first_ns = c->last_ns;
@@ -142,10 +124,10 @@ int main(int argc, char *argv[]) {
         fflush(stdout);
 
         last_activity = now_ns();
-        while ((c.received < expect || expect == 0) && !stop) {
+        while ((c.seq.received < expect || expect == 0) && !stop) {
                 if (progress) {
                         progress = 0;
-                        printf("progress %" PRIu64 "\n", c.received);
+                        printf("progress %" PRIu64 "\n", c.seq.received);
                         fflush(stdout);
                 }
                 r = sd_bus_process(bus, NULL);
@@ -157,15 +139,15 @@ int main(int argc, char *argv[]) {
                         last_activity = now_ns();
                         continue;
                 }
-                if (c.received > 0 && now_ns() - last_activity > idle_ns)
+                if (c.seq.received > 0 && now_ns() - last_activity > idle_ns)
                         break;
-                if (c.received == 0 && now_ns() - last_activity > 60 * 1000000000ULL)
+                if (c.seq.received == 0 && now_ns() - last_activity > 60 * 1000000000ULL)
                         break;
                 (void) sd_bus_wait(bus, 100000);
         }
 
         printf("received %" PRIu64 " gaps %" PRIu64 " disorder %" PRIu64 " first_ns %" PRIu64 " last_ns %" PRIu64 "\n",
-               c.received, c.gaps, c.disorder, c.first_ns, c.last_ns);
+               c.seq.received, c.seq.gaps, c.seq.disorder, c.first_ns, c.last_ns);
         if (c.n_latency > 0) {
                 qsort(c.latency_us, c.n_latency, sizeof(uint32_t), compare_u32);
                 printf("latency_us p50 %" PRIu32 " p99 %" PRIu32 " max %" PRIu32 "\n",
