@@ -182,10 +182,13 @@ def wait_subscribed(reader, marker):
     raise RuntimeError('the client never showed the marker')
 
 
-def bench_monitor_client(kind, name, argv, marker, is_message, count, size):
+def bench_monitor_client(kind, name, argv, marker, is_message, count, size, extra_config='', queue_in='client'):
+    """One run of a monitor client. queue_in says who is stopped while the stream is injected:
+    the client (the bus queues for it) or cnd (its socket queues, for a client that reads a
+    stream, whose buffer is bounded)."""
     bus = PrivateBus(kind, MONITOR_POLICY).start()
     config = (f'[Connector]\nGroups={GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
-              'ReceiveBufferSize=512M\n')
+              'ReceiveBufferSize=512M\n' + extra_config)
     cnd = Daemon(bus, config, log_level='info')
     try:
         cnd.start()
@@ -199,15 +202,22 @@ def bench_monitor_client(kind, name, argv, marker, is_message, count, size):
         reader.lines.clear()
         reader.first = reader.last = None
 
-        client.send_signal(signal.SIGSTOP)
-        inject(count, size)
-        # cnd has relayed all it will when its counters stop moving.
-        settled = None
-        while settled != c.get_all():
+        if queue_in == 'cnd':
+            cnd.signal(signal.SIGSTOP)
+            inject(count, size)
+            cnd.signal(signal.SIGCONT)
+            reader.wait_quiet(lambda lines: sum(1 for line in lines if is_message(line)))
             settled = c.get_all()
-            time.sleep(1.0)
-        client.send_signal(signal.SIGCONT)
-        reader.wait_quiet(lambda lines: sum(1 for line in lines if is_message(line)))
+        else:
+            client.send_signal(signal.SIGSTOP)
+            inject(count, size)
+            # cnd has relayed all it will when its counters stop moving.
+            settled = None
+            while settled != c.get_all():
+                settled = c.get_all()
+                time.sleep(1.0)
+            client.send_signal(signal.SIGCONT)
+            reader.wait_quiet(lambda lines: sum(1 for line in lines if is_message(line)))
         client.terminate()
         client.wait(30)
         reader.thread.join(10)
