@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/cnproc/proc-event.c: struct proc_event payloads built as the kernel builds them
+/* Unit tests for daemon/shared/proc-event.c: struct proc_event payloads built as the kernel builds them
  * (the uapi struct's own members, in an 8-byte aligned buffer, sizeof(struct proc_event) bytes),
  * decoded into the fields of each D-Bus signal in order; acks; every length a payload can be cut
  * at, the shorter bodies of older kernels included; kinds this cnd does not know; task names
