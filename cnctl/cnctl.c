@@ -64,6 +64,9 @@ static void help(void) {
                "                         ptrace comm coredump exit\n"
                "     --timeout=MS        request: wait this long for the reply (default 5000,\n"
                "                         at most 60000)\n"
+               "     --via=stream|signals\n"
+               "                         monitor, proc: read a stream of cnd's own (the\n"
+               "                         default), or follow its D-Bus signals\n"
                "\n"
                "DATA is hex (01000000) or @FILE (@- for standard input). IDX:VAL is a\n"
                "connector id such as 1:1; monitor also takes IDX alone for all its values.\n"
@@ -85,6 +88,7 @@ static int parse_argv(Cnctl *c, int argc, char *argv[]) {
                 ARG_NO_LEGEND,
                 ARG_KINDS,
                 ARG_TIMEOUT,
+                ARG_VIA,
         };
         static const struct option options[] = {
                 { "help",      no_argument,       NULL, 'h' },
@@ -95,6 +99,7 @@ static int parse_argv(Cnctl *c, int argc, char *argv[]) {
                 { "quiet",     no_argument,       NULL, 'q' },
                 { "kinds",     required_argument, NULL, ARG_KINDS },
                 { "timeout",   required_argument, NULL, ARG_TIMEOUT },
+                { "via",       required_argument, NULL, ARG_VIA },
                 {}
         };
         const char *bad;
@@ -135,6 +140,14 @@ static int parse_argv(Cnctl *c, int argc, char *argv[]) {
                                 return log_fail("Invalid --timeout=%s: give milliseconds, such as 5000.", optarg);
                         c->timeout_set = true;
                         break;
+                case ARG_VIA:
+                        if (streq(optarg, "stream"))
+                                c->via = VIA_STREAM;
+                        else if (streq(optarg, "signals"))
+                                c->via = VIA_SIGNALS;
+                        else
+                                return log_fail("Invalid --via=%s: use stream or signals.", optarg);
+                        break;
                 case ':':
                         return log_fail("Option '%s' needs a value. See '%s --help'.", argv[optind - 1],
                                         program_invocation_short_name);
@@ -156,6 +169,8 @@ static const Verb *find_verb(const char *name) {
 static int check_verb_options(const Cnctl *c, const Verb *v) {
         if (c->kinds != 0 && !streq(v->name, "proc"))
                 return log_fail("--kinds= is an option of 'cnctl proc', not of '%s'.", v->name);
+        if (c->via != VIA_DEFAULT && !streq(v->name, "monitor") && !streq(v->name, "proc"))
+                return log_fail("--via= is an option of 'cnctl monitor' and 'cnctl proc', not of '%s'.", v->name);
         if (c->timeout_set && !streq(v->name, "request"))
                 return log_fail("--timeout= is an option of 'cnctl request', not of '%s'.", v->name);
         return 0;

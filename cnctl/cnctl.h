@@ -7,11 +7,19 @@
 
 #include "output.h"
 
+/* How monitor and proc follow cnd (--via=). */
+typedef enum Via {
+        VIA_DEFAULT,    /* a stream where it can carry what was asked for, else signals */
+        VIA_STREAM,
+        VIA_SIGNALS,
+} Via;
+
 typedef struct Cnctl {
         Output out;
         uint32_t kinds;         /* --kinds=, bits of ProcKind; 0 = every kind */
         uint32_t timeout_msec;  /* --timeout=; 0 = cnd's default */
         bool timeout_set;
+        Via via;                /* --via= */
         sd_bus *bus;            /* opened by cnctl_bus() when a verb first needs it */
 } Cnctl;
 

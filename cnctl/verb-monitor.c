@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* cnctl monitor: the Message and Messages signals of some ids, or of all, one line (or one
- * JSON object) per connector message. */
+/* cnctl monitor: the messages of some ids, or of all, one line (or one JSON object) per
+ * connector message: from a stream's message records, or from the Message and Messages
+ * signals. A stream names the ids it carries (AcquireStream has no "every idx"), so with no id
+ * given the signals, which carry them all, are followed. */
 
 #include <inttypes.h>
 
 #include "bus-util.h"
 #include "parse.h"
-#include "stream.h"
+#include "follow.h"
 
 /* Bytes of a message's data shown in a line. */
 #define DUMP_BYTES 8
 
 typedef struct Monitor {
-        Stream stream;
+        Follow follow;
         uint64_t last_cookie;   /* the message last printed: overlapping matches see it twice */
+        uint32_t (*ids)[2];     /* the ids asked for: (idx, val), val UINT32_MAX for every val */
+        size_t n_ids;
 } Monitor;
 
 typedef struct CnMessage {
@@ -25,7 +29,7 @@ typedef struct CnMessage {
 } CnMessage;
 
 static int print_message(Monitor *mon, const char *signal, const CnMessage *msg) {
-        const Output *o = &mon->stream.c->out;
+        const Output *o = &mon->follow.c->out;
         char when[32], id[24];
 
         if (o->json != JSON_OFF) {
@@ -117,8 +121,37 @@ static int on_id_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                 r = print_batch(mon, m);
         /* A signal that does not parse is not ours to judge; a failed write ends the stream. */
         if (r == -EPIPE || r == -ENOSPC || r == -EIO)
-                return sd_event_exit(mon->stream.event, r);
+                return sd_event_exit(mon->follow.event, r);
         return 0;
+}
+
+/* A stream's record: a message exactly as the kernel sent it, printed as its Message signal
+ * would be (a stream has no batches: every message is one). */
+static int on_record(Follow *f, const StreamRecord *rec, void *userdata) {
+        Monitor *mon = userdata;
+        const uint8_t *data;
+        struct cn_msg h;
+        int r;
+
+        if (rec->type != CND_RECORD_MESSAGE || stream_record_message(rec, &h, &data) < 0)
+                return 0;
+        r = print_message(mon, "Message", &(CnMessage) {
+                .idx = h.id.idx, .val = h.id.val, .seq = h.seq, .ack = h.ack, .flags = h.flags,
+                .data = data, .size = h.len,
+        });
+        return r < 0 ? r : 0;
+}
+
+/* 0 with the stream set up, 1 to follow signals instead, -1 printed. */
+static int acquire_stream(Monitor *mon) {
+        if (!follow_want_stream(&mon->follow, mon->n_ids > 0))
+                return 1;
+        if (mon->n_ids == 0)
+                return log_fail("A stream carries the ids it names: give IDX:VAL or IDX, or follow every "
+                                "id's signals with --via=signals.");
+        return follow_acquire_stream(&mon->follow, &(FollowStreamOptions) {
+                .ids = (const uint32_t (*)[2]) mon->ids, .n_ids = mon->n_ids,
+        }, on_record);
 }
 
 static int add_id_match(Monitor *mon, const char *arg) {
@@ -139,39 +172,58 @@ static int add_id_match(Monitor *mon, const char *arg) {
                              CND_ID_PATH_PREFIX, idx, val);
         if (r < 0)
                 return log_fail("Out of memory.");
-        return stream_add_match(&mon->stream, rule, on_id_signal, mon);
+        return follow_add_match(&mon->follow, rule, on_id_signal, mon);
+}
+
+static int follow_signals(Monitor *mon) {
+        int r = 0;
+
+        if (mon->n_ids == 0)
+                r = add_id_match(mon, NULL);
+        for (size_t i = 0; i < mon->n_ids && r >= 0; i++) {
+                char arg[32];
+
+                if (mon->ids[i][1] == UINT32_MAX)
+                        snprintf(arg, sizeof(arg), "%" PRIu32, mon->ids[i][0]);
+                else
+                        snprintf(arg, sizeof(arg), "%" PRIu32 ":%" PRIu32, mon->ids[i][0], mon->ids[i][1]);
+                r = add_id_match(mon, arg);
+        }
+        return r < 0 ? r : follow_watch_cnd(&mon->follow);
 }
 
 int verb_monitor(Cnctl *c, int argc, char *argv[]) {
-        Monitor mon = {};
+        _cleanup_(freep) uint32_t (*ids)[2] = calloc((size_t) argc, sizeof(*ids));
+        Monitor mon = { .ids = ids, .n_ids = (size_t) argc - 1 };
         int r;
 
+        if (!ids)
+                return log_fail("Out of memory.");
         /* Arguments first: a typo fails before anything is subscribed. */
         for (int i = 1; i < argc; i++) {
-                uint32_t idx, val;
                 bool any;
 
-                if (parse_id(argv[i], true, &idx, &val, &any) < 0)
+                if (parse_id(argv[i], true, &ids[i - 1][0], &ids[i - 1][1], &any) < 0)
                         return log_fail("Invalid connector id '%s': give IDX:VAL such as 1:1, or IDX alone.",
                                         argv[i]);
+                if (any)
+                        ids[i - 1][1] = UINT32_MAX;
         }
-        r = stream_init(&mon.stream, c);
+        r = follow_init(&mon.follow, c);
         if (r < 0)
                 goto finish;
-        if (argc == 1)
-                r = add_id_match(&mon, NULL);
-        for (int i = 1; i < argc && r >= 0; i++)
-                r = add_id_match(&mon, argv[i]);
-        if (r >= 0)
-                r = stream_watch_cnd(&mon.stream);
+        mon.follow.userdata = &mon;
+        r = acquire_stream(&mon);
+        if (r > 0)
+                r = follow_signals(&mon);
         if (r < 0)
                 goto finish;
         if (c->out.json == JSON_OFF && c->out.legend) {
                 printf("%-15s %-11s %10s %10s %6s %5s  %s\n", "TIME", "ID", "SEQ", "ACK", "FLAGS", "LEN", "DATA");
                 fflush(stdout);
         }
-        r = stream_run(&mon.stream);
+        r = follow_run(&mon.follow);
 finish:
-        stream_done(&mon.stream);
+        follow_done(&mon.follow);
         return r;
 }

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* cnctl proc: a live view of process events in the manner of forkstat, from cnd's Proc signals
- * (public), and with access to its Processes interface the program, arguments and unit of
- * each start and exit. Loss shows where it happens: Overrun, and steps of LostEvents, which
- * emits no signal and is read every second. */
+/* cnctl proc: a live view of process events in the manner of forkstat. From a stream: cn_proc's
+ * messages (id 1:1) decoded as cnd decodes them for its Proc signals, and the Started and Exited
+ * records of the processes cnd lets this user see (their own; every one for root and the reader
+ * group). From signals: the Proc signals (public), and with access to the Processes interface
+ * the program, arguments and unit of each start and exit. Either way the same lines and the
+ * same JSON objects. Loss shows where it happens: a stream's lost records or Overrun, and steps
+ * of LostEvents, which emits no signal and is read every second. */
 
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include "bus-util.h"
+#include "proc-event.h"
 #include "proc-kind.h"
-#include "stream.h"
+#include "follow.h"
 
 #define LOST_EVENTS_POLL_USEC USEC_PER_SEC
 
@@ -38,7 +42,8 @@ static const ProcSignal proc_signals[] = {
           (const char *const[]) { "pid", "tgid", "parent_pid", "parent_tgid", TAIL } },
         { "Exit", CND_PROC_IFACE, PROC_KIND_EXIT,
           (const char *const[]) { "pid", "tgid", "exit_code", "exit_signal", "parent_pid", "parent_tgid", TAIL } },
-        /* The Processes interface: the same starts and exits with what /proc told cnd. */
+        /* The Processes interface: the same starts and exits with what /proc told cnd. The stream's
+         * process records carry the same fields. */
         { "Started", CND_PROCESSES_IFACE, PROC_KIND_EXEC,
           (const char *const[]) { "pid", "ppid", "uid", "exe", "argv", "unit", "cgroup", "start_time",
                                   "timestamp_ns", NULL } },
@@ -47,10 +52,17 @@ static const ProcSignal proc_signals[] = {
                                   "core_dumped", "runtime_ns", "start_time", "timestamp_ns", NULL } },
 };
 
+#define SIGNAL_STARTED (&proc_signals[_PROC_KIND_MAX])
+#define SIGNAL_EXITED (&proc_signals[_PROC_KIND_MAX + 1])
+
 typedef struct ProcView {
-        Stream stream;
+        Follow follow;
         uint32_t kinds;                 /* bits of ProcKind shown */
-        bool details;                   /* Started/Exited come: the Processes interface is ours */
+        uint32_t published;             /* bits of ProcKind cnd publishes ([Proc] Events=) */
+        bool stream;                    /* reading a stream, not signals */
+        /* Started/Exited of every process come: they stand for its exec and exit. Without it
+         * a stream still brings this user's own, beside the public events. */
+        bool details;
         uint64_t lost_events;           /* LostEvents when last read */
         sd_bus_slot *lost_query;        /* a read of LostEvents under way */
         sd_event_source *lost_timer;
@@ -217,11 +229,15 @@ static int print_text(ProcView *v, const ProcSignal *sig, json_object *j) {
         pid = sig->kind == PROC_KIND_FORK ? json_get_u64(j, "child_pid") : json_get_u64(j, "pid");
         if (event_ppid(sig, j))
                 snprintf(ppid, sizeof(ppid), "%" PRIu64, event_ppid(sig, j));
-        stream_format_time(&v->stream, when, json_get_u64(j, "timestamp_ns"));
+        follow_format_time(&v->follow, when, json_get_u64(j, "timestamp_ns"));
         printf("%s %-8s %7" PRIu64 " %7s  ", when, proc_kind_to_string(sig->kind), pid, ppid);
         print_info(sig, j);
         putchar('\n');
         return fflush(stdout) == 0 ? 0 : -errno;
+}
+
+static int print_event(ProcView *v, const ProcSignal *sig, json_object *j) {
+        return v->follow.c->out.json != JSON_OFF ? output_json(&v->follow.c->out, j) : print_text(v, sig, j);
 }
 
 static int on_proc_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -234,12 +250,114 @@ static int on_proc_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 return 0;
         j = json_object_new_object();
         if (!j)
-                return sd_event_exit(v->stream.event, -ENOMEM);
+                return sd_event_exit(v->follow.event, -ENOMEM);
         json_object_object_add(j, "signal", json_object_new_string(sig->member));
         if (json_read_args(m, sig->args, j) < 0)
                 return 0;       /* not the signature this cnctl knows: not ours to print */
-        r = v->stream.c->out.json != JSON_OFF ? output_json(&v->stream.c->out, j) : print_text(v, sig, j);
-        return r < 0 ? sd_event_exit(v->stream.event, r) : 0;
+        r = print_event(v, sig, j);
+        return r < 0 ? sd_event_exit(v->follow.event, r) : 0;
+}
+
+/* A decoded cn_proc event as its Proc signal's arguments: the event's words in the order of
+ * the signal, comm where the signal has it, then cpu and timestamp_ns. */
+static json_object *proc_event_json(const ProcSignal *sig, const ProcEvent *ev) {
+        json_object *j = json_object_new_object();
+        unsigned field = 0;
+
+        if (!j)
+                return NULL;
+        json_object_object_add(j, "signal", json_object_new_string(sig->member));
+        for (const char *const *name = sig->args; *name; name++)
+                if (streq(*name, "comm"))
+                        json_object_object_add(j, *name, json_object_new_string(ev->comm));
+                else if (streq(*name, "cpu"))
+                        json_object_object_add(j, *name, json_object_new_int64(ev->cpu));
+                else if (streq(*name, "timestamp_ns"))
+                        json_object_object_add(j, *name, json_object_new_uint64(ev->timestamp_ns));
+                else
+                        json_object_object_add(j, *name, json_object_new_int64(field < ev->n_fields ?
+                                                                                ev->fields[field++] : 0));
+        return j;
+}
+
+static json_object *strings_json(const char *const *strings, size_t n) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < n; i++)
+                json_object_array_add(a, json_object_new_string(strings[i]));
+        return a;
+}
+
+/* One field of a process record, typed as its Started or Exited signal's argument. */
+static json_object *process_field_json(const char *name, const StreamProcessRecord *p) {
+        const struct cnd_record_process *x = &p->fixed;
+
+        if (streq(name, "pid") || streq(name, "ppid") || streq(name, "uid"))
+                return json_object_new_int64(streq(name, "pid") ? x->pid : streq(name, "ppid") ? x->ppid : x->uid);
+        if (streq(name, "exe") || streq(name, "unit") || streq(name, "cgroup"))
+                return json_object_new_string(streq(name, "exe") ? p->exe : streq(name, "unit") ? p->unit : p->cgroup);
+        if (streq(name, "argv"))
+                return strings_json(p->argv, p->n_argv);
+        if (streq(name, "exit_code") || streq(name, "exit_signal"))
+                return json_object_new_int(streq(name, "exit_code") ? x->exit_code : x->exit_signal);
+        if (streq(name, "core_dumped"))
+                return json_object_new_boolean(x->core_dumped != 0);
+        return json_object_new_uint64(streq(name, "start_time") ? x->start_time
+                                      : streq(name, "runtime_ns") ? x->runtime_ns : x->timestamp_ns);
+}
+
+static json_object *process_json(const ProcSignal *sig, const StreamProcessRecord *p) {
+        json_object *j = json_object_new_object();
+
+        if (!j)
+                return NULL;
+        json_object_object_add(j, "signal", json_object_new_string(sig->member));
+        for (const char *const *name = sig->args; *name; name++)
+                json_object_object_add(j, *name, process_field_json(*name, p));
+        return j;
+}
+
+static bool shown(const ProcView *v, const ProcSignal *sig) {
+        return v->kinds & v->published & (UINT32_C(1) << sig->kind);
+}
+
+/* A stream's message of id 1:1: an event as its signal would have it. Acks and kinds this
+ * cnctl does not know are not events; what cnd does not publish as signals is not shown
+ * either, so that the two ways show the same. */
+static json_object *message_json(ProcView *v, const StreamRecord *rec, const ProcSignal **ret_sig) {
+        const uint8_t *data;
+        struct cn_msg h;
+        ProcEvent ev;
+
+        if (stream_record_message(rec, &h, &data) < 0 || h.id.idx != CN_IDX_PROC || h.id.val != CN_VAL_PROC ||
+            proc_event_decode(data, h.len, &ev) != PROC_DECODE_EVENT)
+                return NULL;
+        *ret_sig = &proc_signals[ev.kind];
+        return shown(v, *ret_sig) ? proc_event_json(*ret_sig, &ev) : NULL;
+}
+
+static json_object *record_process_json(ProcView *v, const StreamRecord *rec, const ProcSignal **ret_sig) {
+        StreamProcessRecord p;
+        json_object *j;
+
+        *ret_sig = rec->type == CND_RECORD_PROCESS_STARTED ? SIGNAL_STARTED : SIGNAL_EXITED;
+        if (!(v->kinds & (UINT32_C(1) << (*ret_sig)->kind)) || stream_record_process(rec, &p) < 0)
+                return NULL;
+        j = process_json(*ret_sig, &p);
+        stream_process_record_done(&p);
+        return j;
+}
+
+static int on_record(Follow *f, const StreamRecord *rec, void *userdata) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        const ProcSignal *sig = NULL;
+        ProcView *v = userdata;
+
+        if (rec->type == CND_RECORD_MESSAGE)
+                j = message_json(v, rec, &sig);
+        else if (rec->type == CND_RECORD_PROCESS_STARTED || rec->type == CND_RECORD_PROCESS_EXITED)
+                j = record_process_json(v, rec, &sig);
+        return j ? print_event(v, sig, j) : 0;
 }
 
 static int on_lost_events(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -260,16 +378,16 @@ static int on_lost_events(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 return 0;
         json_object_object_add(j, "property", json_object_new_string("LostEvents"));
         json_object_object_add(j, "lost_events", json_object_new_uint64(lost));
-        r = stream_print_event(&v->stream, j, "%" PRIu64 " process events lost (gaps in cn_proc's numbering; "
+        r = follow_print_event(&v->follow, j, "%" PRIu64 " process events lost (gaps in cn_proc's numbering; "
                                "%" PRIu64 " since cnd started)", lost - v->lost_events, lost);
         v->lost_events = lost;
-        return r < 0 ? sd_event_exit(v->stream.event, r) : 0;
+        return r < 0 ? sd_event_exit(v->follow.event, r) : 0;
 }
 
 static void query_lost_events(ProcView *v) {
         if (v->lost_query)
                 return;
-        (void) sd_bus_call_method_async(v->stream.c->bus, &v->lost_query, CND_BUS_NAME, CND_PROC_PATH,
+        (void) sd_bus_call_method_async(v->follow.c->bus, &v->lost_query, CND_BUS_NAME, CND_PROC_PATH,
                                         "org.freedesktop.DBus.Properties", "Get", on_lost_events, v,
                                         "ss", CND_PROC_IFACE, "LostEvents");
 }
@@ -281,7 +399,7 @@ static int on_lost_timer(sd_event_source *source, uint64_t usec, void *userdata)
         return sd_event_source_set_time(source, usec + LOST_EVENTS_POLL_USEC);
 }
 
-static void on_loss(Stream *s, bool restarted, void *userdata) {
+static void on_loss(Follow *s, bool restarted, void *userdata) {
         ProcView *v = userdata;
 
         if (restarted)
@@ -299,27 +417,32 @@ static int add_matches(ProcView *v, const char *interface, const char *path) {
                         continue;
                 if (asprintf(&rule, "path='%s',interface='%s',member='%s'", path, interface, sig->member) < 0)
                         return log_fail("Out of memory.");
-                r = stream_add_match(&v->stream, rule, on_proc_signal, v);
+                r = follow_add_match(&v->follow, rule, on_proc_signal, v);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-/* Whether the Processes signals will come: a GetProcess of ourselves answers as the policy
- * does for them (both are for root and the reader group). Absence is no error: what the Proc
- * signals say is shown, with one note. */
+/* Whether the details of every process will come (the Processes signals, or a stream's records
+ * of every uid): a GetProcess of ourselves answers as the policy does for them (both are for
+ * root and the reader group). Absence is no error: what the Proc events say is shown, with one
+ * note. */
 static bool probe_details(ProcView *v) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const Output *o = &v->stream.c->out;
+        const Output *o = &v->follow.c->out;
         int r;
 
-        r = sd_bus_call_method(v->stream.c->bus, CND_BUS_NAME, CND_PROCESSES_PATH, CND_PROCESSES_IFACE,
+        r = sd_bus_call_method(v->follow.c->bus, CND_BUS_NAME, CND_PROCESSES_PATH, CND_PROCESSES_IFACE,
                                "GetProcess", &error, &reply, "u", (uint32_t) getpid());
         if (r >= 0 || sd_bus_error_has_name(&error, CND_ERROR_NO_SUCH_PROCESS))
                 return true;
-        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
+        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED) && v->stream)
+                output_note(o, "Note: programs, arguments and units are shown for your own processes; for "
+                            "everyone's to root and members of group %s only ([Processes] ReaderGroup= "
+                            "in cnd.conf).", CNCTL_READER_GROUP);
+        else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
                 output_note(o, "Note: programs, arguments and units are shown to root and members of group "
                             "%s only ([Processes] ReaderGroup= in cnd.conf).", CNCTL_READER_GROUP);
         else if (bus_error_is_absent(&error))
@@ -334,12 +457,12 @@ static bool probe_details(ProcView *v) {
 static int check_proc_state(ProcView *v) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(json_object_putp) json_object *proc = NULL;
-        const Output *o = &v->stream.c->out;
+        const Output *o = &v->follow.c->out;
         json_object *events = NULL;
         uint32_t published = 0;
         int r;
 
-        r = cnd_get_all(v->stream.c->bus, CND_PROC_PATH, CND_PROC_IFACE, &proc, &error);
+        r = cnd_get_all(v->follow.c->bus, CND_PROC_PATH, CND_PROC_IFACE, &proc, &error);
         if (r < 0)
                 return log_call_error("read cnd's process event state", ACCESS_ANYONE, &error, r);
         v->lost_events = json_get_u64(proc, "lost_events");
@@ -352,6 +475,7 @@ static int check_proc_state(ProcView *v) {
                         if (k >= 0)
                                 published |= UINT32_C(1) << k;
                 }
+        v->published = published;
         if (v->kinds & ~published) {
                 char missing[128] = "";
 
@@ -365,29 +489,45 @@ static int check_proc_state(ProcView *v) {
         return 0;
 }
 
+/* cn_proc's messages (id 1:1) and the processes cnd lets this user see. 0 with the stream set
+ * up, 1 to follow signals instead, -1 printed. */
+static int acquire_stream(ProcView *v) {
+        static const uint32_t proc_id[][2] = { { CN_IDX_PROC, CN_VAL_PROC } };
+
+        if (!follow_want_stream(&v->follow, true))
+                return 1;
+        return follow_acquire_stream(&v->follow, &(FollowStreamOptions) {
+                .ids = proc_id, .n_ids = 1, .processes = true,
+        }, on_record);
+}
+
 int verb_proc(Cnctl *c, int argc, char *argv[]) {
         ProcView v = { .kinds = c->kinds ?: PROC_KINDS_ALL };
         int r;
 
-        r = stream_init(&v.stream, c);
+        r = follow_init(&v.follow, c);
         if (r < 0)
                 goto finish;
-        v.stream.on_loss = on_loss;
-        v.stream.userdata = &v;
-        r = add_matches(&v, CND_PROC_IFACE, CND_PROC_PATH);
-        if (r >= 0)
-                r = stream_watch_cnd(&v.stream);
+        v.follow.on_loss = on_loss;
+        v.follow.userdata = &v;
+        r = acquire_stream(&v);
+        v.stream = r == 0;
+        if (r > 0) {
+                r = add_matches(&v, CND_PROC_IFACE, CND_PROC_PATH);
+                if (r >= 0)
+                        r = follow_watch_cnd(&v.follow);
+        }
         if (r >= 0)
                 r = check_proc_state(&v);
         if (r < 0)
                 goto finish;
         v.details = probe_details(&v);
-        if (v.details) {
+        if (v.details && !v.stream) {
                 r = add_matches(&v, CND_PROCESSES_IFACE, CND_PROCESSES_PATH);
                 if (r < 0)
                         goto finish;
         }
-        r = sd_event_add_time_relative(v.stream.event, &v.lost_timer, CLOCK_MONOTONIC, LOST_EVENTS_POLL_USEC,
+        r = sd_event_add_time_relative(v.follow.event, &v.lost_timer, CLOCK_MONOTONIC, LOST_EVENTS_POLL_USEC,
                                        0, on_lost_timer, &v);
         if (r >= 0)
                 r = sd_event_source_set_enabled(v.lost_timer, SD_EVENT_ON);
@@ -400,10 +540,10 @@ int verb_proc(Cnctl *c, int argc, char *argv[]) {
                 printf("%-15s %-8s %7s %7s  %s\n", "TIME", "EVENT", "PID", "PPID", "INFO");
                 fflush(stdout);
         }
-        r = stream_run(&v.stream);
+        r = follow_run(&v.follow);
 finish:
         sd_bus_slot_unref(v.lost_query);
         sd_event_source_unref(v.lost_timer);
-        stream_done(&v.stream);
+        follow_done(&v.follow);
         return r;
 }
