@@ -4,7 +4,7 @@
 _cnctl() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
         local verbs='status ids monitor proc send request join leave reload help'
-        local opts='--help -h --version --json= --no-pager --no-legend --quiet -q --kinds= --timeout='
+        local opts='--help -h --version --json= --no-pager --no-legend --quiet -q --kinds= --timeout= --via='
         local kinds='fork exec uid gid sid ptrace comm coredump exit'
         local i verb
 
@@ -30,6 +30,9 @@ _cnctl() {
                         [[ $cur == *,* ]] && done+=, || done=
                         COMPREPLY=($(compgen -P "$done" -W "$kinds" -- "$last"))
                         compopt -o nospace 2>/dev/null
+                        return ;;
+                --via)
+                        COMPREPLY=($(compgen -W 'stream signals' -- "$cur"))
                         return ;;
                 --timeout)
                         return ;;
