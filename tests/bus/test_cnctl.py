@@ -34,7 +34,7 @@ GARBAGE = '010203'              # cn_proc ignores a message of this length: no r
 NOT_RUNNING = 'cnd is not running on the system bus: systemctl start cnd\n'
 VERBS = ('status', 'ids', 'monitor', 'proc', 'send', 'request', 'join', 'leave', 'reload')
 OPTIONS = ('--json=', '--no-pager', '--no-legend', '-q', '--quiet', '-h', '--help', '--version',
-           '--kinds=', '--timeout=')
+           '--kinds=', '--timeout=', '--via=')
 CONFIG = f"""
 [Connector]
 Groups={PLAIN} {BATCHED}
@@ -55,6 +55,14 @@ def cnctl_argv(user, groups=()):
     cmd = ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}']
     cmd += [f'--groups={",".join(str(g) for g in groups)}'] if groups else ['--clear-groups']
     return cmd + [reachable(CNCTL)]
+
+
+MARKER_TEXT, MARKER_HEX = 'marker', b'marker'.hex()
+
+
+def unmarked(lines):
+    """A monitor's lines but the markers that told it was subscribed (shown_everywhere())."""
+    return [line for line in list(lines) if MARKER_TEXT not in line and MARKER_HEX not in line]
 
 
 def run(*args, address=None, user='root', groups=(), input=None, env=None, timeout=60):
@@ -154,6 +162,8 @@ class CommandLine(unittest.TestCase):
             (('monitor', '1:2:3'), r"^Invalid connector id '1:2:3': give IDX:VAL such as 1:1, or IDX alone\."),
             (('join', 'three'), r"^Invalid group 'three': give a connector group number, 1 to 32\."),
             (('leave', '5x'), r"^Invalid group '5x'"),
+            (('monitor', '--via=bus'), r'^Invalid --via=bus: use stream or signals\.'),
+            (('status', '--via=signals'), r"^--via= is an option of 'cnctl monitor' and 'cnctl proc', not of 'status'"),
         ]
         for args, pattern in cases:
             with self.subTest(args=args):
@@ -184,6 +194,7 @@ class CommandLine(unittest.TestCase):
         self.assertIn('--no-legend', complete('status', '--no'))
         self.assertEqual(complete('--json', '=', ''), ['off', 'pretty', 'short'])
         self.assertEqual(complete('proc', '--kinds', '=', 'fork,ex'), ['fork,exec', 'fork,exit'])
+        self.assertEqual(complete('monitor', '--via', '=', ''), ['signals', 'stream'])
         self.assertIn('32', complete('join', ''))
 
 
@@ -192,7 +203,8 @@ class NotRunning(CndTestCase):
     START = False
 
     def test_every_command_says_cnd_is_not_running(self):
-        for args in (('status',), (), ('ids',), ('monitor',), ('proc',), ('send', '1:1', LISTEN),
+        for args in (('status',), (), ('ids',), ('monitor',), ('monitor', '1:1'), ('proc',), ('proc', '--via=signals'),
+                     ('monitor', '--via=signals', '1:1'), ('send', '1:1', LISTEN),
                      ('request', '1:1', LISTEN), ('join', '3'), ('leave', '3'), ('reload',)):
             for user in ('root', 'nobody'):
                 with self.subTest(args=args, user=user):
@@ -343,24 +355,38 @@ class Cnctl(CndTestCase):
                 bare = self.ok('ids', '--no-legend', user=user).stdout.splitlines()
                 self.assertEqual([line.split() for line in bare], rows)
 
+    def shown_everywhere(self, streams):
+        """Sends markers (seq from 900000) to IDX:1 until every cnctl has shown one: all of them are
+        subscribed, or hold their stream, and miss nothing sent after."""
+        seq = [900000]
+
+        def seen():
+            self.injector.send(PLAIN, IDX, 1, seq=seq[0], data=b'marker')
+            seq[0] += 1
+            time.sleep(0.1)
+            return all(any(MARKER_TEXT in line or MARKER_HEX in line for line in list(s.lines)) for s in streams)
+        wait_for(seen, what='every cnctl to show a marker')
+
     def test_monitor_json_is_the_signals(self):
-        """Message and Messages, as the D-Bus client sees them; only the ids asked for."""
+        """Message and Messages, as the D-Bus client sees them; only the ids asked for. Through a
+        stream, which has no batches, every one is a Message."""
         singles = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
         batches = self.client.subscribe('Messages', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
-        streams = {user: self.stream('monitor', '--json=short', f'{IDX}:1', f'{IDX}:3', user=user)
-                   for user in ('root', 'admin', 'nobody')}
+        streams = {(user, via): self.stream('monitor', '--json=short', f'--via={via}', f'{IDX}:1', f'{IDX}:3', user=user)
+                   for user in ('root', 'admin', 'nobody') for via in ('stream', 'signals')}
         every = self.stream('monitor', '--json=short', user='nobody')
-        time.sleep(1.0)
+        self.shown_everywhere(list(streams.values()) + [every])
         sent = []
         for i in range(60):
             group, val = (PLAIN, BATCHED)[i % 2], 1 + i % 3
             data = os.urandom(i % 40)
             self.injector.send(group, IDX, val, seq=i, ack=i * 7, flags=i, data=data)
             sent.append((val, i))
-        self.client.pump(lambda: len(singles) + sum(len(b[2][0]) for b in batches) == 60)
+        self.client.pump(lambda: sum(1 for m in singles if m[2][2] < 900000) + sum(len(b[2][0]) for b in batches)
+                         == 60)
 
         want = []
-        for path, member, args in singles + batches:
+        for path, member, args in [m for m in singles if m[2][2] < 900000] + batches:
             if member == 'Message':
                 idx, val, seq, ack, flags, data = args
                 want.append({'signal': 'Message', 'idx': idx, 'val': val, 'seq': seq, 'ack': ack, 'flags': flags,
@@ -372,30 +398,38 @@ class Cnctl(CndTestCase):
                                  'flags': flags, 'data': bytes(data).hex()})
         want.sort(key=lambda o: o['seq'])
         mine = [w for w in want if w['val'] in (1, 3)]
-        for user, s in streams.items():
-            with self.subTest(user=user):
-                s.wait_lines(lambda lines: len(lines) >= len(mine))
-                self.assertEqual(sorted(s.objects(), key=lambda o: o['seq']), mine)
+        for (user, via), s in streams.items():
+            with self.subTest(user=user, via=via):
+                expected = mine if via == 'signals' else [dict(w, signal='Message') for w in mine]
+                s.wait_lines(lambda lines: len(unmarked(lines)) >= len(mine))
+                self.assertEqual(sorted(map(json.loads, unmarked(s.lines)), key=lambda o: o['seq']), expected)
                 self.assertEqual(s.stop(), 0)
                 self.assertEqual(s.stderr, '')
-        every.wait_lines(lambda lines: len([o for o in map(json.loads, lines) if o['idx'] == IDX]) >= 60)
-        self.assertEqual(sorted((o for o in every.objects() if o['idx'] == IDX), key=lambda o: o['seq']), want)
+        every.wait_lines(lambda lines: len([o for o in map(json.loads, unmarked(lines)) if o['idx'] == IDX]) >= 60)
+        self.assertEqual(sorted((o for o in map(json.loads, unmarked(every.lines)) if o['idx'] == IDX),
+                                key=lambda o: o['seq']), want)
         self.assertEqual({o['signal'] for o in want}, {'Message', 'Messages'})
 
     def test_monitor_text(self):
-        s = self.stream('monitor', str(IDX), user='nobody')
-        bare = self.stream('monitor', '--no-legend', f'{IDX}:5', user='nobody')
+        for via in ('stream', 'signals'):
+            with self.subTest(via=via):
+                self.check_monitor_text(via)
+
+    def check_monitor_text(self, via):
+        s = self.stream('monitor', f'--via={via}', str(IDX), user='nobody')
+        bare = self.stream('monitor', f'--via={via}', '--no-legend', f'{IDX}:5', f'{IDX}:1', user='nobody')
         s.wait_lines(lambda lines: len(lines) >= 1)
-        time.sleep(0.5)
+        self.shown_everywhere([bare])
         self.injector.send(PLAIN, IDX, 5, seq=77, ack=88, flags=0x12, data=b'hello, world!\x00\x01')
         self.injector.send(BATCHED, IDX, 6, seq=78, ack=89, flags=0, data=b'ab')
-        s.wait_lines(lambda lines: len(lines) >= 3)
-        bare.wait_lines(lambda lines: len(lines) >= 1)
-        self.assertEqual(s.lines[0].split(), ['TIME', 'ID', 'SEQ', 'ACK', 'FLAGS', 'LEN', 'DATA'])
-        self.assertRegex(s.lines[1], rf'^\d\d:\d\d:\d\d\.\d{{6}} {IDX}:5 +77 +88 0x0012 +15  '
-                                     r'68 65 6c 6c 6f 2c 20 77\.\.\.  hello, w$')
-        self.assertRegex(s.lines[2], rf'^\d\d:\d\d:\d\d\.\d{{6}} {IDX}:6 +78 +89 0x0000 +2  61 62 +ab$')
-        self.assertRegex(bare.lines[0], rf' {IDX}:5 +77 ')
+        s.wait_lines(lambda lines: len(unmarked(lines)) >= 3)
+        bare.wait_lines(lambda lines: len(unmarked(lines)) >= 1)
+        lines, bare_lines = unmarked(s.lines), unmarked(bare.lines)
+        self.assertEqual(lines[0].split(), ['TIME', 'ID', 'SEQ', 'ACK', 'FLAGS', 'LEN', 'DATA'])
+        self.assertRegex(lines[1], rf'^\d\d:\d\d:\d\d\.\d{{6}} {IDX}:5 +77 +88 0x0012 +15  '
+                                   r'68 65 6c 6c 6f 2c 20 77\.\.\.  hello, w$')
+        self.assertRegex(lines[2], rf'^\d\d:\d\d:\d\d\.\d{{6}} {IDX}:6 +78 +89 0x0000 +2  61 62 +ab$')
+        self.assertRegex(bare_lines[0], rf' {IDX}:5 +77 ')
         self.assertEqual(s.stop(), 0)
         self.assertEqual(bare.stop(), 0)
 
@@ -433,9 +467,47 @@ class Cnctl(CndTestCase):
             self.assertEqual(int.from_bytes(bytes.fromhex(o['data'])[:4], 'little'), o['seq'])
             self.assertEqual((o['signal'], o['idx'], len(o['data'])), ('Message', IDX, 32))
 
-    def test_stream_shows_cnd_leaving_and_coming_back(self):
-        s = self.stream('monitor', '--json=short', str(IDX), user='nobody')
+    def test_monitor_stream_prints_what_signals_print(self):
+        """The same messages through a stream and through signals: the same lines, the same JSON
+        objects (on a group without batches, where both say Message)."""
+        runs = {(via, mode): self.stream('monitor', f'--via={via}', f'--json={mode}', '--no-legend', f'{IDX}:1',
+                                         str(IDX + 1), user='nobody')
+                for via in ('stream', 'signals') for mode in ('off', 'short')}
+        self.shown_everywhere(runs.values())
+        n = 40
+        for i in range(n):
+            self.injector.send(PLAIN, IDX + i % 2, 1 + i % 3, seq=i, ack=i * 5, flags=i, data=os.urandom(i % 20))
+        count = sum(1 for i in range(n) if i % 2 == 1 or i % 3 == 0)
+        out = {}
+        for key, s in runs.items():
+            s.wait_lines(lambda lines: len(unmarked(lines)) >= count)
+            self.assertEqual(s.stop(), 0)
+            self.assertEqual(s.stderr, '')
+            lines = unmarked(s.lines)
+            self.assertEqual(len(lines), count, lines)
+            # Text: all but the time, which is when cnctl printed the line.
+            out[key] = [json.loads(line) for line in lines] if key[1] == 'short' else \
+                [line.split(' ', 1)[1] for line in lines]
+        self.assertEqual(out['stream', 'off'], out['signals', 'off'])
+        self.assertEqual(out['stream', 'short'], out['signals', 'short'])
+        self.assertEqual([o['seq'] for o in out['stream', 'short']], [i for i in range(n) if i % 2 or i % 3 == 0])
+
+    def test_stream_ends_when_cnd_stops(self):
+        """cnd stopping closes every stream: cnctl says so and exits 1, without waiting for it."""
+        s = self.stream('monitor', str(IDX), user='nobody')
         t = self.stream('proc', user='nobody')
+        s.wait_lines(lambda lines: len(lines) >= 1)         # the legend: the stream is held
+        t.wait_lines(lambda lines: len(lines) >= 1)
+        self.cnd.stop()
+        self.cnd = Daemon(self.bus)         # nothing left for the cleanup to stop
+        for x in (s, t):
+            x.proc.wait(60)
+            self.assertEqual(x.stop(), 1)
+            self.assertEqual(x.stderr.splitlines()[-1:], ['cnd stopped; the stream ended.'], x.stderr)
+
+    def test_stream_shows_cnd_leaving_and_coming_back(self):
+        s = self.stream('monitor', '--via=signals', '--json=short', str(IDX), user='nobody')
+        t = self.stream('proc', '--via=signals', user='nobody')
         t.wait_lines(lambda lines: len(lines) >= 1)
 
         # Subscribed once a message shows (on a loaded machine that may take a few).
@@ -676,20 +748,41 @@ class CnctlProc(CndTestCase):
 
 
 class CnctlProcLoss(CndTestCase):
-    """Loss in the proc stream where it happens: an Overrun and a LostEvents step."""
+    """Loss where it happens: a stream's lost records; on signals an Overrun and a LostEvents step."""
     CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=4K\n'
 
-    def test_loss_shows_in_the_stream(self):
-        s = Stream('proc', '--json=short', '--kinds=exec', address=self.bus.address, user='nobody')
-        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
-        time.sleep(1.0)
-        lost_before = self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE)
+    def storm_while_stopped(self):
+        """3000 forks while cnd cannot read: its 4K socket overflows, the kernel drops events."""
         allowed = storm_timeout(3000)
         self.cnd.signal(signal.SIGSTOP)
         try:
             subprocess.run([FORK_STORM, '3000'], check=True, capture_output=True, timeout=allowed)
         finally:
             self.cnd.signal(signal.SIGCONT)
+
+    def test_loss_shows_in_the_stream_as_lost_records(self):
+        """A stream's lost records: one line each where the loss happened, how many and why."""
+        s = Stream('proc', '--kinds=exec', address=self.bus.address, user='nobody')
+        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
+        s.wait_lines(lambda lines: len(lines) >= 1)         # the legend: the stream is held
+        before = self.counters()
+        self.storm_while_stopped()
+        pattern = re.compile(r'^-- (\d+) messages lost: the kernel dropped them before cnd read them '
+                             r'\(of every id; not all need be this stream\'s\) --$')
+        s.wait_lines(lambda lines: any(pattern.match(line) for line in lines), timeout=30, what='a lost line')
+        after = self.counters()
+        self.assertEqual(s.stop(), 0)
+        told = sum(int(m.group(1)) for m in map(pattern.match, s.lines) if m)
+        self.assertGreater(told, 0)
+        self.assertLessEqual(told, after['KernelDroppedMessages'] - before['KernelDroppedMessages'])
+        self.assertNotIn('Overrun', '\n'.join(s.lines))
+
+    def test_loss_shows_in_the_signals(self):
+        s = Stream('proc', '--via=signals', '--json=short', '--kinds=exec', address=self.bus.address, user='nobody')
+        self.addCleanup(lambda: s.proc.poll() is None and s.stop())
+        time.sleep(1.0)
+        lost_before = self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE)
+        self.storm_while_stopped()
         s.wait_lines(lambda lines: any('"Overrun"' in line for line in lines), timeout=30, what='an Overrun')
         after = self.counters()
         overruns = [o for o in s.objects() if o.get('signal') == 'Overrun']
@@ -722,6 +815,7 @@ class CnctlForkStorm(CndTestCase):
         self.addCleanup(lambda: s.proc.poll() is None and s.stop())
         before = self.counters()
         lost_before = self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE)
+        stream_lost_before = self.client.get('StreamLostRecords')
         # Subscribed once a fork of ours shows.
         wait_for(lambda: subprocess.run(['true']).returncode == 0 and
                  any(f'"parent_tgid":{os.getpid()},' in line for line in list(s.lines)), what='cnctl to subscribe')
@@ -745,10 +839,12 @@ class CnctlForkStorm(CndTestCase):
             return forks, exits
 
         def lost():
+            # The stream's own loss (its socket full) counts in StreamLostRecords.
             after = self.counters()
             return (self.client.get('LostEvents', path=PROC_PATH, iface=PROC_IFACE) - lost_before) + \
                 (after['KernelDroppedMessages'] - before['KernelDroppedMessages']) + \
-                (after['BusDroppedMessages'] - before['BusDroppedMessages'])
+                (after['BusDroppedMessages'] - before['BusDroppedMessages']) + \
+                (self.client.get('StreamLostRecords') - stream_lost_before)
         wait_for(lambda: sum(counts()) + lost() >= sum(raw_counts()), timeout=300, interval=1.0,
                  what='cnctl to show the storm')
         time.sleep(1.0)
@@ -825,10 +921,39 @@ class CnctlProcesses(CndTestCase):
                 self.assertEqual(s.stop(), 0)
                 notes = [line for line in s.stderr.splitlines() if line.startswith('Note:')]
                 if user == 'nobody':
-                    self.assertEqual(notes, [f'Note: programs, arguments and units are shown to root and members '
-                                             f'of group {READER_GROUP} only ([Processes] ReaderGroup= in cnd.conf).'])
+                    self.assertEqual(notes, [f'Note: programs, arguments and units are shown for your own processes; '
+                                             f'for everyone\'s to root and members of group {READER_GROUP} only '
+                                             f'([Processes] ReaderGroup= in cnd.conf).'])
                 else:
                     self.assertEqual(notes, [])
+
+    def test_stream_shows_a_user_their_own_processes(self):
+        """Through a stream nobody gets the details of nobody's processes, beside the public events
+        of everyone's, and no one else's details."""
+        s = self.stream('--json=short', '--kinds=exec,exit', user='nobody')
+        self.wait_subscribed(s)
+        pw = unprivileged_user()
+        # Alive long enough for cnd to read their details, even under valgrind.
+        mine = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups',
+                                 '/bin/sh', '-c', 'sleep 1; exit 3'])
+        theirs = subprocess.Popen(['/bin/sh', '-c', 'sleep 1; exit 4'])
+        mine.wait()
+        theirs.wait()
+
+        def of(pid, objs):
+            return [o for o in objs if o.get('pid') == pid]
+        s.wait_lines(lambda lines: any(o['signal'] == 'Exited' for o in of(mine.pid, map(json.loads, lines))) and
+                     any(o['signal'] == 'Exit' for o in of(theirs.pid, map(json.loads, lines))))
+        self.assertEqual(s.stop(), 0)
+        objs = s.objects()
+        started = [o for o in of(mine.pid, objs) if o['signal'] == 'Started']
+        self.assertIn((pw.pw_uid, ['/bin/sh', '-c', 'sleep 1; exit 3']), [(o['uid'], o['argv']) for o in started])
+        exited = [o for o in of(mine.pid, objs) if o['signal'] == 'Exited']
+        self.assertEqual([(o['uid'], o['exit_code'], o['exit_signal']) for o in exited], [(pw.pw_uid, 3, -1)])
+        # The public events of both; the details of nobody's alone.
+        self.assertIn('Exec', {o['signal'] for o in of(mine.pid, objs)})
+        self.assertEqual({o['signal'] for o in of(theirs.pid, objs)}, {'Exec', 'Exit'})
+        self.assertEqual({o['uid'] for o in objs if o['signal'] in ('Started', 'Exited')}, {pw.pw_uid})
 
     def test_details_text(self):
         reader, nobody = self.stream(user='reader'), self.stream(user='nobody')
@@ -916,6 +1041,25 @@ class CnctlProcesses(CndTestCase):
                 self.assertEqual(sorted(got), sorted(re.sub(r'(?<=[a-z0-9])([A-Z])', r'_\1', k).lower()
                                                      for k in want))
                 self.assertGreater(got['tracked'], 0)       # this test's own processes at least
+
+
+class CnctlStreamLimits(CndTestCase):
+    """A stream refused for a limit: said in words, with the way out."""
+    CONFIG = f'[Connector]\nGroups={PLAIN}\nScanIntervalSec=0\n[Streams]\nMaxPerUser=1\n'
+
+    def test_limits_exceeded_in_words(self):
+        first = Stream('monitor', str(IDX), address=self.bus.address, user='nobody')
+        self.addCleanup(lambda: first.proc.poll() is None and first.stop())
+        first.wait_lines(lambda lines: len(lines) >= 1)     # the legend: the stream is held
+        p = run('monitor', f'{IDX}:1', address=self.bus.address, user='nobody')
+        self.assertEqual((p.returncode, p.stdout), (1, ''))
+        self.assertRegex(p.stderr, r'^cnd hands out no more streams now: uid \d+ holds 1 streams already.*'
+                                   r' Close one, or follow its signals with --via=signals\.\n$')
+        self.assertEqual(first.stop(), 0)
+
+
+class CnctlStreamLimitsBroker(CnctlStreamLimits):
+    BUS_KIND = 'dbus-broker'
 
 
 class NotRunningBroker(NotRunning):
