@@ -2,10 +2,10 @@
 
 /* cnctl monitor: the messages of some ids, or of all, one line (or one JSON object) per
  * connector message: from a stream's message records, or from the Message and Messages
- * signals. A stream names the ids it carries (AcquireStream has no "every idx"), so with no id
- * given the signals, which carry them all, are followed. */
+ * signals. With no id given, the stream asks for every id (idx and val 0xffffffff). */
 
 #include <inttypes.h>
+#include <linux/connector.h>
 
 #include "bus-util.h"
 #include "parse.h"
@@ -135,6 +135,10 @@ static int on_record(Follow *f, const StreamRecord *rec, void *userdata) {
 
         if (rec->type != CND_RECORD_MESSAGE || stream_record_message(rec, &h, &data) < 0)
                 return 0;
+        /* Every id but cn_proc's, as the signals give them by default: proc shows those
+         * decoded, and 1:1 named on the command line shows them raw. */
+        if (mon->n_ids == 0 && h.id.idx == CN_IDX_PROC && h.id.val == CN_VAL_PROC)
+                return 0;
         r = print_message(mon, "Message", &(CnMessage) {
                 .idx = h.id.idx, .val = h.id.val, .seq = h.seq, .ack = h.ack, .flags = h.flags,
                 .data = data, .size = h.len,
@@ -144,13 +148,13 @@ static int on_record(Follow *f, const StreamRecord *rec, void *userdata) {
 
 /* 0 with the stream set up, 1 to follow signals instead, -1 printed. */
 static int acquire_stream(Monitor *mon) {
-        if (!follow_want_stream(&mon->follow, mon->n_ids > 0))
+        static const uint32_t every_id[1][2] = { { UINT32_MAX, UINT32_MAX } };
+
+        if (!follow_want_stream(&mon->follow, true))
                 return 1;
-        if (mon->n_ids == 0)
-                return log_fail("A stream carries the ids it names: give IDX:VAL or IDX, or follow every "
-                                "id's signals with --via=signals.");
         return follow_acquire_stream(&mon->follow, &(FollowStreamOptions) {
-                .ids = (const uint32_t (*)[2]) mon->ids, .n_ids = mon->n_ids,
+                .ids = mon->n_ids > 0 ? (const uint32_t (*)[2]) mon->ids : every_id,
+                .n_ids = mon->n_ids > 0 ? mon->n_ids : 1,
         }, on_record);
 }
 

@@ -24,7 +24,8 @@ void stream_options_done(StreamOptions *o) {
 
 bool stream_options_match(const StreamOptions *o, uint32_t idx, uint32_t val) {
         for (size_t i = 0; i < o->n_ids; i++)
-                if (o->ids[i].idx == idx && (o->ids[i].val == val || o->ids[i].val == UINT32_MAX))
+                if ((o->ids[i].idx == idx || o->ids[i].idx == UINT32_MAX) &&
+                    (o->ids[i].val == val || o->ids[i].val == UINT32_MAX))
                         return true;
         return false;
 }

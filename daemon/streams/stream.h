@@ -31,7 +31,7 @@
 #define STREAM_IDS_MAX 256U
 
 typedef struct StreamId {
-        uint32_t idx, val;      /* val UINT32_MAX: every val of idx */
+        uint32_t idx, val;      /* UINT32_MAX: every val of idx, or every idx (with val) */
 } StreamId;
 
 typedef struct StreamOptions {

@@ -293,12 +293,24 @@ static void test_limits(sd_event *event, Config *c) {
         close(fds[3]);
 }
 
+static void test_match(void) {
+        StreamId every = { UINT32_MAX, UINT32_MAX }, one_idx = { 3, UINT32_MAX }, one = { 3, 4 };
+
+        CHECK(stream_options_match(&(StreamOptions) { .ids = &every, .n_ids = 1 }, 5, 7));
+        CHECK(stream_options_match(&(StreamOptions) { .ids = &every, .n_ids = 1 }, 1, 1));
+        CHECK(stream_options_match(&(StreamOptions) { .ids = &one_idx, .n_ids = 1 }, 3, 9));
+        CHECK(!stream_options_match(&(StreamOptions) { .ids = &one_idx, .n_ids = 1 }, 4, 9));
+        CHECK(stream_options_match(&(StreamOptions) { .ids = &one, .n_ids = 1 }, 3, 4));
+        CHECK(!stream_options_match(&(StreamOptions) { .ids = &one, .n_ids = 1 }, 3, 5));
+}
+
 int main(void) {
         _cleanup_(config_done) Config c;
         sd_event *event = NULL;
 
         config_init(&c);
         CHECK_EQ_INT(sd_event_new(&event), 0);
+        test_match();
         test_records(event, &c);
         test_full_socket(event, &c);
         test_kernel_drops(event, &c);
