@@ -138,6 +138,9 @@ void stream_add(Stream *s, uint16_t type, const void *body, size_t size) {
 
 void stream_count_lost(Stream *s, enum cnd_lost_reason reason, uint64_t count) {
         s->lost[reason] += count;
+        /* StreamLostRecords counts what cnd could not write, not the kernel's drops. */
+        if (reason == CND_LOST_STREAM_FULL)
+                s->lost_total += count;
 }
 
 static int on_stream_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {

@@ -82,7 +82,8 @@ Stream *stream_free(Stream *s);
 /* Adds a record of type with a body of size bytes (at most STREAM_RECORD_MAX - its header):
  * gathered, or counted as lost. */
 void stream_add(Stream *s, uint16_t type, const void *body, size_t size);
-/* count messages of reason were lost before they reached cnd (CND_LOST_KERNEL). */
+/* count records of reason were lost: messages the kernel dropped before cnd read them
+ * (CND_LOST_KERNEL), or records cnd could not make for the stream (CND_LOST_STREAM_FULL). */
 void stream_count_lost(Stream *s, enum cnd_lost_reason reason, uint64_t count);
 /* Sends the packet gathered so far, if any. */
 void stream_flush(Stream *s);

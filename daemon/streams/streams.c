@@ -25,6 +25,10 @@ static void forget(Streams *st, size_t i) {
 }
 
 void streams_done(Streams *st) {
+        /* What was gathered, and a last lost record, go out where there is room: a client
+         * reading to the end can still check its count. */
+        for (size_t i = 0; i < st->n; i++)
+                stream_flush(st->streams[i]);
         while (st->n > 0)
                 forget(st, st->n - 1);
         st->streams = mfree(st->streams);
