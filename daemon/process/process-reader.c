@@ -79,6 +79,9 @@ static void *reader_thread(void *userdata) {
         ProcessReader *r = userdata;
         static const uint64_t one = 1;
 
+        /* From inside: glibc names another thread by writing /proc/self/task/TID/comm, which a
+         * sandboxed /proc may refuse; naming itself is prctl(PR_SET_NAME). */
+        (void) pthread_setname_np(pthread_self(), "cnd-proc-read");
         pthread_mutex_lock(&r->lock);
         for (;;) {
                 ProcessReadRequest *req;
@@ -154,7 +157,6 @@ int process_reader_new(sd_event *event, ProcessReadDone done, void *userdata, Pr
         if (k < 0)
                 return k;
         r->thread_started = true;
-        (void) pthread_setname_np(r->thread, "cnd-proc-read");
 
         *ret = TAKE_PTR(r);
         return 0;
