@@ -41,7 +41,7 @@ def reachable(path):
 
 # What cndtest imports, and busclient.py: a module missing here fails only as another user.
 HARNESS_MODULES = ('busclient.py', 'busnames.py', 'cndpaths.py', 'cndrunner.py', 'dbusclient.py', 'kernelside.py',
-                   'pace.py', 'privatebus.py', 'staging.py', 'streamclient.py', 'waits.py')
+                   'pace.py', 'privatebus.py', 'staging.py', 'streamclient.py', 'streamrecords.py', 'waits.py')
 
 
 def reachable_modules(*names):
