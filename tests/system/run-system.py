@@ -39,13 +39,17 @@ SUITE = 'bookworm'
 BUSES = {'dbus-daemon': 'dbus', 'dbus-broker': 'dbus-broker'}
 # What the scenario uses besides the bus: the kernel with the headers DKMS builds cnfeed
 # against (dkms brings gcc and make), gdbus for unprivileged clients, python3 for the scenario,
-# systemd-journal-remote for shipping cnd's journal entries the way a fleet does.
+# systemd-journal-remote for shipping cnd's journal entries the way a fleet does, python3-dbus
+# for a stream's reader (AcquireStream hands out a file descriptor, which gdbus cannot keep).
 PACKAGES = ['systemd-sysv', 'udev', 'kmod', 'procps', 'linux-image-amd64', 'linux-headers-amd64',
-            'dkms', 'python3', 'libglib2.0-bin', 'systemd-journal-remote']
+            'dkms', 'python3', 'python3-dbus', 'libglib2.0-bin', 'systemd-journal-remote']
 HOST_TOOLS = {'mmdebstrap': 'mmdebstrap', 'qemu-system-x86_64': 'qemu-system-x86',
               'qemu-img': 'qemu-utils', 'mke2fs': 'e2fsprogs'}
 # Where the images, their overlays and mmdebstrap's chroots live: outside the clone, whose
 # path may be unreachable (/root is 0700) or awkward, and on disk rather than a tmpfs.
+# What boot() hands the guest besides the packages: the scenario and the helpers it runs (the
+# probe that the unit starts inside its own sandbox, a stream's reader run as other users).
+GUEST_SCRIPTS = ('scenario.py', 'sandbox-probe.py', 'stream-reader.py', os.path.join('..', 'bus', 'streamrecords.py'))
 WORK_PARENT = '/var/tmp'
 WORK_PREFIX = 'cnd-system-'
 IMAGE_SIZE = '4G'
@@ -319,7 +323,8 @@ def boot(work, bus, image_dir, timeout, options):
     """Boots a throwaway copy-on-write overlay of the image and waits for the scenario."""
     share = os.path.join(work, f'share-{bus}')
     os.makedirs(share)
-    shutil.copy(os.path.join(HERE, 'scenario.py'), share)
+    for helper in GUEST_SCRIPTS:
+        shutil.copy(os.path.join(HERE, helper), share)
     shutil.copytree(os.path.join(image_dir, 'debs'), os.path.join(share, 'debs'))
     with open(os.path.join(share, 'config.json'), 'w') as f:
         json.dump(dict(options, bus=bus), f)
@@ -398,7 +403,7 @@ def keep_logs(top, work):
         if os.path.isdir(path):
             name = os.path.basename(path)
             dest = os.path.join(fresh, 'build' if name == 'share' else name.removeprefix('share-'))
-            shutil.copytree(path, dest, ignore=shutil.ignore_patterns('scenario.py', 'debs'))
+            shutil.copytree(path, dest, ignore=shutil.ignore_patterns('*.py', 'debs'))
     logs = os.path.join(top, 'logs')
     if os.path.exists(logs):
         remove_tree(logs)
