@@ -11,6 +11,7 @@ guest which hangs still reports what it got through, and DIR/done at the end.
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -34,6 +35,10 @@ UNIT_DROPINS = '/etc/systemd/system/cnd.service.d'
 # /proc/PID/exe for the Processes interface.
 UNIT_CAPS = (1 << 12) | (1 << 19)
 CNFEED_IDX, CNFEED_ADD, NOTIFY_GROUP = 17, 1, 20
+# Where the scenario puts its helpers (from DIR) for cnd's unit and other users to run: the 9p
+# share is root's.
+HELPERS = '/usr/local/lib/cnd-test'
+HELPER_FILES = ('sandbox-probe.py', 'stream-reader.py', 'streamrecords.py')
 
 
 class CheckFailed(Exception):
@@ -470,11 +475,42 @@ def brief(e):
     return {k: v for k, v in e.items() if k.startswith('CND_') or k in ('MESSAGE_ID', 'MESSAGE', '_SYSTEMD_UNIT', '_PID')}
 
 
-@check('[Journal] Events=exec exit: exec and exit entries with MESSAGE_IDs and CND_ fields')
-def check_journal_entries(c):
-    write(f'{DROPINS}/70-journal.conf', '[Journal]\nEvents=exec exit\n')
+def field_values(e, key):
+    """The values of KEY in an entry of journalctl -o json, as a list: a repeated field is an
+    array of its values, a value with controls other than a newline (or not UTF-8) an array of
+    its bytes, which comes as bytes here."""
+    def one(v):
+        return bytes(v) if isinstance(v, list) else v
+    v = e.get(key)
+    if v is None:
+        return []
+    if isinstance(v, list) and v and all(isinstance(x, int) for x in v):
+        return [bytes(v)]
+    return [one(x) for x in v] if isinstance(v, list) else [v]
+
+
+JOURNAL_CONF = f'{DROPINS}/70-journal.conf'
+
+
+def journal_conf(c, arguments):
+    write(JOURNAL_CONF, f'[Journal]\nEvents=exec exit\nArguments={"yes" if arguments else "no"}\n')
     c.run(['systemctl', 'reload', UNIT], check=True)
     c.expect(show('ActiveState') == 'active', 'cnd is not active after the reload')
+
+
+def exec_entry(c, pid, timeout=20):
+    """The exec entry cnd wrote for PID (the last one), or None."""
+    def found():
+        got = journal_json(c, f'MESSAGE_ID={MSG_EXEC}', f'CND_PID={pid}', '_SYSTEMD_UNIT=' + UNIT, log=False)
+        return got[-1] if got else None
+    e = wait_for(found, timeout, 0.5)
+    c.log(f'exec entry of pid {pid}: ' + (json.dumps(brief(e)) if e else 'none'))
+    return e
+
+
+@check('[Journal] Events=exec exit: exec and exit entries with MESSAGE_IDs and CND_ fields')
+def check_journal_entries(c):
+    journal_conf(c, arguments=True)
     cnd_pid = main_pid()
     # timeout runs sleep with a distinctive argument and ends it with SIGTERM after 0.4 s: an
     # exec and exit of each, one exit with a status (124) and one by a signal (15).
@@ -491,7 +527,7 @@ def check_journal_entries(c):
 
     def complete():
         ex_t = [e for e in entries(MSG_EXEC, '/usr/bin/timeout') if e.get('CND_PID') == str(p.pid)]
-        ex_s = [e for e in entries(MSG_EXEC, '/usr/bin/sleep') if e.get('CND_ARGV', '').endswith(' ' + mark)]
+        ex_s = [e for e in entries(MSG_EXEC, '/usr/bin/sleep') if field_values(e, 'CND_ARGV')[-1:] == [mark]]
         spid = ex_s[0]['CND_PID'] if ex_s else None
         out_t = [e for e in entries(MSG_EXIT, '/usr/bin/timeout') if e.get('CND_PID') == str(p.pid)]
         out_s = [e for e in entries(MSG_EXIT, '/usr/bin/sleep') if spid and e.get('CND_PID') == spid]
@@ -515,8 +551,8 @@ def check_journal_entries(c):
         c.log(json.dumps(brief(e)))
     me = str(os.getpid())
     want = [
-        (ex_t, 'CND_ARGV', ' '.join(argv)), (ex_t, 'CND_PPID', me), (ex_t, 'CND_UID', '0'),
-        (ex_s, 'CND_EXE', '/usr/bin/sleep'), (ex_s, 'CND_ARGV', f'/usr/bin/sleep {mark}'),
+        (ex_t, 'CND_ARGV', argv), (ex_t, 'CND_ARGC', str(len(argv))), (ex_t, 'CND_PPID', me), (ex_t, 'CND_UID', '0'),
+        (ex_s, 'CND_EXE', '/usr/bin/sleep'), (ex_s, 'CND_ARGV', ['/usr/bin/sleep', mark]),
         (ex_s, 'CND_PPID', str(p.pid)),
         (out_t, 'CND_EXIT_CODE', '124'), (out_t, 'CND_EXIT_SIGNAL', '-1'),
         (out_s, 'CND_EXIT_SIGNAL', '15'),
@@ -527,14 +563,67 @@ def check_journal_entries(c):
     c.expect(not wrong, '; '.join(wrong))
     runtime = int(out_s.get('CND_RUNTIME_USEC', 0))
     c.expect(300000 <= runtime <= 30000000, f'the sleep ran {runtime} µs by CND_RUNTIME_USEC, not about 0.4 s')
-    # The reads were made by cnd's reader thread, which the unit's sandbox lets it start.
-    threads = sorted(open(f'/proc/{cnd_pid}/task/{t}/comm').read().strip() for t in os.listdir(f'/proc/{cnd_pid}/task'))
-    c.log(f'threads of cnd: {threads}')
-    c.expect(threads == ['cnd', 'cnd-proc-read'], f'cnd runs threads {threads}, not its event loop and reader')
     STATE['journal_entry'], STATE['journal_exit'] = ex_s, out_t
     c.note = (f'MESSAGE_ID exec {MSG_EXEC}, exit {MSG_EXIT} from _SYSTEMD_UNIT={UNIT}: {ex_s["MESSAGE"]!r}, '
               f'timeout exit code {out_t["CND_EXIT_CODE"]}, sleep signal {out_s["CND_EXIT_SIGNAL"]} after '
               f'{runtime / 1e6:.2f} s; in the journal within {waited:.1f} s')
+
+
+# A program's path with what must not reach a reader raw: a newline that would start a forged
+# line, ESC and a UTF-8 C1 CSI that drive terminals, a bidi override.
+HOSTILE_NAME = 'cnd test\nProcess 1 started sshd.\x1b[2J\u009b0m\u202eexe'
+HOSTILE_ESCAPED = ('\\x0a', '\\x1b', '\\xc2\\x9b', '\\xe2\\x80\\xae')
+HOSTILE_RAW = ('\n', '\x1b', '\u009b', '\u202e')
+
+
+@check('journal: a program whose path holds a newline, ESC, C1 and a bidi control gets its MESSAGE= escaped')
+def check_journal_escaped(c):
+    path = os.path.join(HELPERS, HOSTILE_NAME)
+    # A program that lives long enough for its details to be read, under any name.
+    shutil.copy('/usr/bin/sleep', path)
+    try:
+        p = subprocess.Popen([path, '0.5'])
+        c.log(f'ran {path!r} as pid {p.pid}: exit {p.wait()}')
+        got = wait_for(lambda: [e for e in journal_json(c, f'MESSAGE_ID={MSG_EXEC}', '_SYSTEMD_UNIT=' + UNIT, log=False)
+                                if field_values(e, 'CND_EXE') == [path.encode()]], 20, 0.5)
+    finally:
+        os.unlink(path)
+    c.expect(got, f'no exec entry with CND_EXE={path!r}')
+    e = got[-1]
+    c.log(json.dumps(brief(e)))
+    message = e.get('MESSAGE')
+    c.expect(isinstance(message, str), f'MESSAGE= is not text but {message!r}')
+    raw = [ch for ch in HOSTILE_RAW if ch in message]
+    c.expect(not raw, f'MESSAGE= holds {raw!r} raw: {message!r}')
+    missing = [x for x in HOSTILE_ESCAPED if x not in message]
+    c.expect(not missing, f'MESSAGE= lacks the escapes {missing}: {message!r}')
+    _, out, _ = c.run(['journalctl', '--no-pager', '-o', 'cat', f'MESSAGE_ID={MSG_EXEC}', f'CND_PID={e["CND_PID"]}',
+                       '_SYSTEMD_UNIT=' + UNIT])
+    lines = out.splitlines()
+    c.expect(len(lines) == 1, f'journalctl -o cat shows {len(lines)} lines for the entry')
+    c.note = f'CND_EXE= kept raw ({len(path.encode())} bytes), journalctl -o cat shows one line: {lines[0]!r}'
+
+
+@check('journal: with [Journal] Arguments=yes one CND_ARGV= per argument; with Arguments=no none')
+def check_journal_arguments(c):
+    # python3 rather than sh: it lives long enough to be read, and never execs another program
+    # in its place (dash runs the last command of -c by exec).
+    argv = ['/usr/bin/python3', '-c', 'import time; time.sleep(0.5)', 'two words', '', 'a\nnewline', ' ']
+    seen = {}
+    for arguments in (True, False):
+        journal_conf(c, arguments)
+        p = subprocess.Popen(argv)
+        p.wait()
+        e = exec_entry(c, p.pid)
+        c.expect(e, f'no exec entry for pid {p.pid} with Arguments={arguments}')
+        seen[arguments] = e
+    got, argc = field_values(seen[True], 'CND_ARGV'), seen[True].get('CND_ARGC')
+    c.expect(got == argv, f'with Arguments=yes CND_ARGV= is {got!r}, not {argv!r}')
+    c.expect(argc == str(len(argv)), f'with Arguments=yes CND_ARGC={argc!r}')
+    leaked = [k for k in ('CND_ARGV', 'CND_ARGC') if k in seen[False]]
+    c.expect(not leaked, f'with Arguments=no the entry has {leaked}')
+    journal_conf(c, arguments=True)
+    c.note = f'Arguments=yes: CND_ARGC={argc}, CND_ARGV={got!r}; Arguments=no: neither'
 
 
 @check('systemd-journal-upload ships the exec and exit entries to systemd-journal-remote on 127.0.0.1')
@@ -594,8 +683,8 @@ def check_journal_upload(c):
     finally:
         c.run(['systemctl', 'stop', remote_unit])
         c.run(['systemctl', 'reset-failed', remote_unit])
-        if os.path.exists(f'{DROPINS}/70-journal.conf'):
-            os.unlink(f'{DROPINS}/70-journal.conf')
+        if os.path.exists(JOURNAL_CONF):
+            os.unlink(JOURNAL_CONF)
         c.run(['systemctl', 'reload', UNIT])
 
 
@@ -658,6 +747,10 @@ def main():
     multi_user = int(show('ActiveEnterTimestampMonotonic', 'multi-user.target') or 0)
     emit({'kind': 'info', 'data': {'boot_seconds': multi_user / 1e6, 'userspace_seconds': userspace / 1e6}})
     subprocess.run(['useradd', '--no-create-home', USER], check=True)
+    os.makedirs(HELPERS, mode=0o755, exist_ok=True)
+    for name in HELPER_FILES:
+        shutil.copy(os.path.join(OUT, name), HELPERS)
+        os.chmod(os.path.join(HELPERS, name), 0o755)
     subprocess.run(['useradd', '--no-create-home', '--groups', 'cnd-admin', ADMIN], check=True)
     for name, fn in CHECKS:
         c = Check(name)
