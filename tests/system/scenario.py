@@ -411,6 +411,86 @@ def check_security(c):
     c.expect(level <= 1.5, f'exposure {level}')
 
 
+PROBE_DROPIN = f'{UNIT_DROPINS}/50-test-sandbox-probe.conf'
+PROBE_TAG = 'cnd-sandbox-probe'
+SANDBOX_STATUS = ('Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp',
+                  'Seccomp_filters')
+
+
+def status_of(pid):
+    with open(f'/proc/{pid}/status') as f:
+        fields = dict(line.split(':', 1) for line in f if ':' in line)
+    return {k: fields.get(k, '').strip() for k in SANDBOX_STATUS}
+
+
+def probe_sandbox(c, extra=''):
+    """Restarts cnd with sandbox-probe.py as an ExecStartPost= of the unit itself (plus EXTRA
+    unit settings) and returns (what the probe reported, cnd's own status fields). systemd
+    starts every Exec*= command of a unit with all of its execution settings, so the probe runs
+    in the sandbox the unit gives cnd, not in a copy of it that a later change could miss; the
+    status fields of the two say whether that holds."""
+    write(PROBE_DROPIN, f'[Service]\nExecStartPost=-/usr/bin/python3 {HELPERS}/sandbox-probe.py\n{extra}')
+    try:
+        c.run(['systemctl', 'daemon-reload'], check=True)
+        cursor = journal_cursor()
+        restart(c)
+        pid = main_pid()
+
+        def reported():
+            for line in journal_since(cursor, '-u', UNIT, '-o', 'cat').splitlines():
+                if line.startswith(PROBE_TAG + ' '):
+                    return json.loads(line[len(PROBE_TAG) + 1:])
+        got = wait_for(reported, 30, 0.5)
+        c.log(f'probe ({extra.strip() or "the unit as shipped"}): {json.dumps(got)}')
+        c.expect(got and 'error' not in got, f'the probe reported {got}')
+        cnd = status_of(pid)
+        c.log(f'cnd (pid {pid}): {json.dumps(cnd)}')
+        return got, cnd
+    finally:
+        os.unlink(PROBE_DROPIN)
+        c.run(['systemctl', 'daemon-reload'])
+        restart(c)
+
+
+def probe_status(got):
+    """The probe's report as status fields, comparable with status_of()."""
+    st = dict(got['status'])
+    st['Uid'] = '\t'.join([str(got['uid'])] * 4)
+    st['Gid'] = '\t'.join([str(got['gid'])] * 4)
+    st['Groups'] = ' '.join(map(str, got['groups']))
+    return {k: st.get(k, '') for k in SANDBOX_STATUS}
+
+
+@check("cnd.service's own sandbox, probed from an ExecStartPost=: as cnd, /proc/1/mem and /proc/1/environ "
+       "refused (EACCES), /proc/1/exe readable")
+def check_sandbox(c):
+    got, cnd = probe_sandbox(c)
+    mine = probe_status(got)
+    differ = {k: (mine[k], cnd[k]) for k in SANDBOX_STATUS if mine[k].split() != cnd[k].split()}
+    c.expect(not differ, f'the probe and cnd differ (probe, cnd): {differ}')
+    c.expect(int(cnd['CapEff'], 16) == UNIT_CAPS and cnd['NoNewPrivs'] == '1' and cnd['Seccomp'] == '2',
+             f'cnd runs with CapEff {cnd["CapEff"]}, NoNewPrivs {cnd["NoNewPrivs"]}, Seccomp {cnd["Seccomp"]}')
+    exe = os.readlink('/proc/1/exe')
+    want = {'open_mem_rdwr': 'EACCES', 'open_mem_wronly': 'EACCES', 'open_environ': 'EACCES',
+            'readlink_exe': ['ok', exe], 'sees_target': True}
+    wrong = {k: got.get(k) for k, v in want.items() if got.get(k) != v}
+    c.expect(not wrong, f'the probe got {wrong}, wanted {want}')
+    c.note = (f'as uid {got["uid"]}, CapEff {cnd["CapEff"]}, {cnd["Seccomp_filters"]} seccomp filters like cnd: '
+              f'mem O_RDWR {got["open_mem_rdwr"]}, O_WRONLY {got["open_mem_wronly"]}, O_RDONLY '
+              f'{got["open_mem_rdonly"]}, environ {got["open_environ"]}, exe -> {got["readlink_exe"][1]}, '
+              f'ptrace {got["ptrace_attach"]}')
+
+
+@check('the probe catches a weaker unit: with CAP_DAC_OVERRIDE added, /proc/1/mem opens for writing')
+def check_sandbox_weakened(c):
+    got, cnd = probe_sandbox(c, 'CapabilityBoundingSet=CAP_DAC_OVERRIDE\nAmbientCapabilities=CAP_DAC_OVERRIDE\n')
+    c.expect(int(cnd['CapEff'], 16) & (1 << 1), f'the drop-in did not add CAP_DAC_OVERRIDE: CapEff {cnd["CapEff"]}')
+    c.expect(got['open_mem_rdwr'] == 'ok' and got['open_environ'] == 'ok',
+             f'with CAP_DAC_OVERRIDE the probe still got mem {got["open_mem_rdwr"]}, environ {got["open_environ"]}: '
+             f'check_sandbox would not notice such a change')
+    c.note = f'with CAP_DAC_OVERRIDE: mem O_RDWR {got["open_mem_rdwr"]}, environ {got["open_environ"]}'
+
+
 @check('dkms built cnfeed for the running kernel; modprobe cnfeed')
 def check_dkms(c):
     kernel = os.uname().release
@@ -487,6 +567,10 @@ def field_values(e, key):
     if isinstance(v, list) and v and all(isinstance(x, int) for x in v):
         return [bytes(v)]
     return [one(x) for x in v] if isinstance(v, list) else [v]
+
+
+def threads_of(pid):
+    return sorted(open(f'/proc/{pid}/task/{t}/comm').read().strip() for t in os.listdir(f'/proc/{pid}/task'))
 
 
 JOURNAL_CONF = f'{DROPINS}/70-journal.conf'
@@ -626,6 +710,15 @@ def check_journal_arguments(c):
     c.note = f'Arguments=yes: CND_ARGC={argc}, CND_ARGV={got!r}; Arguments=no: neither'
 
 
+@check("cnd's threads carry their names: the event loop, the /proc reader, the journal writer")
+def check_threads(c):
+    threads = threads_of(main_pid())
+    c.log(f'threads of cnd: {threads}')
+    want = ['cnd', 'cnd-journal', 'cnd-proc-read']
+    c.expect(threads == want, f'cnd runs threads {threads}, not {want}')
+    c.note = ', '.join(threads)
+
+
 @check('systemd-journal-upload ships the exec and exit entries to systemd-journal-remote on 127.0.0.1')
 def check_journal_upload(c):
     sent = STATE.get('journal_entry')
@@ -686,6 +779,184 @@ def check_journal_upload(c):
         if os.path.exists(JOURNAL_CONF):
             os.unlink(JOURNAL_CONF)
         c.run(['systemctl', 'reload', UNIT])
+
+
+PROCESSES_PATH = '/org/cnd/Connector1/processes'
+PROCESSES = 'org.cnd.Connector1.Processes'
+NOBODY = 'nobody'
+
+
+def uid_of(user):
+    return int(sh(['id', '-u', user]).stdout)
+
+
+def pid_running(user, mark):
+    """The pid of USER's process whose command line holds MARK, as root sees it."""
+    def found():
+        out = sh(['pgrep', '-u', user, '-f', mark]).stdout.split()
+        return int(out[0]) if out else None
+    return wait_for(found, 10)
+
+
+def proc_options(pid):
+    """The options of the /proc that PID sees, from its mountinfo."""
+    with open(f'/proc/{pid}/mountinfo') as f:
+        for line in f:
+            w = line.split()
+            if w[4] == '/proc':
+                return w[-1]
+    return None
+
+
+class StreamReader:
+    """stream-reader.py run as USER: a stream with Processes, read until stop()."""
+
+    def __init__(self, c, user):
+        self.c, self.user = c, user
+        self.proc = subprocess.Popen(['runuser', '-u', user, '--', '/usr/bin/python3', f'{HELPERS}/stream-reader.py'],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.hello = json.loads(self.proc.stdout.readline() or '{}')
+        c.log(f'stream of {user}: {self.hello}')
+        if not self.hello.get('acquired'):
+            self.proc.stdin.close()
+            c.log(self.proc.stderr.read()[-3000:])
+
+    def stop(self):
+        out, err = self.proc.communicate('stop\n', timeout=60)
+        self.c.log(f'stream of {self.user}: {out[-3000:]}{err[-2000:]}')
+        return json.loads(out.splitlines()[-1]) if out.strip() else {}
+
+
+def started(mon, uid, mark):
+    """The Started signals a Monitor saw of uid's program with MARK among its arguments:
+    [pid, ppid, uid, exe, *argv, unit, cgroup, start_time, timestamp_ns]."""
+    return [a for a in mon.signals('Started') if a[2] == uid and mark in a[4:-4]]
+
+
+@check('/proc mounted with hidepid=invisible: cnd still resolves every user\'s programs for a reader; nobody gets '
+       'no one else\'s command line, from /proc or from cnd')
+def check_hidepid(c):
+    uid, nobody = uid_of(USER), uid_of(NOBODY)
+    tag = f'{os.getpid()}{time.monotonic_ns() % 1000000:06d}'
+    mark_before, mark, mark_own = f'4.{tag}1', f'5.{tag}2', f'6.{tag}3'
+    # Before: what any user reads of another's process from /proc.
+    p = subprocess.Popen(['runuser', '-u', USER, '--', '/usr/bin/sleep', mark_before])
+    pid = pid_running(USER, mark_before)
+    rc, before, _ = c.run(['cat', f'/proc/{pid}/cmdline'], user=NOBODY)
+    p.kill()
+    sh(['pkill', '-f', mark_before])
+    c.expect(rc == 0 and mark_before in before, 'without hidepid nobody could not read the command line (the test is wrong)')
+    c.run(['mount', '-o', 'remount,hidepid=invisible', '/proc'], check=True)
+    monitors, streams, sleepers = [], [], []
+    try:
+        c.log(f'/proc: {proc_options(os.getpid())}')
+        restart(c)   # a namespace made after the remount
+        cnd_pid = main_pid()
+        c.log(f"cnd's /proc: {proc_options(cnd_pid)}")
+        root_mon, nobody_mon = Monitor(c, PROCESSES_PATH, 'root'), Monitor(c, PROCESSES_PATH, NOBODY)
+        monitors += [root_mon, nobody_mon]
+        root_stream, nobody_stream = StreamReader(c, 'root'), StreamReader(c, NOBODY)
+        streams += [root_stream, nobody_stream]
+        c.expect(root_stream.hello.get('acquired') and nobody_stream.hello.get('acquired'),
+                 f'AcquireStream failed: root {root_stream.hello}, nobody {nobody_stream.hello}')
+        sleepers.append(subprocess.Popen(['runuser', '-u', USER, '--', '/usr/bin/sleep', mark]))
+        sleepers.append(subprocess.Popen(['runuser', '-u', NOBODY, '--', '/usr/bin/sleep', mark_own]))
+        pid, own = pid_running(USER, mark), pid_running(NOBODY, mark_own)
+        c.expect(pid and own, f'the sleeps did not start ({pid}, {own})')
+
+        # nobody, from /proc: no pid of another user's, let alone its command line.
+        rc, out, err = c.run(['cat', f'/proc/{pid}/cmdline'], user=NOBODY)
+        c.expect(rc != 0 and mark not in out, f'nobody read /proc/{pid}/cmdline under hidepid')
+        rc, out, _ = c.run(['pgrep', '-a', '-f', mark], user=NOBODY)
+        c.expect(mark not in out, 'nobody found the process with pgrep')
+        rc, out, _ = c.run(['ls', '/proc'], user=NOBODY)
+        pids = [int(x) for x in out.split() if x.isdigit()]
+        c.expect(pid not in pids and own in pids, f'nobody lists pids {pids}')
+        # nobody, from cnd: AccessDenied.
+        for method, args in (('GetProcess', [str(pid)]), ('ListProcesses', [])):
+            rc, _, err = c.run(['gdbus', 'call', '--system', '--dest', NAME, '--object-path', PROCESSES_PATH,
+                                '--method', f'{PROCESSES}.{method}'] + args, user=NOBODY)
+            c.expect(rc != 0 and 'org.freedesktop.DBus.Error.AccessDenied' in err, f'{method} was not denied to nobody')
+        # A reader (root), from cnd: the program and its arguments.
+        rc, out, _ = c.run(['busctl', '--json=short', 'call', NAME, PROCESSES_PATH, PROCESSES, 'GetProcess', 'u', str(pid)])
+        c.expect(rc == 0, 'GetProcess failed for root')
+        ppid_, puid, exe, argv = json.loads(out)['data'][:4]
+        c.expect((puid, exe, argv) == (uid, '/usr/bin/sleep', ['/usr/bin/sleep', mark]),
+                 f'GetProcess({pid}) gave uid {puid}, exe {exe!r}, argv {argv}')
+        for s_ in sleepers:
+            s_.kill()
+        sh(['pkill', '-f', f'{mark}|{mark_own}'])
+        got = wait_for(lambda: started(root_mon, uid, mark) and started(root_mon, nobody, mark_own), 15)
+        c.expect(got, 'root did not receive both Started signals')
+        sig = started(root_mon, uid, mark)[0]
+        c.expect(sig[0] == pid and sig[3] == '/usr/bin/sleep', f'Started of {pid} is {sig}')
+        time.sleep(1)
+        leaked = nobody_mon.signals('Started') + nobody_mon.signals('Exited')
+        c.expect(not leaked, f'nobody received {len(leaked)} Processes signals')
+        tallies = {who: st.stop() for who, st in (('root', root_stream), (NOBODY, nobody_stream))}
+        streams.clear()
+
+        def records(who, u, m):
+            return [r for r in tallies[who].get('processes', []) if r['record'] == 'started' and r['uid'] == u
+                    and m in r['argv']]
+        c.expect(records('root', uid, mark) and records('root', nobody, mark_own),
+                 "root's stream lacks a Started record of the two sleeps")
+        theirs = [r for r in tallies[NOBODY].get('processes', []) if r['uid'] != nobody]
+        c.expect(not theirs, f"nobody's stream carries {len(theirs)} records of other uids, e.g. {theirs[:1]}")
+        mine = records(NOBODY, nobody, mark_own)
+        c.expect(mine and mine[0]['exe'] == '/usr/bin/sleep' and mine[0]['argv'] == ['/usr/bin/sleep', mark_own],
+                 f"nobody's stream lacks its own sleep with exe and argv: {mine}")
+        unresolved = sh(['busctl', 'get-property', NAME, PROCESSES_PATH, PROCESSES, 'Unresolved']).stdout.strip()
+        c.note = (f"/proc {proc_options(os.getpid())}, cnd's {proc_options(cnd_pid)}; nobody read "
+                  f"{USER}'s cmdline before ({before.count(chr(0))} arguments), after: no pid; root: Started and "
+                  f"GetProcess with exe and argv; nobody: AccessDenied, 0 signals, its stream "
+                  f"{len(tallies[NOBODY]['processes'])} records all its own (root's {len(tallies['root']['processes'])}); "
+                  f'Unresolved {unresolved}')
+    finally:
+        for st in streams:
+            st.proc.kill()
+            st.proc.wait()
+        for m in monitors:
+            m.stop()
+        for s_ in sleepers:
+            s_.kill()
+            s_.wait()
+        c.run(['mount', '-o', 'remount,hidepid=off', '/proc'])
+
+
+@check('without CAP_SYS_PTRACE cnd could not: another user\'s program is unresolved under ProtectProc=invisible')
+def check_hidepid_needs_ptrace(c):
+    dropin = f'{UNIT_DROPINS}/50-test-no-ptrace.conf'
+    uid = uid_of(USER)
+    mark = f'7.{os.getpid()}{time.monotonic_ns() % 1000000:06d}'
+    write(dropin, '[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_NET_ADMIN\n'
+                  'AmbientCapabilities=\nAmbientCapabilities=CAP_NET_ADMIN\n')
+    try:
+        c.run(['systemctl', 'daemon-reload'], check=True)
+        restart(c)
+        c.log(f'cnd: {status_of(main_pid())}')
+        mon = Monitor(c, PROCESSES_PATH, 'root')
+        p = subprocess.Popen(['runuser', '-u', USER, '--', '/usr/bin/sleep', mark])
+        try:
+            # The arguments may not be there to match: the exec is found by its pid.
+            pid = pid_running(USER, mark)
+            c.expect(pid, 'the sleep did not start')
+            got = wait_for(lambda: [a for a in mon.signals('Started') if a[0] == pid], 15)
+        finally:
+            p.kill()
+            sh(['pkill', '-f', mark])
+            p.wait()
+            mon.stop()
+        c.expect(got, f'no Started of {USER}\'s sleep (pid {pid})')
+        c.log(f'Started: {got}')
+        c.expect(all(a[3] == '' and mark not in a for a in got),
+                 f'cnd without CAP_SYS_PTRACE still read {USER}\'s program: {got}')
+        c.note = (f'Started of {USER}\'s sleep (uid {uid}) without CAP_SYS_PTRACE: uid {got[0][2]}, exe {got[0][3]!r}, '
+                  f'argv {got[0][4:-4]}')
+    finally:
+        os.unlink(dropin)
+        c.run(['systemctl', 'daemon-reload'])
+        restart(c)
 
 
 @check('apt-get purge cnd cnfeed-dkms removes everything')
