@@ -839,8 +839,11 @@ def check_hidepid(c):
     uid, nobody = uid_of(USER), uid_of(NOBODY)
     tag = f'{os.getpid()}{time.monotonic_ns() % 1000000:06d}'
     mark_before, mark, mark_own = f'4.{tag}1', f'5.{tag}2', f'6.{tag}3'
+    # Sleeps that outlast the check on the slowest guest (sleep adds its arguments up); killed
+    # at its end.
+    long = '600'
     # Before: what any user reads of another's process from /proc.
-    p = subprocess.Popen(['runuser', '-u', USER, '--', '/usr/bin/sleep', mark_before])
+    p = subprocess.Popen(['runuser', '-u', USER, '--', '/usr/bin/sleep', long, mark_before])
     pid = pid_running(USER, mark_before)
     rc, before, _ = c.run(['cat', f'/proc/{pid}/cmdline'], user=NOBODY)
     p.kill()
@@ -859,8 +862,8 @@ def check_hidepid(c):
         streams += [root_stream, nobody_stream]
         c.expect(root_stream.hello.get('acquired') and nobody_stream.hello.get('acquired'),
                  f'AcquireStream failed: root {root_stream.hello}, nobody {nobody_stream.hello}')
-        sleepers.append(subprocess.Popen(['runuser', '-u', USER, '--', '/usr/bin/sleep', mark]))
-        sleepers.append(subprocess.Popen(['runuser', '-u', NOBODY, '--', '/usr/bin/sleep', mark_own]))
+        sleepers.append(subprocess.Popen(['runuser', '-u', USER, '--', '/usr/bin/sleep', long, mark]))
+        sleepers.append(subprocess.Popen(['runuser', '-u', NOBODY, '--', '/usr/bin/sleep', long, mark_own]))
         pid, own = pid_running(USER, mark), pid_running(NOBODY, mark_own)
         c.expect(pid and own, f'the sleeps did not start ({pid}, {own})')
 
@@ -871,7 +874,7 @@ def check_hidepid(c):
         c.expect(mark not in out, 'nobody found the process with pgrep')
         rc, out, _ = c.run(['ls', '/proc'], user=NOBODY)
         pids = [int(x) for x in out.split() if x.isdigit()]
-        c.expect(pid not in pids and own in pids, f'nobody lists pids {pids}')
+        c.expect(pid not in pids and own in pids, f'nobody lists pids {pids} (the other sleep {pid}, its own {own})')
         # nobody, from cnd: AccessDenied.
         for method, args in (('GetProcess', [str(pid)]), ('ListProcesses', [])):
             rc, _, err = c.run(['gdbus', 'call', '--system', '--dest', NAME, '--object-path', PROCESSES_PATH,
@@ -881,7 +884,7 @@ def check_hidepid(c):
         rc, out, _ = c.run(['busctl', '--json=short', 'call', NAME, PROCESSES_PATH, PROCESSES, 'GetProcess', 'u', str(pid)])
         c.expect(rc == 0, 'GetProcess failed for root')
         ppid_, puid, exe, argv = json.loads(out)['data'][:4]
-        c.expect((puid, exe, argv) == (uid, '/usr/bin/sleep', ['/usr/bin/sleep', mark]),
+        c.expect((puid, exe, argv) == (uid, '/usr/bin/sleep', ['/usr/bin/sleep', long, mark]),
                  f'GetProcess({pid}) gave uid {puid}, exe {exe!r}, argv {argv}')
         for s_ in sleepers:
             s_.kill()
@@ -904,7 +907,7 @@ def check_hidepid(c):
         theirs = [r for r in tallies[NOBODY].get('processes', []) if r['uid'] != nobody]
         c.expect(not theirs, f"nobody's stream carries {len(theirs)} records of other uids, e.g. {theirs[:1]}")
         mine = records(NOBODY, nobody, mark_own)
-        c.expect(mine and mine[0]['exe'] == '/usr/bin/sleep' and mine[0]['argv'] == ['/usr/bin/sleep', mark_own],
+        c.expect(mine and mine[0]['exe'] == '/usr/bin/sleep' and mine[0]['argv'] == ['/usr/bin/sleep', long, mark_own],
                  f"nobody's stream lacks its own sleep with exe and argv: {mine}")
         unresolved = sh(['busctl', 'get-property', NAME, PROCESSES_PATH, PROCESSES, 'Unresolved']).stdout.strip()
         c.note = (f"/proc {proc_options(os.getpid())}, cnd's {proc_options(cnd_pid)}; nobody read "
