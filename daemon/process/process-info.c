@@ -163,24 +163,40 @@ static int read_exe(ProcessInfo *info, int dirfd) {
         return 0;
 }
 
-static int read_cmdline(ProcessInfo *info, int dirfd) {
+/* The command line through dirfd, into c alone: see process_info_read_cmdline(). */
+static int read_cmdline_at(int dirfd, ProcessCmdline *c) {
         _cleanup_(freep) char *buf = NULL;
-        char **argv;
         size_t n;
         int r;
 
-        r = read_at_alloc(dirfd, "cmdline", PROCESS_CMDLINE_MAX, &buf, &n, &info->cmdline_truncated);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                set_unresolved(info, PROCESS_FIELD_CMDLINE, r);
-                return 0;
-        }
-        r = procfs_parse_cmdline(buf, n, info->cmdline_truncated, &argv);
+        r = read_at_alloc(dirfd, "cmdline", PROCESS_CMDLINE_MAX, &buf, &n, &c->truncated);
         if (r < 0)
-                return r;       /* it fails only for memory */
+                return r;
+        return procfs_parse_cmdline(buf, n, c->truncated, &c->argv);
+}
+
+void process_info_take_cmdline(ProcessInfo *info, ProcessCmdline *c) {
+        if (c->error < 0) {
+                set_unresolved(info, PROCESS_FIELD_CMDLINE, c->error);
+                return;
+        }
         strv_free(info->argv);
-        info->argv = argv;
+        info->argv = TAKE_PTR(c->argv);
+        info->cmdline_truncated = c->truncated;
+}
+
+void process_cmdline_done(ProcessCmdline *c) {
+        c->argv = strv_free(c->argv);
+}
+
+static int read_cmdline(ProcessInfo *info, int dirfd) {
+        ProcessCmdline c = {};
+
+        c.error = read_cmdline_at(dirfd, &c);
+        if (c.error == -ENOMEM)
+                return -ENOMEM;
+        process_info_take_cmdline(info, &c);
+        process_cmdline_done(&c);
         return 0;
 }
 
@@ -274,14 +290,10 @@ static void set_all_unresolved(ProcessInfo *info, ProcessReadFlags flags, int er
                         set_unresolved(info, f, error);
 }
 
-/* The reads of what goes with the process's memory, gone the moment it exits: made at once. */
-static int read_perishable(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
-        int r;
-
-        r = read_exe(info, dirfd);
-        if (r >= 0 && !(flags & PROCESS_READ_NO_ARGV))
-                r = read_cmdline(info, dirfd);
-        return r;
+/* What goes with the process the moment it exits, and can be read without touching its
+ * memory: made at once. */
+static int read_perishable(ProcessInfo *info, int dirfd) {
+        return read_exe(info, dirfd);
 }
 
 /* The reads of what stays until the process is reaped, and the unit. */
@@ -354,7 +366,7 @@ static int read_begin(pid_t pid, int dirfd, ProcessReadFlags flags, ProcessInfo 
         info->ppid = first.ppid;
         info->start_time = first.start_time;
         info->state = first.state;
-        r = read_perishable(info, dirfd, flags);
+        r = read_perishable(info, dirfd);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(info);
@@ -388,7 +400,9 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
         r = read_begin(pid, dirfd, flags, &info);
         if (r < 0)
                 return r;
-        if (!begun_gone(info)) {
+        if (!begun_gone(info) && field_wanted(PROCESS_FIELD_CMDLINE, flags))
+                r = read_cmdline(info, dirfd);
+        if (r >= 0 && !begun_gone(info)) {
                 r = read_end(info, dirfd, flags);
                 if (r < 0)
                         return r;
@@ -425,6 +439,43 @@ int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags) {
                         set_unresolved(info, f, r < 0 ? r : -ESRCH);
         finish(info, r < 0 ? r : -ESRCH, &now, flags);
         return 0;
+}
+
+int process_info_read_cmdline(pid_t pid, uint64_t start_time, ProcessCmdline *ret) {
+        _cleanup_(closep) int dirfd = -1;
+        ProcStat now;
+        int r;
+
+        *ret = (ProcessCmdline) {};
+        dirfd = open_pid_dir(pid);
+        r = dirfd < 0 ? dirfd : read_stat(dirfd, &now);
+        if (r == -ENOENT || (r >= 0 && now.start_time != start_time))
+                r = -ESRCH;
+        if (r >= 0)
+                r = read_cmdline_at(dirfd, ret);
+        if (r < 0)
+                process_cmdline_done(ret);
+        return ret->error = r < 0 ? r : 0;
+}
+
+bool process_info_started_after(const ProcessInfo *info, uint64_t timestamp_ns) {
+        if (info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT))
+                return false;
+        return process_start_time_to_monotonic_ns(info->start_time) > timestamp_ns;
+}
+
+void process_info_disown(ProcessInfo *info, ProcessReadFlags flags) {
+        info->ppid = -1;
+        info->ruid = info->euid = (uid_t) -1;
+        info->start_time = 0;
+        info->state = 0;
+        info->exe[0] = info->cgroup[0] = info->unit[0] = '\0';
+        for (char **a = info->argv; *a; a++)
+                free(*a);
+        info->argv[0] = NULL;
+        info->cmdline_truncated = false;
+        info->unresolved = 0;
+        set_all_unresolved(info, flags, -ESRCH);
 }
 
 int process_read_start_time(pid_t pid, uint64_t *ret) {

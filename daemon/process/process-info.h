@@ -10,8 +10,18 @@
  * of stat through the directory: if the second fails or shows another start time, the process
  * was gone, and the unit is dropped as possibly another process's. A pid reused before the
  * directory is opened is not detectable here; the caller, which knows what it expected
- * (a start time from an earlier scan), compares start_time. A process that execs again before
- * the read shows its newer program, whose own exec event follows. */
+ * (a start time from an earlier scan, or the time of the exec event it reads for:
+ * process_info_started_after()), compares start_time. A process that execs again before
+ * the read shows its newer program, whose own exec event follows.
+ *
+ * Only the command line touches the process's memory: reading it takes the process's mmap
+ * lock, which the process itself can keep held for as long as it likes (a thread faulting in a
+ * page of a FUSE file whose read never returns, and another waiting to map something: every
+ * reader of the lock then waits too). stat, status, exe, cgroup and the unit do not. So
+ * process_info_read_begin() and _end() never read it, and never wait on the process; the
+ * command line has a read of its own, process_info_read_cmdline(), made where a read that
+ * never returns holds nothing up (process-reader.h). process_info_read() reads all of it and
+ * may wait as long: only tests and tools call it. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,7 +83,8 @@ typedef struct ProcessInfo {
         int error[_PROCESS_FIELD_MAX];  /* why, as a negative errno; 0 for those read */
 } ProcessInfo;
 
-/* Reads pid's details (pid a thread-group id, as an exec event's tgid). Never fails for a detail: a file that cannot be read (the process is
+/* Reads pid's details, the command line included (so it may wait on the process's memory: not
+ * for the event loop; pid a thread-group id, as an exec event's tgid). Never fails for a detail: a file that cannot be read (the process is
  * gone, EACCES on another user's exe without ptrace access, a malformed file) leaves its
  * fields unresolved and the read goes on. Returns 0 with *ret set, -EINVAL for pid <= 0,
  * -ENOMEM. */
@@ -83,14 +94,42 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
  * parent's: 0, or a negative errno (-ENOENT once the process is reaped). */
 int process_read_start_time(pid_t pid, uint64_t *ret);
 
-/* The same read in two steps, for a caller that cannot wait for all of it: _begin() reads stat,
- * exe and cmdline, which go with the process's memory the moment it exits, and _end() the rest
- * (status, cgroup, unit) later, elsewhere. _end() first checks by the start time that pid is
+/* The same read in steps, for a caller that cannot wait for all of it: _begin() reads stat and
+ * exe, which go with the process the moment it exits, process_info_read_cmdline() the command
+ * line (as soon as can be, where it may wait), and _end() the rest (status, cgroup, unit) later,
+ * elsewhere. None of them but the command line's touches the process's memory. _end() first checks by the start time that pid is
  * still the process _begin() read; if not (it exited and was reaped, maybe the pid reused), the
  * rest is left unresolved and exited set. _begin() returns what process_info_read() does;
  * _end() 0 or -ENOMEM. */
 int process_info_read_begin(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
 int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags);
+
+/* A command line read on its own, into memory of the reader's: error is 0 and argv set (maybe
+ * empty, NULL-terminated), or error a negative errno (-ESRCH if pid is no longer the process
+ * of start_time, -ENOMEM). */
+typedef struct ProcessCmdline {
+        char **argv;
+        bool truncated;         /* longer than PROCESS_CMDLINE_MAX */
+        int error;
+} ProcessCmdline;
+
+/* Reads the command line of pid if it is still the process of start_time. May wait as long as
+ * the process holds its memory's lock: see above. Returns ret->error. */
+int process_info_read_cmdline(pid_t pid, uint64_t start_time, ProcessCmdline *ret);
+/* Moves c's argv into info (or marks the command line unresolved with c's error). */
+void process_info_take_cmdline(ProcessInfo *info, ProcessCmdline *c);
+void process_cmdline_done(ProcessCmdline *c);
+
+/* Whether the process info describes started after timestamp_ns (CLOCK_MONOTONIC, cn_proc's
+ * clock): then it is not the process an event of that time was about, but one that took its
+ * pid since. start_time counts whole clock ticks since boot and the kernel rounds it down, and
+ * process_start_time_to_monotonic_ns() only ever errs early (suspends since), so this never
+ * says yes of the event's own process; a pid reused within the tick of the event (10 ms at
+ * USER_HZ 100) is not seen. */
+bool process_info_started_after(const ProcessInfo *info, uint64_t timestamp_ns);
+/* Empties info of what was read, which belongs to another process: every field unresolved
+ * (-ESRCH), as for a process gone before the read. */
+void process_info_disown(ProcessInfo *info, ProcessReadFlags flags);
 
 ProcessInfo *process_info_free(ProcessInfo *info);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ProcessInfo *, process_info_free);

@@ -307,18 +307,30 @@ static void test_reaped(void) {
                 CHECK_EQ_INT(info->unresolved, ALL_FIELDS & ~(FIELD(CMDLINE) | FIELD(UNIT)));
 }
 
-/* The read in two steps: what goes with the memory at once, the rest later. */
+/* The command line read on its own, as a reading thread does, handed over to info. */
+static void take_cmdline(ProcessInfo *info) {
+        ProcessCmdline c;
+
+        CHECK_EQ_INT(process_info_read_cmdline(info->pid, info->start_time, &c), 0);
+        process_info_take_cmdline(info, &c);
+        process_cmdline_done(&c);
+}
+
+/* The read in steps: what goes with the process at once, the command line, the rest later. */
 static void test_begin_end(void) {
         char * const argv[] = { self_exe, (char *) "--sleep", (char *) "begin-end", NULL };
         _cleanup_(process_info_freep) ProcessInfo *whole = NULL, *info = NULL;
+        ProcessCmdline c;
         pid_t pid = spawn(argv, 0);
 
-        /* A live process: the two steps read what one read does. */
+        /* A live process: the steps read what one read does. */
         whole = read_info(pid, 0);
         CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
         CHECK_STREQ(info->exe, self_exe);
-        CHECK(argv_mentions(info->argv, "begin-end"));
+        CHECK(!info->argv[0]);          /* the step that touches its memory is not made */
         CHECK_EQ_INT(info->start_time, whole->start_time);
+        take_cmdline(info);
+        CHECK(argv_mentions(info->argv, "begin-end"));
         CHECK_EQ_INT(process_info_read_end(info, 0), 0);
         print_info("begin+end", info);
         CHECK_EQ_INT(info->unresolved, 0);
@@ -334,15 +346,26 @@ static void test_begin_end(void) {
         info->start_time++;
         CHECK_EQ_INT(process_info_read_end(info, 0), 0);
         CHECK(info->exited);
-        CHECK_EQ_INT(info->unresolved, FIELD(STATUS) | FIELD(CGROUP) | FIELD(UNIT));
+        /* (and its command line, not read: an empty one of a gone process is not its own) */
+        CHECK_EQ_INT(info->unresolved, FIELD(STATUS) | FIELD(CMDLINE) | FIELD(CGROUP) | FIELD(UNIT));
         CHECK_EQ_INT(info->error[PROCESS_FIELD_STATUS], -ESRCH);
         CHECK(info->ruid == (uid_t) -1);
         CHECK_STREQ(info->cgroup, "");
         CHECK_STREQ(info->exe, self_exe);               /* read at once: its own */
         info = process_info_free(info);
 
+        /* The command line of another process than the one begun: not read. */
+        CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+        CHECK_EQ_INT(process_info_read_cmdline(pid, info->start_time + 1, &c), -ESRCH);
+        CHECK(!c.argv);
+        process_info_take_cmdline(info, &c);
+        CHECK_EQ_INT(info->unresolved, FIELD(CMDLINE));
+        CHECK_EQ_INT(info->error[PROCESS_FIELD_CMDLINE], -ESRCH);
+        info = process_info_free(info);
+
         /* Gone between the steps: what was read at once is kept, the rest unresolved. */
         CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
+        take_cmdline(info);
         kill_and_reap(pid);
         CHECK_EQ_INT(process_info_read_end(info, 0), 0);
         print_info("begun, then reaped", info);
@@ -358,6 +381,38 @@ static void test_begin_end(void) {
                 CHECK_EQ_INT(process_info_read_end(info, 0), 0);
                 CHECK_EQ_INT(info->unresolved, ALL_FIELDS);
         }
+}
+
+/* An event from before the process started is not its own: everything read is let go. */
+static void test_started_after(void) {
+        _cleanup_(process_info_freep) ProcessInfo *info = NULL;
+        struct timespec now;
+        uint64_t now_ns, start_ns;
+
+        CHECK_EQ_INT(process_info_read(getpid(), 0, &info), 0);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        now_ns = (uint64_t) now.tv_sec * UINT64_C(1000000000) + (uint64_t) now.tv_nsec;
+        start_ns = process_start_time_to_monotonic_ns(info->start_time);
+        CHECK(start_ns > 0 && start_ns <= now_ns);
+        /* Its own events (since its start, rounded down to a tick) are its. */
+        CHECK(!process_info_started_after(info, now_ns));
+        /* (The conversion reads two clocks, a few ns apart: a microsecond either side.) */
+        CHECK(!process_info_started_after(info, start_ns + 1000));
+        /* An event from before it started is another process's. */
+        CHECK(process_info_started_after(info, start_ns - 1000));
+
+        process_info_disown(info, PROCESS_READ_NO_UNIT);
+        CHECK(info->exited);
+        CHECK_EQ_INT(info->unresolved, ALL_FIELDS & ~FIELD(UNIT));
+        CHECK_EQ_INT(info->error[PROCESS_FIELD_EXE], -ESRCH);
+        CHECK_STREQ(info->exe, "");
+        CHECK(!info->argv[0]);
+        CHECK_STREQ(info->cgroup, "");
+        CHECK_EQ_INT(info->start_time, 0);
+        CHECK(info->ppid == -1);
+        CHECK(info->ruid == (uid_t) -1);
+        /* And it is no longer said to have started at all. */
+        CHECK(!process_info_started_after(info, 0));
 }
 
 static void test_zombie(void) {
@@ -644,6 +699,7 @@ int main(int argc, char *argv[]) {
         test_long_cmdline();
         test_reaped();
         test_begin_end();
+        test_started_after();
         test_zombie();
         test_other_user();
         test_read_as_other_user();
