@@ -14,8 +14,6 @@
 #include "process-journal.h"
 #include "processes.h"
 
-/* Reads of a scan per event-loop iteration: about 2 ms of work at ~60 µs a read. */
-#define SCAN_READS_PER_ITERATION 32
 /* Losses within this long make one resync. */
 #define RESYNC_DELAY_USEC (50 * USEC_PER_MSEC)
 /* A resync waits for the queued events this many times RESYNC_DELAY_USEC at most. */
@@ -26,6 +24,7 @@
 /* An event held in the queue (processes.h), with the read it waits for. */
 struct PendingEvent {
         PendingEvent *next;
+        Processes *processes;
         ProcEvent event;
         bool may_signal;
         bool needs_read;                /* `read` is the event's */
@@ -65,7 +64,9 @@ void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *
                 ps->read_flags |= PROCESS_READ_NO_UNIT;
 }
 
+/* A step's reads still in flight come back for a scan no longer going: they are dropped. */
 static void scan_stop(Processes *ps) {
+        ps->scan_generation++;
         ps->scan_source = sd_event_source_disable_unref(ps->scan_source);
         ps->pending = mfree(ps->pending);
         ps->n_pending = ps->next_pending = 0;
@@ -82,10 +83,17 @@ static void queue_free(Processes *ps) {
         ps->queued_bytes = 0;
 }
 
+static void scan_step_free(Processes *ps) {
+        for (size_t i = 0; i < ps->n_step; i++)
+                ps->step[i].read.info = process_info_free(ps->step[i].read.info);
+        ps->n_step = ps->step_in_flight = 0;
+}
+
 void processes_done(Processes *ps) {
-        /* The thread first: it may be reading for a queued event. */
+        /* The threads first: they may be reading for a queued event or a scan. */
         ps->reader = process_reader_free(ps->reader);
         queue_free(ps);
+        scan_step_free(ps);
         scan_stop(ps);
         ps->resync_timer = sd_event_source_disable_unref(ps->resync_timer);
         process_table_done(&ps->table);
@@ -167,23 +175,31 @@ static ProcessEntry *table_put(Processes *ps, ProcessEntry *e, bool may_signal) 
         return e;
 }
 
-/* Reads pid and makes an entry of it, whatever could be read. */
-static ProcessEntry *read_entry(Processes *ps, pid_t pid, ProcessInfo **ret_info) {
+/* Reads pid and makes an entry of it, whatever could be read, in the event loop: so all but its
+ * command line, which could hold the loop (process-info.h). */
+static ProcessEntry *read_entry_now(Processes *ps, pid_t pid) {
         _cleanup_(process_info_freep) ProcessInfo *info = NULL;
         ProcessEntry *e = NULL;
 
-        if (process_info_read(pid, read_flags(ps), &info) < 0)
+        if (process_info_read(pid, read_flags(ps) | PROCESS_READ_NO_ARGV, &info) < 0)
                 return NULL;
         if (process_entry_new_from_info(info, &e) < 0)
                 return NULL;
-        if (ret_info)
-                *ret_info = TAKE_PTR(info);
         return e;
 }
 
 /* An event from before the last resync's scan, which has reported its outcome already. */
 static bool stale(const Processes *ps, const ProcEvent *ev) {
         return ev->timestamp_ns < ps->resync_ns;
+}
+
+/* A Started without exe, or whose command line cnd gave up reading (process-reader.h): the
+ * process held its memory's lock past the deadline, too many reading threads were stuck, or no
+ * thread could be had. */
+static bool counts_unresolved(const ProcessInfo *info, const ProcessEntry *e) {
+        int cmdline = info->error[PROCESS_FIELD_CMDLINE];
+
+        return !e->exe || !e->exe[0] || cmdline == -ETIMEDOUT || cmdline == -EBUSY || cmdline == -EAGAIN;
 }
 
 /* read: the process's details, read as the event arrived (and the rest since). */
@@ -203,7 +219,7 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, Process
                 process_entry_free(e);
                 return;
         }
-        if (!e->exe || !e->exe[0])
+        if (counts_unresolved(info, e))
                 ps->unresolved++;
         if (!ps->config->processes_enabled) {
                 journal_write(ps, ev, e, pid, 0, 0, 0);
@@ -267,9 +283,9 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
                 return;         /* gone already: its exit event follows, and finds no entry */
         p = process_table_find(&ps->table, parent);
         if (!p) {
-                /* A parent the table does not know (its exec came before the scan): read it all,
-                 * here, as rare as that is. */
-                e = read_entry(ps, child, NULL);
+                /* A parent the table does not know (its exec came before the scan): read it here,
+                 * as rare as that is, but for its arguments. */
+                e = read_entry_now(ps, child);
                 if (e)
                         (void) table_put(ps, TAKE_PTR(e), may_signal);
                 return;
@@ -343,6 +359,10 @@ static bool read_for(Processes *ps, const ProcEvent *ev, ProcessReadRequest *ret
         if (ev->kind == PROC_KIND_EXEC && exec_wanted(ps)) {
                 *ret = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END, .flags = read_flags(ps) };
                 ret->result = process_info_read_begin((pid_t) ev->exec.tgid, ret->flags, &ret->info);
+                /* Read after the pid went to a process started since: nothing read is this
+                 * event's process's. */
+                if (ret->result >= 0 && process_info_started_after(ret->info, ev->timestamp_ns))
+                        process_info_disown(ret->info, ret->flags);
         } else if (is_new_process(ev) && ps->active)
                 *ret = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = (pid_t) ev->fork.child_pid };
         else
@@ -369,8 +389,8 @@ static void queue_drain(Processes *ps) {
 }
 
 static void on_read_done(ProcessReadRequest *req, void *userdata) {
-        Processes *ps = userdata;
-        PendingEvent *p = (PendingEvent *) ((char *) req - offsetof(PendingEvent, read));
+        PendingEvent *p = userdata;
+        Processes *ps = p->processes;
 
         p->read_done = true;
         if (p == ps->queue_head)
@@ -382,7 +402,7 @@ static ProcessReader *get_reader(Processes *ps) {
 
         if (ps->reader || ps->reader_failed)
                 return ps->reader;
-        r = process_reader_new(ps->event, on_read_done, ps, &ps->reader);
+        r = process_reader_new(ps->event, &ps->reader);
         if (r < 0) {
                 log_warning_errno(r, "Failed to start the thread that reads /proc, reading in the event loop: %m");
                 ps->reader_failed = true;
@@ -408,7 +428,8 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         PendingEvent *p;
         size_t size;
 
-        /* Nothing to wait for, or no thread to wait on: handled now. */
+        /* Nothing to wait for, or no thread to wait on: handled now (but for the command line,
+         * which only a thread reads). */
         if (!ps->queue_head && (!for_thread || !get_reader(ps))) {
                 if (for_thread)
                         process_read_request_run(&read);
@@ -444,9 +465,11 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
                 return;
         }
         *p = (PendingEvent) {
-                .event = *ev, .may_signal = may_signal, .needs_read = needs_read, .read = read,
+                .processes = ps, .event = *ev, .may_signal = may_signal, .needs_read = needs_read, .read = read,
                 .read_done = !for_thread, .generation = ps->generation, .size = size,
         };
+        p->read.done = on_read_done;
+        p->read.userdata = p;
         ps->queued_bytes += size;
         if (ps->queue_tail)
                 ps->queue_tail->next = p;
@@ -454,40 +477,101 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
                 ps->queue_head = p;
         ps->queue_tail = p;
         ps->n_queued++;
-        if (for_thread)
+        if (for_thread && ps->reader) {
                 process_reader_submit(ps->reader, &p->read);
-        else if (p == ps->queue_head)
+                /* A command line goes with its process: read it as soon as can be. */
+                if (p->read.kind == PROCESS_READ_INFO_END)
+                        process_reader_kick(ps->reader);
+        } else if (for_thread) {
+                process_read_request_run(&p->read);
+                p->read_done = true;
+                if (p == ps->queue_head)
+                        queue_drain(ps);
+        } else if (p == ps->queue_head)
                 queue_drain(ps);
 }
 
 /* Scans: the first at start, a resync after loss. */
 
-static int on_scan_step(sd_event_source *s, void *userdata) {
-        Processes *ps = userdata;
+/* What the scan found of one process, read whole. */
+static void scan_found(Processes *ps, const ScanRead *sr) {
+        _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
+        ProcessInfo *info = sr->read.info;
         bool may_signal = true;
 
-        for (unsigned i = 0; i < SCAN_READS_PER_ITERATION && ps->next_pending < ps->n_pending; i++) {
+        /* Gone, or another process now: its events tell the rest. */
+        if (!info || sr->read.result < 0 || info->exited || info->start_time != sr->key.start_time)
+                return;
+        if (process_entry_new_from_info(info, &e) < 0)
+                return;
+        if (ps->pending_signal) {
+                if (counts_unresolved(info, e))
+                        ps->unresolved++;
+                emit_started(ps, e, 0, may_signal);
+        }
+        (void) table_put(ps, TAKE_PTR(e), ps->pending_signal && may_signal);
+}
+
+/* The step's reads are all made: what they found goes in, and the scan goes on. */
+static void scan_step_finish(Processes *ps) {
+        if (ps->step_generation == ps->scan_generation)
+                for (size_t i = 0; i < ps->n_step; i++)
+                        scan_found(ps, &ps->step[i]);
+        scan_step_free(ps);
+        if (ps->scan_source && ps->next_pending >= ps->n_pending)
+                scan_stop(ps);
+        else if (ps->scan_source)
+                (void) sd_event_source_set_enabled(ps->scan_source, SD_EVENT_ON);
+}
+
+static void on_scan_read_done(ProcessReadRequest *req, void *userdata) {
+        Processes *ps = userdata;
+
+        if (--ps->step_in_flight == 0)
+                scan_step_finish(ps);
+}
+
+/* Reads at once what a step's processes cannot wait for; false if there is none to read. */
+static bool scan_step_begin(Processes *ps) {
+        ps->step_generation = ps->scan_generation;
+        while (ps->n_step < PROCESS_SCAN_STEP && ps->next_pending < ps->n_pending) {
                 const ProcessKey *k = &ps->pending[ps->next_pending++];
-                _cleanup_(process_info_freep) ProcessInfo *info = NULL;
-                _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
                 const ProcessEntry *have = process_table_find(&ps->table, k->pid);
+                ScanRead *sr = &ps->step[ps->n_step];
 
                 /* An exec or fork event since the scan has put it in already. */
                 if (have && have->start_time == k->start_time)
                         continue;
-                e = read_entry(ps, k->pid, &info);
-                /* Gone, or another process now: its events tell the rest. */
-                if (!e || info->exited || e->start_time != k->start_time)
-                        continue;
-                if (ps->pending_signal) {
-                        if (!e->exe || !e->exe[0])
-                                ps->unresolved++;
-                        emit_started(ps, e, 0, may_signal);
-                }
-                (void) table_put(ps, TAKE_PTR(e), ps->pending_signal && may_signal);
+                *sr = (ScanRead) { .key = *k };
+                sr->read = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END, .flags = read_flags(ps),
+                                                  .done = on_scan_read_done, .userdata = ps };
+                if (process_info_read_begin(k->pid, sr->read.flags, &sr->read.info) >= 0)
+                        ps->n_step++;
         }
-        if (ps->next_pending >= ps->n_pending)
-                scan_stop(ps);
+        return ps->n_step > 0;
+}
+
+static int on_scan_step(sd_event_source *s, void *userdata) {
+        Processes *ps = userdata;
+
+        if (ps->step_in_flight > 0)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        if (!scan_step_begin(ps)) {
+                scan_step_finish(ps);
+                return 0;
+        }
+        if (!get_reader(ps)) {
+                /* No thread: the rest here, but for the command lines. */
+                for (size_t i = 0; i < ps->n_step; i++)
+                        process_read_request_run(&ps->step[i].read);
+                scan_step_finish(ps);
+                return 0;
+        }
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        ps->step_in_flight = ps->n_step;
+        for (size_t i = 0; i < ps->n_step; i++)
+                process_reader_submit(ps->reader, &ps->step[i].read);
+        process_reader_kick(ps->reader);
         return 0;
 }
 

@@ -20,8 +20,14 @@
  * numbers show a gap) it is resynchronised from /proc: Exited for entries that are gone and
  * Started for processes it lacks, both with timestamp_ns 0 (and Exited with exit_code and
  * exit_signal -1), counted in Resyncs. Events the socket still held from before that scan
- * (their timestamp is older) report nothing the scan has reported already. The reads of a scan are made a few per event-loop
- * iteration, so that the relay of other groups goes on meanwhile. */
+ * (their timestamp is older) report nothing the scan has reported already. The reads of a scan
+ * are made a step of PROCESS_SCAN_STEP at a time, what cannot wait on a process in the event
+ * loop and the rest by the reader's threads, so that the relay of other groups goes on
+ * meanwhile and a process holding its memory's lock holds up the scan for its deadline at most.
+ *
+ * An exec event read after its pid went to another process (one that started after the event:
+ * process_info_started_after()) is reported with nothing read, as a process gone before the
+ * read would be, and counts in Unresolved: never as the process that has the pid now. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +43,16 @@
 #include "streams.h"
 
 typedef struct PendingEvent PendingEvent;
+
+/* Processes a scan reads per event-loop iteration. */
+#define PROCESS_SCAN_STEP 32U
+
+/* One process of a scan's step: read at once in the event loop as far as that cannot wait (stat,
+ * exe), the rest (its command line first) by the reader's threads. */
+typedef struct ScanRead {
+        ProcessKey key;
+        ProcessReadRequest read;
+} ScanRead;
 typedef struct Processes Processes;
 
 /* Where the table's signals go (bus-processes.c in cnd), called only when signals may go out
@@ -99,7 +115,13 @@ struct Processes {
         ProcessKey *pending;
         size_t n_pending, next_pending;
         bool pending_signal;            /* Started for each (a resync), or not (the first scan) */
-        sd_event_source *scan_source;
+        sd_event_source *scan_source;   /* off while a step's reads are made */
+        unsigned scan_generation;       /* a new one for each scan started or stopped */
+        /* The step being read, of the scan of step_generation: n_step reads, step_in_flight of
+         * them still the reader's. */
+        ScanRead step[PROCESS_SCAN_STEP];
+        size_t n_step, step_in_flight;
+        unsigned step_generation;
 };
 
 /* queue_max: events held at most, 0 for PROCESS_QUEUE_MAX. streams may be NULL. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/process/process-reader.c, the thread that reads /proc for process events:
- * real processes read off the event loop, handed back in the order asked for, through a real
- * sd-event loop; a reader freed with reads outstanding. */
+/* Unit tests for daemon/process/process-reader.c, the threads that read /proc for process events:
+ * real processes read off the event loop (their command lines too), each handed back once,
+ * through a real sd-event loop; a reader freed with reads outstanding. */
 
 #include <errno.h>
 #include <signal.h>
@@ -55,15 +55,15 @@ static void run_until(sd_event *e, const Seen *seen, unsigned n) {
         }
 }
 
-static void request_init(ProcessReadRequest *req, unsigned i, pid_t pid) {
+static void request_init(ProcessReadRequest *req, unsigned i, pid_t pid, Seen *seen) {
         *req = (ProcessReadRequest) { .kind = i % 2 ? PROCESS_READ_START_TIME : PROCESS_READ_INFO_END,
-                                      .pid = pid, .flags = PROCESS_READ_NO_UNIT };
+                                      .pid = pid, .flags = PROCESS_READ_NO_UNIT, .done = on_done, .userdata = seen };
         if (req->kind == PROCESS_READ_INFO_END)
                 CHECK_EQ_INT(process_info_read_begin(pid, req->flags, &req->info), 0);
 }
 
-/* Reads of live, sleeping and reaped processes, of both kinds, mixed: each handed back once, in
- * the order submitted, with what a read in the loop would have found. */
+/* Reads of live, sleeping and reaped processes, of both kinds, mixed: each handed back once (the
+ * threads finish them in any order), with what a read in the loop would have found. */
 static void test_reads_in_order(void) {
         static ProcessReadRequest reqs[N_REQUESTS];
         _cleanup_(process_reader_freep) ProcessReader *r = NULL;
@@ -73,13 +73,13 @@ static void test_reads_in_order(void) {
         Seen seen = {};
 
         CHECK(sd_event_new(&e) >= 0);
-        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        CHECK(process_reader_new(e, &r) >= 0);
         CHECK(process_read_start_time(sleeper, &sleeper_start) == 0);
 
         for (unsigned i = 0; i < N_REQUESTS; i++) {
                 pid_t pids[] = { getpid(), sleeper, reaped };
 
-                request_init(&reqs[i], i, pids[i % 3]);
+                request_init(&reqs[i], i, pids[i % 3], &seen);
                 process_reader_submit(r, &reqs[i]);
         }
         CHECK(process_reader_pending(r) > 0);
@@ -88,9 +88,12 @@ static void test_reads_in_order(void) {
         CHECK_EQ_INT(process_reader_pending(r), 0);
 
         for (unsigned i = 0; i < N_REQUESTS; i++) {
-                ProcessReadRequest *q = seen.order[i];
+                ProcessReadRequest *q = &reqs[i];
+                unsigned times = 0;
 
-                CHECK(q == &reqs[i]);
+                for (unsigned j = 0; j < N_REQUESTS; j++)
+                        times += seen.order[j] == q;
+                CHECK_EQ_INT(times, 1);
                 if (q->kind == PROCESS_READ_START_TIME) {
                         if (q->pid == reaped)
                                 CHECK(q->result < 0);
@@ -110,7 +113,8 @@ static void test_reads_in_order(void) {
                         CHECK(!q->info->exited);
                         CHECK_EQ_INT(q->info->unresolved, 0);
                         CHECK(q->info->exe[0] == '/');
-                        CHECK(q->info->argv && q->info->argv[0]);
+                        CHECK(q->info->argv && q->info->argv[0]);       /* read by a thread */
+                        CHECK_EQ_INT(q->cmdline_error, PROCESS_CMDLINE_READ);
                         CHECK_EQ_INT(q->info->ruid, getuid());
                 }
                 if (q->pid == sleeper)
@@ -134,9 +138,9 @@ static void test_free_with_reads_outstanding(void) {
         Seen seen = {};
 
         CHECK(sd_event_new(&e) >= 0);
-        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        CHECK(process_reader_new(e, &r) >= 0);
         for (unsigned i = 0; i < N_REQUESTS; i++) {
-                request_init(&reqs[i], 2 * i, getpid());
+                request_init(&reqs[i], 2 * i, getpid(), &seen);
                 process_reader_submit(r, &reqs[i]);
         }
         process_reader_kick(r);
@@ -148,18 +152,17 @@ static void test_free_with_reads_outstanding(void) {
         sd_event_unref(e);
 }
 
-/* The thread blocks every signal: one sent to the process goes to the loop's thread. */
+/* The threads block every signal: one sent to the process goes to the loop's thread. */
 static void test_thread_takes_no_signals(void) {
         _cleanup_(process_reader_freep) ProcessReader *r = NULL;
         sd_event *e = NULL;
         sigset_t mask;
-        Seen seen = {};
         int sig = 0;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGUSR1);
         CHECK(sd_event_new(&e) >= 0);
-        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        CHECK(process_reader_new(e, &r) >= 0);
         CHECK(sigprocmask(SIG_BLOCK, &mask, NULL) == 0);
         CHECK(kill(getpid(), SIGUSR1) == 0);
         CHECK(sigwait(&mask, &sig) == 0);
@@ -177,9 +180,10 @@ static void test_single_reads_come_back(void) {
         Seen seen = {};
 
         CHECK(sd_event_new(&e) >= 0);
-        CHECK(process_reader_new(e, on_done, &seen, &r) >= 0);
+        CHECK(process_reader_new(e, &r) >= 0);
         for (unsigned i = 0; i < 20; i++) {
-                req = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = getpid() };
+                req = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = getpid(), .done = on_done,
+                                             .userdata = &seen };
                 process_reader_submit(r, &req);
                 process_reader_kick(r);
                 run_until(e, &seen, i + 1);
