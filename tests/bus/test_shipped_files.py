@@ -35,7 +35,7 @@ class Unit(unittest.TestCase):
         self.assertEqual(s['AmbientCapabilities'], ['CAP_NET_ADMIN CAP_SYS_PTRACE'])
         self.assertEqual(s['LogRateLimitBurst'], ['10000'])
         self.assertEqual(s['MemoryMax'], ['96M'])
-        self.assertEqual(s['TasksMax'], ['4'])
+        self.assertEqual(s['TasksMax'], ['16'])
         self.assertEqual(s['ProtectSystem'], ['strict'])
         self.assertEqual(s['RestrictAddressFamilies'], ['AF_UNIX AF_NETLINK'])
         self.assertIn('WatchdogSec', s)
