@@ -7,7 +7,7 @@
 #include <getopt.h>
 
 #include "bus-util.h"
-#include "cnctl.h"
+#include "verbs.h"
 #include "parse.h"
 
 typedef struct Verb {
@@ -195,12 +195,6 @@ static int dispatch(Cnctl *c, int argc, char *argv[]) {
         if (check_verb_options(c, v) < 0)
                 return -1;
         return v->run(c, argc, argv);
-}
-
-sd_bus *cnctl_bus(Cnctl *c) {
-        if (!c->bus && cnctl_bus_open(&c->bus) < 0)
-                return NULL;
-        return c->bus;
 }
 
 int main(int argc, char *argv[]) {

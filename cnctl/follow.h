@@ -8,7 +8,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "cnctl.h"
+#include "context.h"
 #include "records.h"
 
 typedef struct Follow Follow;

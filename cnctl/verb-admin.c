@@ -6,7 +6,7 @@
 #include <inttypes.h>
 
 #include "bus-util.h"
-#include "cnctl.h"
+#include "verbs.h"
 #include "parse.h"
 
 /* A file bigger than this is no connector message (cnd refuses above 16364 bytes, and says

@@ -10,6 +10,7 @@
 #include "bus-util.h"
 #include "parse.h"
 #include "follow.h"
+#include "verbs.h"
 
 /* Bytes of a message's data shown in a line. */
 #define DUMP_BYTES 8

@@ -16,6 +16,7 @@
 #include "proc-event.h"
 #include "proc-kind.h"
 #include "follow.h"
+#include "verbs.h"
 
 #define LOST_EVENTS_POLL_USEC USEC_PER_SEC
 

@@ -7,7 +7,7 @@
 #include <stdarg.h>
 
 #include "bus-util.h"
-#include "cnctl.h"
+#include "verbs.h"
 #include "utf8.h"
 
 #define LABEL_WIDTH 13

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* cnctl: what the command line asked for, handed to each verb. */
+/* cnctl: what the command line asked for, handed to each verb (context.c). */
 
 #include <systemd/sd-bus.h>
 
@@ -25,13 +25,3 @@ typedef struct Cnctl {
 
 /* The system bus, connected on first use; NULL after printing why not. */
 sd_bus *cnctl_bus(Cnctl *c);
-
-int verb_status(Cnctl *c, int argc, char *argv[]);
-int verb_ids(Cnctl *c, int argc, char *argv[]);
-int verb_monitor(Cnctl *c, int argc, char *argv[]);
-int verb_proc(Cnctl *c, int argc, char *argv[]);
-int verb_send(Cnctl *c, int argc, char *argv[]);
-int verb_request(Cnctl *c, int argc, char *argv[]);
-int verb_join(Cnctl *c, int argc, char *argv[]);
-int verb_leave(Cnctl *c, int argc, char *argv[]);
-int verb_reload(Cnctl *c, int argc, char *argv[]);
