@@ -280,9 +280,10 @@ class ProcessRecords(CndTestCase):
     def test_a_user_sees_their_own_a_reader_all(self):
         nobody = StreamUser(self, 'nobody', {'Processes': True})
         reader = StreamUser(self, 'nobody', {'Processes': True}, groups=[self.gid])
+        # Alive long enough that cnd reads what they run, however busy the machine.
         mine = subprocess.Popen(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
-                                 '/bin/sh', '-c', 'exit 3'])
-        theirs = subprocess.Popen(['/bin/sh', '-c', 'exit 4'])
+                                 '/bin/sh', '-c', 'sleep 0.5; exit 3'])
+        theirs = subprocess.Popen(['/bin/sh', '-c', 'sleep 0.5; exit 4'])
         mine.wait()
         theirs.wait()
         self.client.settle(1.5)
