@@ -256,3 +256,52 @@ uint64_t procfs_start_time_to_ns(uint64_t start_time, unsigned long ticks_per_se
                 return UINT64_MAX;
         return sec * NSEC_PER_SEC + rest * NSEC_PER_SEC / ticks_per_sec;
 }
+
+int procfs_parse_nspid(const char *text, size_t size, uint32_t *ret) {
+        const char *end = text + size, *p = text;
+
+        while (p < end) {
+                const char *line, *q, *line_end;
+                size_t n = next_line(&p, end, &line);
+                uint64_t v = 0;
+                bool found = false;
+
+                if (!line_has_key(line, n, "NSpid:"))
+                        continue;
+                q = line + 6;
+                line_end = line + n;
+                if (q >= line_end || (*q != ' ' && *q != '\t'))
+                        return -EBADMSG;
+                /* One pid per namespace, outermost first: the last is the innermost's. */
+                for (;;) {
+                        skip_blanks(&q, line_end);
+                        if (q == line_end)
+                                break;
+                        if (parse_uint(&q, line_end, INT_MAX, &v) < 0 || v == 0)
+                                return -EBADMSG;
+                        if (q < line_end && *q != ' ' && *q != '\t')
+                                return -EBADMSG;
+                        found = true;
+                }
+                if (!found)
+                        return -EBADMSG;
+                *ret = (uint32_t) v;
+                return 0;
+        }
+        return -ENODATA;
+}
+
+int procfs_parse_ns_link(const char *text, size_t size, const char *type, uint64_t *ret) {
+        const char *end = text + size, *p = text;
+        size_t k = strlen(type);
+        uint64_t v;
+
+        /* "TYPE:[INODE]", as the kernel's ns_dname() writes it. */
+        if (size < k + 3 || memcmp(p, type, k) != 0 || p[k] != ':' || p[k + 1] != '[')
+                return -EBADMSG;
+        p += k + 2;
+        if (parse_uint(&p, end, UINT64_MAX, &v) < 0 || v == 0 || p + 1 != end || *p != ']')
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}

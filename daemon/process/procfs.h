@@ -66,6 +66,16 @@ int procfs_parse_cmdline(const void *data, size_t size, bool truncated, char ***
  * ("N:controllers:/path" lines) has no process-wide path to give. */
 int procfs_parse_cgroup(const char *text, size_t size, char **ret);
 
+/* The pid a process has in its own pid namespace: the last of the "NSpid:" line of
+ * /proc/PID/status, which lists its pid in each namespace from the reader's outwards in (one
+ * pid outside any nested namespace). -ENODATA without the line (kernels before 4.1),
+ * -EBADMSG if it holds anything but positive pids. */
+int procfs_parse_nspid(const char *text, size_t size, uint32_t *ret);
+
+/* The inode number of a namespace from the target of a /proc/PID/ns/TYPE link,
+ * "TYPE:[INODE]" (size bytes, as readlink() gives them). -EBADMSG for another type or form. */
+int procfs_parse_ns_link(const char *text, size_t size, const char *type, uint64_t *ret);
+
 /* A start time (stat field 22, ticks since boot) in ns since boot, at ticks_per_sec
  * (sysconf(_SC_CLK_TCK), 100 on Linux): what the kernel keeps is that coarse. */
 uint64_t procfs_start_time_to_ns(uint64_t start_time, unsigned long ticks_per_sec);

@@ -116,6 +116,25 @@ write('fuzz-procfs-cgroup', 'hybrid', b'12:pids:/system.slice/cron.service\n1:na
 write('fuzz-procfs-cgroup', 'v1-only', b'11:memory:/user.slice\n1:name=systemd:/init.scope\n')
 write('fuzz-procfs-cgroup', 'odd-path', b'0::/a\nb\xff (deleted)\n')
 
+write('fuzz-procfs-nspid', 'host', b'Name:\tsh\nTgid:\t700\nPid:\t700\nPPid:\t1\nNStgid:\t700\nNSpid:\t700\n'
+      b'Uid:\t0\t0\t0\t0\n')
+write('fuzz-procfs-nspid', 'nested', b'NStgid:\t9120\t34\t1\nNSpid:\t9120\t34\t1\nNSpgid:\t9120\t34\t1\n')
+write('fuzz-procfs-nspid', 'escaped-name', b'Name:\tx\\nNSpid:\t1\nNSpid:\t7 8\n')
+write('fuzz-procfs-nspid', 'bad', b'NSpid:\t0\t-1\n')
+
+# fuzz-container: cgroup paths (raw bytes, escaped as cnd escapes them)
+CONTAINER_ID = b'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+for name, path in [('docker', b'/system.slice/docker-' + CONTAINER_ID + b'.scope'),
+                   ('docker-cgroupfs', b'/docker/' + CONTAINER_ID),
+                   ('podman', b'/machine.slice/libpod-conmon-' + CONTAINER_ID + b'.scope'),
+                   ('containerd', b'/kubepods.slice/kubepods-pod1.slice/cri-containerd-' + CONTAINER_ID + b'.scope'),
+                   ('crio', b'/kubepods/burstable/pod1/crio-' + CONTAINER_ID),
+                   ('kubepods', b'/kubepods/besteffort/pod1/' + CONTAINER_ID),
+                   ('lxc', b'/lxc.payload.web\xff\xc3\xa9/init.scope'),
+                   ('nspawn', b'/machine.slice/machine-my\\x2dbox.scope/payload'),
+                   ('user', b'/user.slice/user-1000.slice/user@1000.service/app.slice/sshd.service')]:
+    write('fuzz-container', name, path)
+
 # fuzz-utf8: bytes to escape
 write('fuzz-utf8', 'valid', 'caf\u00e9 \u20ac \U0001f600\n\t/usr/bin/x'.encode())
 write('fuzz-utf8', 'invalid', b'\xc0\x80\xed\xa0\x80\xef\xbf\xbe\xf4\x90\x80\x80\xe2\x82\\x41\\\\\0')

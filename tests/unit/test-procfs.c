@@ -351,6 +351,55 @@ static void test_cgroup_v1_only(void) {
         CHECK(!path);
 }
 
+static void test_nspid(void) {
+#define NSPID(s) (s), strlen(s)
+        uint32_t pid = 0;
+
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("Name:\tsh\nPid:\t700\nNSpid:\t700\nUid:\t0\t0\t0\t0\n"), &pid), 0);
+        CHECK_EQ_INT(pid, 700);
+        /* Nested namespaces: outermost first, the process's own last. */
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NStgid:\t9\t3\nNSpid:\t9120\t34\t1\n"), &pid), 0);
+        CHECK_EQ_INT(pid, 1);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:\t9120\t34"), &pid), 0);      /* no final newline */
+        CHECK_EQ_INT(pid, 34);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid: 5 \n"), &pid), 0);
+        CHECK_EQ_INT(pid, 5);
+        /* A "Name:" cannot pass for the line: the kernel escapes the newline in it. */
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("Name:\tx\\nNSpid:\t1\nUid:\t0\t0\t0\t0\n"), &pid), -ENODATA);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("Pid:\t5\nUid:\t0\t0\t0\t0\n"), &pid), -ENODATA);
+        CHECK_EQ_INT(procfs_parse_nspid("", 0, &pid), -ENODATA);
+        pid = 77;
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:\n"), &pid), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:\t\n"), &pid), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:\t0\n"), &pid), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:\t5x\n"), &pid), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:\t-5\n"), &pid), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:5\n"), &pid), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_nspid(NSPID("NSpid:\t99999999999\n"), &pid), -EBADMSG);
+        CHECK_EQ_INT(pid, 77);
+#undef NSPID
+}
+
+static void test_ns_link(void) {
+#define LINK(s) (s), strlen(s)
+        uint64_t inode = 0;
+
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid:[4026531836]"), "pid", &inode), 0);
+        CHECK(inode == UINT64_C(4026531836));
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("mnt:[4026531841]"), "mnt", &inode), 0);
+        CHECK(inode == UINT64_C(4026531841));
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("mnt:[4026531841]"), "pid", &inode), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid:[]"), "pid", &inode), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid:[0]"), "pid", &inode), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid:[12"), "pid", &inode), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid:[12]x"), "pid", &inode), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid:12"), "pid", &inode), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid"), "pid", &inode), -EBADMSG);
+        CHECK_EQ_INT(procfs_parse_ns_link(LINK("pid:[99999999999999999999]"), "pid", &inode), -EBADMSG);
+        CHECK(inode == UINT64_C(4026531841));
+#undef LINK
+}
+
 static void test_start_time(void) {
         CHECK(procfs_start_time_to_ns(0, 100) == 0);
         CHECK(procfs_start_time_to_ns(12345, 100) == UINT64_C(123450000000));
@@ -420,6 +469,14 @@ static void test_host_files(void) {
         CHECK_EQ_INT(status.euid, geteuid());
         CHECK_EQ_INT(status.tgid, getpid());
         CHECK_EQ_INT(status.ppid, getppid());
+        {
+                uint32_t nspid;
+
+                r = procfs_parse_nspid(buf, n, &nspid);
+                CHECK(r == 0 || r == -ENODATA);
+                if (r == 0)
+                        CHECK(nspid > 0);
+        }
 
         n = read_file("/proc/self/cmdline", buf, sizeof(buf));
         CHECK_EQ_INT(procfs_parse_cmdline(buf, n, false, &argv), 0);
@@ -446,6 +503,8 @@ int main(void) {
         test_cmdline_huge();
         test_cgroup();
         test_cgroup_v1_only();
+        test_nspid();
+        test_ns_link();
         test_start_time();
         test_strv();
         test_key_compare();
