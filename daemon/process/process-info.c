@@ -139,6 +139,9 @@ static int read_status(ProcessInfo *info, int dirfd) {
         }
         info->ruid = st.ruid;
         info->euid = st.euid;
+        /* Missing (before 4.1, or past a long Groups: line): unknown. */
+        if (procfs_parse_nspid(buf, n, &info->where.namespace_pid) < 0)
+                info->where.namespace_pid = 0;
         return 0;
 }
 
@@ -223,14 +226,14 @@ static int read_cgroup(ProcessInfo *info, int dirfd) {
         }
         free(info->cgroup);
         info->cgroup = path;
-        return 0;
+        return process_where_read_container(&info->where, path);
 }
 
 /* The unit, by pid (libsystemd has no lookup by directory fd): see the header for why the
- * answer can be trusted. A user manager's processes are in its system unit, user@UID.service;
- * their own unit is the user unit, which is asked for only then. */
+ * answer can be trusted. It is the system unit, always: a user manager's processes are in
+ * user@UID.service, and their own unit, which a user names as they like, is the user unit. */
 static int read_unit(ProcessInfo *info) {
-        _cleanup_(freep) char *unit = NULL, *user_unit = NULL;
+        _cleanup_(freep) char *unit = NULL;
         char *s;
         int r;
 
@@ -244,19 +247,14 @@ static int read_unit(ProcessInfo *info) {
         /* Any other failure means the process is in no unit (ENODATA, ENXIO: outside
          * systemd's tree, or no systemd at all): that is an answer, "". */
         if (r < 0)
-                return 0;
+                return process_where_read_units(&info->where, info->pid, "");
 
-        if (strncmp(unit, "user@", 5) == 0) {
-                r = sd_pid_get_user_unit(info->pid, &user_unit);
-                if (r == -ENOMEM)
-                        return r;
-        }
-        r = utf8_escape(user_unit ?: unit, strlen(user_unit ?: unit), &s);
+        r = utf8_escape(unit, strlen(unit), &s);
         if (r < 0)
                 return r;
         free(info->unit);
         info->unit = s;
-        return 0;
+        return process_where_read_units(&info->where, info->pid, unit);
 }
 
 static int info_new(pid_t pid, ProcessInfo **ret) {
@@ -291,9 +289,14 @@ static void set_all_unresolved(ProcessInfo *info, ProcessReadFlags flags, int er
 }
 
 /* What goes with the process the moment it exits, and can be read without touching its
- * memory: made at once. */
+ * memory: made at once. The namespace links go with its namespaces, released at exit too. */
 static int read_perishable(ProcessInfo *info, int dirfd) {
-        return read_exe(info, dirfd);
+        int r;
+
+        r = read_exe(info, dirfd);
+        if (r >= 0)
+                r = process_where_read_namespaces(&info->where, dirfd);
+        return r;
 }
 
 /* The reads of what stays until the process is reaped, and the unit. */
@@ -305,6 +308,8 @@ static int read_lasting(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
                 r = read_cgroup(info, dirfd);
         if (r >= 0 && !(flags & PROCESS_READ_NO_UNIT))
                 r = read_unit(info);
+        else if (r >= 0)
+                r = process_where_no_units(&info->where);
         return r;
 }
 
@@ -325,6 +330,7 @@ static void finish(ProcessInfo *info, int r, const ProcStat *last, ProcessReadFl
         if (!same && field_wanted(PROCESS_FIELD_UNIT, flags) &&
             !(info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_UNIT))) {
                 info->unit[0] = '\0';
+                process_where_forget_units(&info->where);
                 set_unresolved(info, PROCESS_FIELD_UNIT, -ESRCH);
         }
         /* An exited process has released its memory: an empty command line is not its own. */
@@ -502,6 +508,7 @@ ProcessInfo *process_info_free(ProcessInfo *info) {
         strv_free(info->argv);
         free(info->cgroup);
         free(info->unit);
+        process_where_done(&info->where);
         return mfree(info);
 }
 
@@ -519,6 +526,8 @@ int process_entry_new_from_info(ProcessInfo *info, ProcessEntry **ret) {
         e->argv = TAKE_PTR(info->argv);
         e->unit = TAKE_PTR(info->unit);
         e->cgroup = TAKE_PTR(info->cgroup);
+        e->where = info->where;
+        info->where = (ProcessWhere) {};
         *ret = e;
         return 0;
 }

@@ -6,9 +6,9 @@
  *
  * The read opens /proc/PID once and reads every file relative to that directory: once the
  * process is reaped, each read there fails with ESRCH instead of reaching a process that
- * reused the pid. The one lookup by pid, libsystemd's for the unit, is made between two reads
+ * reused the pid. The lookups by pid, libsystemd's for the units and the machine, are made between two reads
  * of stat through the directory: if the second fails or shows another start time, the process
- * was gone, and the unit is dropped as possibly another process's. A pid reused before the
+ * was gone, and the units and the machine are dropped as possibly another process's. A pid reused before the
  * directory is opened is not detectable here; the caller, which knows what it expected
  * (a start time from an earlier scan, or the time of the exec event it reads for:
  * process_info_started_after()), compares start_time. A process that execs again before
@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "process-table.h"
+#include "process-where.h"
 #include "procfs.h"
 #include "util.h"
 
@@ -38,11 +39,11 @@
 
 typedef enum ProcessField {
         PROCESS_FIELD_STAT,     /* ppid, start_time, state */
-        PROCESS_FIELD_STATUS,   /* ruid, euid */
+        PROCESS_FIELD_STATUS,   /* ruid, euid, where.namespace_pid */
         PROCESS_FIELD_EXE,
         PROCESS_FIELD_CMDLINE,
-        PROCESS_FIELD_CGROUP,
-        PROCESS_FIELD_UNIT,
+        PROCESS_FIELD_CGROUP,   /* and where.container */
+        PROCESS_FIELD_UNIT,     /* and where.user_unit, where.machine */
         _PROCESS_FIELD_MAX,
 } ProcessField;
 
@@ -71,10 +72,11 @@ typedef struct ProcessInfo {
         char **argv;            /* NULL-terminated, maybe empty */
         bool cmdline_truncated; /* cmdline was longer than PROCESS_CMDLINE_MAX */
         char *cgroup;           /* "" if unresolved or no cgroup v2 hierarchy */
-        /* The user unit for a process under a user manager (user@UID.service), else the
-         * system unit; "" if none. No unit is no failure: it is a process outside systemd's
-         * units, or a system without systemd. */
+        /* The system unit (user@UID.service for anything under a user manager, whose own
+         * unit is where.user_unit); "" if none. No unit is no failure: it is a process outside
+         * systemd's units, or a system without systemd. */
         char *unit;
+        ProcessWhere where;     /* unknown parts NULL or 0 (process-where.h) */
 
         /* The process had exited by the end of the read: reaped (reads failed with ESRCH),
          * or a zombie. Fields read before still belong to it. */

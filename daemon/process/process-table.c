@@ -28,6 +28,7 @@ ProcessEntry *process_entry_free(ProcessEntry *e) {
         strv_free(e->argv);
         free(e->unit);
         free(e->cgroup);
+        process_where_done(&e->where);
         return mfree(e);
 }
 
@@ -48,8 +49,16 @@ size_t strv_heap_size(char * const *v) {
         return n + allocation_size((count + 1) * sizeof(char *));
 }
 
+size_t string_heap_size(const char *s) {
+        return s ? allocation_size(strlen(s) + 1) : 0;
+}
+
+size_t process_where_heap_size(const ProcessWhere *w) {
+        return string_heap_size(w->user_unit) + string_heap_size(w->machine) + string_heap_size(w->container);
+}
+
 size_t process_entry_argv_size(const ProcessEntry *e) {
-        return strv_heap_size(e->argv);
+        return strv_heap_size(e->argv) + process_where_heap_size(&e->where);
 }
 
 void process_table_init(ProcessTable *t, size_t max_entries, size_t max_argv_bytes) {
@@ -68,10 +77,10 @@ void process_table_done(ProcessTable *t) {
 static void argv_account(ProcessTable *t, ProcessEntry *e) {
         size_t size = process_entry_argv_size(e);
 
-        if (size > 0 && t->argv_bytes + size > t->max_argv_bytes) {
+        if (size > 0 && t->argv_bytes + size > t->max_argv_bytes && e->argv) {
                 e->argv = strv_free(e->argv);
                 t->n_argv_dropped++;
-                return;
+                size = process_entry_argv_size(e);
         }
         t->argv_bytes += size;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "process-where.h"
 #include "procfs.h"
 
 typedef struct ProcessEntry {
@@ -26,6 +27,7 @@ typedef struct ProcessEntry {
         char **argv;            /* NULL-terminated; NULL reads as empty */
         char *unit;
         char *cgroup;
+        ProcessWhere where;
 } ProcessEntry;
 
 /* A new entry with no strings. NULL on allocation failure. */
@@ -39,8 +41,9 @@ typedef struct ProcessTable {
         size_t n;               /* entries */
         size_t max_entries;     /* the bound, >= 1 */
         uint64_t n_refused;     /* inserts refused at the bound */
-        /* The memory the entries' argument vectors take (process_entry_argv_size()), and its
-         * bound: past it an entry goes in without its arguments. Any user can run many
+        /* The memory the entries' argument vectors and where strings take
+         * (process_entry_argv_size()), and its bound: past it an entry goes in without its
+         * arguments. Any user can run many
          * processes with 64 KiB command lines of one-byte arguments, some 2.6 MiB each here,
          * while the count of entries is bounded by pid_max alone. */
         size_t argv_bytes, max_argv_bytes;
@@ -49,6 +52,11 @@ typedef struct ProcessTable {
 
 /* The heap a NULL-terminated string vector takes, allocator overhead included (estimated). */
 size_t strv_heap_size(char * const *v);
+/* The same of one string; 0 for NULL. */
+size_t string_heap_size(const char *s);
+/* The same of the where strings (process-where.h). */
+size_t process_where_heap_size(const ProcessWhere *w);
+/* What the table counts of an entry: its arguments and its where strings. */
 size_t process_entry_argv_size(const ProcessEntry *e);
 
 /* max_entries: the machine's pid limit (process_read_pid_max()), which no table of live

@@ -300,7 +300,7 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
         e->argv = strv_copy(p->argv, &failed);
         e->unit = strdup_or_null(p->unit, &failed);
         e->cgroup = strdup_or_null(p->cgroup, &failed);
-        if (failed)
+        if (failed || process_where_copy(&p->where, &e->where) < 0)
                 return;
         (void) table_put(ps, TAKE_PTR(e), may_signal);
 }
@@ -417,7 +417,8 @@ static size_t pending_size(const ProcessReadRequest *read) {
         size_t n = sizeof(PendingEvent);
 
         if (read->info)
-                n += sizeof(ProcessInfo) + strv_heap_size(read->info->argv) + strlen(read->info->exe) + 1;
+                n += sizeof(ProcessInfo) + strv_heap_size(read->info->argv) + strlen(read->info->exe) + 1 +
+                     process_where_heap_size(&read->info->where);
         return n;
 }
 

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-login.h>
 #include <time.h>
@@ -142,17 +143,46 @@ static bool host_has_cgroup_v2(void) {
 }
 
 /* What libsystemd says pid's unit is, as process-info.h defines it; "" if none. */
+/* The system unit, always: a user manager's processes are in user@UID.service. */
 static char *expected_unit(pid_t pid) {
-        char *unit = NULL, *user_unit = NULL;
+        char *unit = NULL;
 
         if (sd_pid_get_unit(pid, &unit) < 0)
                 return strdup("");
-        if (sd_pid_get_user_unit(pid, &user_unit) >= 0 && strncmp(unit, "user@", 5) == 0) {
-                free(unit);
-                return user_unit;
-        }
-        free(user_unit);
         return unit;
+}
+
+static uint64_t namespace_inode(const char *kind) {
+        char path[64];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/proc/self/ns/%s", kind);
+        CHECK(stat(path, &st) >= 0);
+        return (uint64_t) st.st_ino;
+}
+
+/* Where this test runs, as process_info_read() tells it. */
+static void check_where_self(const ProcessInfo *info, ProcessReadFlags flags) {
+        _cleanup_(freep) char *user_unit = NULL;
+
+        CHECK(info->where.pid_namespace == namespace_inode("pid"));
+        CHECK(info->where.mount_namespace == namespace_inode("mnt"));
+        CHECK(info->where.namespace_pid > 0);
+        if (info->where.namespace_pid != (uint32_t) getpid())
+                printf("in a pid namespace of its own: pid %d is %u there\n", (int) getpid(),
+                       info->where.namespace_pid);
+        /* No container here but what the cgroup path says, and "" is known none. */
+        CHECK(!host_has_cgroup_v2() || info->where.container);
+        if (flags & PROCESS_READ_NO_UNIT) {
+                CHECK_STREQ(info->where.user_unit, "");
+                CHECK_STREQ(info->where.machine, "");
+                return;
+        }
+        if (strncmp(info->unit, "user@", 5) != 0 || sd_pid_get_user_unit(getpid(), &user_unit) < 0)
+                CHECK_STREQ(info->where.user_unit, "");
+        else
+                CHECK_STREQ(info->where.user_unit, user_unit);
+        CHECK(info->where.machine);
 }
 
 /* Whether an argument holds s (under valgrind, the test's name is not the first). */
@@ -185,6 +215,7 @@ static void test_self(void) {
                 CHECK(info->cgroup[0] == '/');
         else
                 CHECK_STREQ(info->cgroup, "");
+        check_where_self(info, 0);
 
         /* Without argv, the command line is not read, and that is not a failure. */
         info = process_info_free(info);
@@ -198,6 +229,7 @@ static void test_self(void) {
         info = read_info(getpid(), PROCESS_READ_NO_UNIT);
         CHECK_STREQ(info->unit, "");
         CHECK_EQ_INT(info->unresolved, 0);
+        check_where_self(info, PROCESS_READ_NO_UNIT);
         CHECK(info->argv[0]);
 
         CHECK_EQ_INT(process_info_read(0, 0, &info), -EINVAL);
@@ -595,11 +627,15 @@ static void test_entry(void) {
         _cleanup_(process_info_freep) ProcessInfo *info = read_info(getpid(), 0);
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
         char *exe = info->exe, **argv = info->argv;
+        ProcessWhere where = info->where;
         uint64_t now = now_ns(CLOCK_MONOTONIC);
 
         CHECK_EQ_INT(process_entry_new_from_info(info, &e), 0);
         CHECK(e->exe == exe && e->argv == argv);
         CHECK(!info->exe && !info->argv && !info->unit && !info->cgroup);
+        CHECK(e->where.container == where.container && e->where.user_unit == where.user_unit);
+        CHECK(e->where.pid_namespace == where.pid_namespace && e->where.namespace_pid == where.namespace_pid);
+        CHECK(!info->where.container && !info->where.user_unit && !info->where.machine);
         CHECK_EQ_INT(e->pid, getpid());
         CHECK_EQ_INT(e->ppid, getppid());
         CHECK_EQ_INT(e->uid, getuid());

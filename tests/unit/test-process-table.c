@@ -345,6 +345,49 @@ static void test_argv_budget(void) {
         CHECK_EQ_INT(t.n_argv_dropped, 1);
 }
 
+/* The where strings count with the arguments; an entry past the bound keeps them (they are
+ * bounded each) and loses its arguments. */
+static void test_where_counted(void) {
+        _cleanup_(process_table_done) ProcessTable t;
+        ProcessEntry *e = entry_with_args(1, 10, "x"), *old = NULL;
+        size_t args = strv_heap_size(e->argv), where;
+
+        CHECK_EQ_INT(process_where_set(&e->where.container, "docker:0123"), 0);
+        CHECK_EQ_INT(process_where_set(&e->where.user_unit, ""), 0);
+        where = process_where_heap_size(&e->where);
+        CHECK(where == string_heap_size("docker:0123") + string_heap_size(""));
+        CHECK_EQ_INT(process_entry_argv_size(e), args + where);
+        process_table_init(&t, 100, args + where);
+        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_ADDED);
+        CHECK_EQ_INT(t.argv_bytes, args + where);
+
+        e = entry_with_args(2, 10, "x");
+        CHECK_EQ_INT(process_where_set(&e->where.container, "docker:0123"), 0);
+        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_ADDED);
+        CHECK(!e->argv);
+        CHECK_STREQ(e->where.container, "docker:0123");
+        CHECK_EQ_INT(t.n_argv_dropped, 1);
+        CHECK_EQ_INT(t.argv_bytes, args + where + string_heap_size("docker:0123"));
+        process_entry_free(process_table_take(&t, 1));
+        process_entry_free(process_table_take(&t, 2));
+        CHECK_EQ_INT(t.argv_bytes, 0);
+}
+
+/* A string past the bound is cut, the marker after it, never inside an escape. */
+static void test_where_set(void) {
+        char long_value[PROCESS_WHERE_STRING_MAX + 16];
+        _cleanup_(freep) char *s = NULL;
+
+        memset(long_value, 'u', sizeof(long_value) - 1);
+        long_value[sizeof(long_value) - 1] = 0;
+        memcpy(long_value + PROCESS_WHERE_STRING_MAX - 2, "\\xff", 4);       /* across the bound */
+        CHECK_EQ_INT(process_where_set(&s, long_value), 0);
+        CHECK_EQ_INT(strlen(s), PROCESS_WHERE_STRING_MAX - 2 + strlen(CONTAINER_CUT_MARKER));
+        CHECK(memcmp(s + PROCESS_WHERE_STRING_MAX - 2, CONTAINER_CUT_MARKER, strlen(CONTAINER_CUT_MARKER)) == 0);
+        CHECK_EQ_INT(process_where_set(&s, "sshd.service"), 0);
+        CHECK_STREQ(s, "sshd.service");
+}
+
 int main(void) {
         test_put_find_take();
         test_bound();
@@ -354,5 +397,7 @@ int main(void) {
         test_diff();
         test_diff_empty();
         test_argv_budget();
+        test_where_counted();
+        test_where_set();
         return EXIT_SUCCESS;
 }

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Where a process runs: see process-where.h. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-login.h>
+#include <unistd.h>
+
+#include "journal-entry.h"
+#include "process-where.h"
+#include "procfs.h"
+#include "utf8.h"
+#include "util.h"
+
+/* Where systemd-machined keeps what it knows, and so where sd_pid_get_machine_name() looks. */
+#define MACHINES_DIR "/run/systemd/machines"
+
+void process_where_done(ProcessWhere *w) {
+        free(w->user_unit);
+        free(w->machine);
+        free(w->container);
+        *w = (ProcessWhere) {};
+}
+
+static int copy_string(const char *from, char **to) {
+        if (!from) {
+                *to = NULL;
+                return 0;
+        }
+        *to = strdup(from);
+        return *to ? 0 : -ENOMEM;
+}
+
+int process_where_copy(const ProcessWhere *from, ProcessWhere *to) {
+        ProcessWhere w = {
+                .pid_namespace = from->pid_namespace,
+                .mount_namespace = from->mount_namespace,
+        };
+
+        if (copy_string(from->user_unit, &w.user_unit) < 0 || copy_string(from->machine, &w.machine) < 0 ||
+            copy_string(from->container, &w.container) < 0) {
+                process_where_done(&w);
+                *to = (ProcessWhere) {};
+                return -ENOMEM;
+        }
+        *to = w;
+        return 0;
+}
+
+int process_where_set(char **field, const char *value) {
+        size_t n = strlen(value), cut = journal_value_cut(value, n, PROCESS_WHERE_STRING_MAX);
+        char *s;
+
+        s = malloc(cut + (cut < n ? strlen(CONTAINER_CUT_MARKER) : 0) + 1);
+        if (!s)
+                return -ENOMEM;
+        memcpy(s, value, cut);
+        strcpy(s + cut, cut < n ? CONTAINER_CUT_MARKER : "");
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+static uint64_t read_namespace(int dirfd, const char *type) {
+        char link[sizeof("ns/") + 16], target[64];
+        uint64_t inode;
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "ns/%s", type);
+        n = readlinkat(dirfd, link, target, sizeof(target));
+        if (n < 0 || (size_t) n >= sizeof(target) || procfs_parse_ns_link(target, (size_t) n, type, &inode) < 0)
+                return 0;
+        return inode;
+}
+
+int process_where_read_namespaces(ProcessWhere *w, int dirfd) {
+        w->pid_namespace = read_namespace(dirfd, "pid");
+        w->mount_namespace = read_namespace(dirfd, "mnt");
+        return 0;
+}
+
+int process_where_read_container(ProcessWhere *w, const char *cgroup) {
+        char *c;
+        int r;
+
+        r = container_from_cgroup(cgroup, &c);
+        if (r < 0)
+                return r;
+        free(w->container);
+        w->container = c;
+        return 0;
+}
+
+/* A name libsystemd gave, as a D-Bus string within the bound. */
+static int set_escaped(char **field, const char *name) {
+        _cleanup_(freep) char *s = NULL;
+        int r;
+
+        r = utf8_escape(name, strlen(name), &s);
+        if (r < 0)
+                return r;
+        return process_where_set(field, s);
+}
+
+static int read_user_unit(ProcessWhere *w, pid_t pid, const char *unit) {
+        _cleanup_(freep) char *user_unit = NULL;
+        int r;
+
+        /* Only a user manager's processes have one: do not ask for the others. */
+        if (strncmp(unit, "user@", 5) == 0) {
+                r = sd_pid_get_user_unit(pid, &user_unit);
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -ESRCH)
+                        return 0;       /* gone: unknown */
+        }
+        return set_escaped(&w->user_unit, strempty(user_unit));
+}
+
+static int read_machine(ProcessWhere *w, pid_t pid) {
+        _cleanup_(freep) char *machine = NULL;
+        int r;
+
+        /* machined has never run: no machine. One check instead of the two reads of cgroup
+         * files the lookup makes. */
+        if (access(MACHINES_DIR, F_OK) >= 0) {
+                r = sd_pid_get_machine_name(pid, &machine);
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -ESRCH)
+                        return 0;
+        }
+        return set_escaped(&w->machine, strempty(machine));
+}
+
+int process_where_read_units(ProcessWhere *w, pid_t pid, const char *unit) {
+        int r;
+
+        r = read_user_unit(w, pid, unit);
+        if (r >= 0)
+                r = read_machine(w, pid);
+        return r;
+}
+
+int process_where_no_units(ProcessWhere *w) {
+        int r;
+
+        r = process_where_set(&w->user_unit, "");
+        if (r >= 0)
+                r = process_where_set(&w->machine, "");
+        return r;
+}
+
+void process_where_forget_units(ProcessWhere *w) {
+        w->user_unit = mfree(w->user_unit);
+        w->machine = mfree(w->machine);
+}
