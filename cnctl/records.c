@@ -61,22 +61,45 @@ static const char *next_string(const char **p, const char *end) {
         return s;
 }
 
+/* The named strings, in the order of enum cnd_process_string: a later writer may name more,
+ * which are skipped. */
+static int named_strings(StreamProcessRecord *p, const char **s, const char *end) {
+        const char **named[CND_PROCESS_NAMED_STRINGS] = {
+                [CND_PROCESS_EXE] = &p->exe,
+                [CND_PROCESS_UNIT] = &p->unit,
+                [CND_PROCESS_CGROUP] = &p->cgroup,
+                [CND_PROCESS_USER_UNIT] = &p->user_unit,
+                [CND_PROCESS_MACHINE] = &p->machine,
+                [CND_PROCESS_CONTAINER] = &p->container,
+        };
+
+        for (uint32_t i = 0; i < CND_PROCESS_NAMED_STRINGS; i++)
+                *named[i] = "";
+        for (uint32_t i = 0; i < p->fixed.n_named_strings; i++) {
+                const char *v = next_string(s, end);
+
+                if (!v)
+                        return -EBADMSG;
+                if (i < CND_PROCESS_NAMED_STRINGS)
+                        *named[i] = v;
+        }
+        return 0;
+}
+
 int stream_record_process(const StreamRecord *r, StreamProcessRecord *ret) {
         StreamProcessRecord p = {};
         const char *s, *end;
 
         if (copy_fixed(r, &p.fixed, sizeof(p.fixed)) < 0 || p.fixed.size < sizeof(p.fixed) ||
-            p.fixed.size > r->size || p.fixed.strings_size > r->size - p.fixed.size || p.fixed.n_strings < 3 ||
+            p.fixed.size > r->size || p.fixed.strings_size > r->size - p.fixed.size ||
+            p.fixed.n_named_strings <= CND_PROCESS_CGROUP || p.fixed.n_strings < p.fixed.n_named_strings ||
             p.fixed.n_strings > p.fixed.strings_size)
                 return -EBADMSG;
         s = (const char *) r->body + p.fixed.size;
         end = s + p.fixed.strings_size;
-        p.exe = next_string(&s, end);
-        p.unit = p.exe ? next_string(&s, end) : NULL;
-        p.cgroup = p.unit ? next_string(&s, end) : NULL;
-        if (!p.cgroup)
+        if (named_strings(&p, &s, end) < 0)
                 return -EBADMSG;
-        p.n_argv = p.fixed.n_strings - 3;
+        p.n_argv = p.fixed.n_strings - p.fixed.n_named_strings;
         p.argv = calloc(p.n_argv + 1, sizeof(char *));
         if (!p.argv)
                 return -ENOMEM;

@@ -31,7 +31,8 @@ int stream_record_lost(const StreamRecord *r, struct cnd_record_lost *ret);
 /* A process record: the fixed part copied out, the strings pointing into the body. */
 typedef struct StreamProcessRecord {
         struct cnd_record_process fixed;
-        const char *exe, *unit, *cgroup;
+        /* The named strings (enum cnd_process_string); "" for those a writer does not name. */
+        const char *exe, *unit, *cgroup, *user_unit, *machine, *container;
         const char **argv;      /* owned array (of pointers into the body), NULL-terminated */
         size_t n_argv;
 } StreamProcessRecord;

@@ -84,15 +84,16 @@ static void test_packet(void) {
 
 typedef struct ProcessBody {
         struct cnd_record_process fixed;
-        char strings[128];
+        char strings[256];
 } ProcessBody;
 
-static size_t process_body(ProcessBody *b, const char *const *strings, size_t n) {
+/* n strings, the first n_named of them named. */
+static size_t process_body(ProcessBody *b, const char *const *strings, size_t n, size_t n_named) {
         char *s = b->strings;
 
         *b = (ProcessBody) {
                 .fixed = { .size = sizeof(b->fixed), .pid = 42, .uid = 1000, .exit_code = -1, .exit_signal = -1,
-                           .n_strings = (uint32_t) n, .timestamp_ns = 5 },
+                           .n_strings = (uint32_t) n, .n_named_strings = (uint32_t) n_named, .timestamp_ns = 5 },
         };
         for (size_t i = 0; i < n; i++)
                 s = stpcpy(s, strings[i]) + 1;
@@ -100,32 +101,63 @@ static size_t process_body(ProcessBody *b, const char *const *strings, size_t n)
         return sizeof(b->fixed) + b->fixed.strings_size;
 }
 
-static void test_process(void) {
-        static const char *const strings[] = { "/bin/sh", "", "/user.slice", "sh", "-c", "exit 3" };
+/* n strings, n_named of them named, make a record with this container and one argument. */
+static void check_one_argument(const char *const *strings, size_t n, size_t n_named, const char *container,
+                               const char *argument) {
         StreamProcessRecord p;
         ProcessBody b;
         StreamRecord r = { .type = CND_RECORD_PROCESS_STARTED, .body = (const uint8_t *) &b };
 
-        r.size = process_body(&b, strings, ELEMENTSOF(strings));
+        r.size = process_body(&b, strings, n, n_named);
+        CHECK_EQ_INT(stream_record_process(&r, &p), 0);
+        CHECK_STREQ(p.container, container);
+        CHECK_EQ_INT(p.n_argv, 1);
+        CHECK_STREQ(p.argv[0], argument);
+        stream_process_record_done(&p);
+}
+
+static void test_process(void) {
+        static const char *const strings[] = { "/bin/sh", "", "/user.slice", "app.service", "", "docker:x",
+                                               "sh", "-c", "exit 3" };
+        static const char *const later[] = { "/bin/sh", "", "/x", "", "", "lxc:y", "new", "sh" };
+        StreamProcessRecord p;
+        ProcessBody b;
+        StreamRecord r = { .type = CND_RECORD_PROCESS_STARTED, .body = (const uint8_t *) &b };
+
+        r.size = process_body(&b, strings, ELEMENTSOF(strings), CND_PROCESS_NAMED_STRINGS);
         CHECK_EQ_INT(stream_record_process(&r, &p), 0);
         CHECK_EQ_INT(p.fixed.pid, 42);
         CHECK_STREQ(p.exe, "/bin/sh");
         CHECK_STREQ(p.unit, "");
         CHECK_STREQ(p.cgroup, "/user.slice");
+        CHECK_STREQ(p.user_unit, "app.service");
+        CHECK_STREQ(p.machine, "");
+        CHECK_STREQ(p.container, "docker:x");
         CHECK_EQ_INT(p.n_argv, 3);
         CHECK_STREQ(p.argv[2], "exit 3");
         CHECK(p.argv[3] == NULL);
         stream_process_record_done(&p);
 
-        /* An Exited record: the three strings and no arguments. */
-        r.size = process_body(&b, strings, 3);
+        /* A later writer naming a seventh string: the arguments still come after the named. An
+         * earlier one naming three: the rest "". */
+        check_one_argument(later, ELEMENTSOF(later), 7, "lxc:y", "sh");
+        check_one_argument(strings, 4, 3, "", "app.service");
+
+        /* Fewer named strings than exe, unit and cgroup, or more named than there are strings. */
+        r.size = process_body(&b, strings, 3, 2);
+        CHECK_EQ_INT(stream_record_process(&r, &p), -EBADMSG);
+        r.size = process_body(&b, strings, 3, 4);
+        CHECK_EQ_INT(stream_record_process(&r, &p), -EBADMSG);
+
+        /* An Exited record: the named strings and no arguments. */
+        r.size = process_body(&b, strings, CND_PROCESS_NAMED_STRINGS, CND_PROCESS_NAMED_STRINGS);
         CHECK_EQ_INT(stream_record_process(&r, &p), 0);
         CHECK_EQ_INT(p.n_argv, 0);
         CHECK(p.argv[0] == NULL);
         stream_process_record_done(&p);
 
         /* A writer with a larger fixed part: its strings start where it says. */
-        r.size = process_body(&b, strings, 3);
+        r.size = process_body(&b, strings, CND_PROCESS_NAMED_STRINGS, CND_PROCESS_NAMED_STRINGS);
         memmove(b.strings + 8, b.strings, b.fixed.strings_size);
         b.fixed.size += 8;
         r.size += 8;
@@ -135,18 +167,18 @@ static void test_process(void) {
 
         /* Lies: more strings than there are, strings past the body, a fixed part too small, fewer
          * than three strings, a string without its NUL. */
-        r.size = process_body(&b, strings, ELEMENTSOF(strings));
-        b.fixed.n_strings = 7;
+        r.size = process_body(&b, strings, ELEMENTSOF(strings), CND_PROCESS_NAMED_STRINGS);
+        b.fixed.n_strings = 10;
         CHECK_EQ_INT(stream_record_process(&r, &p), -EBADMSG);
-        r.size = process_body(&b, strings, ELEMENTSOF(strings));
+        r.size = process_body(&b, strings, ELEMENTSOF(strings), CND_PROCESS_NAMED_STRINGS);
         b.fixed.strings_size += 1;
         CHECK_EQ_INT(stream_record_process(&r, &p), -EBADMSG);
-        r.size = process_body(&b, strings, 3);
+        r.size = process_body(&b, strings, CND_PROCESS_NAMED_STRINGS, CND_PROCESS_NAMED_STRINGS);
         b.fixed.size = 8;
         CHECK_EQ_INT(stream_record_process(&r, &p), -EBADMSG);
-        r.size = process_body(&b, strings, 2);
+        r.size = process_body(&b, strings, 2, 2);
         CHECK_EQ_INT(stream_record_process(&r, &p), -EBADMSG);
-        r.size = process_body(&b, strings, 3) - 1;
+        r.size = process_body(&b, strings, CND_PROCESS_NAMED_STRINGS, CND_PROCESS_NAMED_STRINGS) - 1;
         b.fixed.strings_size -= 1;
         CHECK_EQ_INT(stream_record_process(&r, &p), -EBADMSG);
         for (size_t cut = 0; cut < sizeof(b.fixed); cut++) {

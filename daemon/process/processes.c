@@ -126,17 +126,30 @@ static void journal_write(Processes *ps, const ProcEvent *ev, const ProcessEntry
 /* Signals and stream records. Streams do not wait for the bus: they get their records whether
  * or not signals may go out. */
 
+/* What a stream record says of where e runs; nothing without e. */
+static StreamProcess *with_where(StreamProcess *p, const ProcessEntry *e) {
+        if (e) {
+                p->user_unit = e->where.user_unit;
+                p->machine = e->where.machine;
+                p->container = e->where.container;
+                p->pid_namespace = e->where.pid_namespace;
+                p->mount_namespace = e->where.mount_namespace;
+                p->namespace_pid = e->where.namespace_pid;
+        }
+        return p;
+}
+
 static void emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns, bool may_signal) {
         if (may_signal)
                 ps->ops->started(ps, e, timestamp_ns);
         if (ps->streams)
-                streams_process(ps->streams, CND_RECORD_PROCESS_STARTED, &(StreamProcess) {
+                streams_process(ps->streams, CND_RECORD_PROCESS_STARTED, with_where(&(StreamProcess) {
                         .pid = (uint32_t) e->pid, .ppid = (uint32_t) e->ppid, .uid = (uint32_t) e->uid,
                         .exit_code = -1, .exit_signal = -1,
                         .start_time = e->start_time, .timestamp_ns = timestamp_ns,
                         .exe = e->exe, .unit = e->unit, .cgroup = e->cgroup,
                         .argv = ps->config->processes_arguments ? e->argv : NULL,
-                });
+                }, e));
 }
 
 static void emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
@@ -145,13 +158,13 @@ static void emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t p
         if (may_signal)
                 ps->ops->exited(ps, e, pid, ppid, exit_code, exit_signal, core_dumped, runtime_ns, timestamp_ns);
         if (ps->streams)
-                streams_process(ps->streams, CND_RECORD_PROCESS_EXITED, &(StreamProcess) {
+                streams_process(ps->streams, CND_RECORD_PROCESS_EXITED, with_where(&(StreamProcess) {
                         .pid = (uint32_t) pid, .ppid = (uint32_t) ppid, .uid = e ? (uint32_t) e->uid : UINT32_MAX,
                         .exit_code = exit_code, .exit_signal = exit_signal, .core_dumped = core_dumped,
                         .start_time = e ? e->start_time : 0, .timestamp_ns = timestamp_ns,
                         .runtime_ns = runtime_ns, .exe = e ? e->exe : NULL, .unit = e ? e->unit : NULL,
                         .cgroup = e ? e->cgroup : NULL,
-                });
+                }, e));
 }
 
 /* An entry that left the table without its exit event: exited, status unknown. */

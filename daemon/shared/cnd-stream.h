@@ -70,19 +70,38 @@ struct cnd_record_id {
 /* A process started a program (Started) or a process left (Exited), as the Started and Exited
  * signals of org.cnd.Connector1.Processes say. size is the size of the fixed part: strings
  * start at ((const char *) body + size), n_strings NUL-terminated strings of strings_size bytes
- * in all: exe, unit, cgroup, then the arguments (none in an Exited record, nor where
- * [Processes] Arguments=no). Fields that do not apply are -1 (exit_code, exit_signal) or 0. */
+ * in all. The first n_named_strings of them are named (enum cnd_process_string: exe, unit,
+ * cgroup, user_unit, machine, container), the rest are the arguments (none in an Exited
+ * record, nor where [Processes] Arguments=no): a later version may name more strings, and the
+ * arguments still start at index n_named_strings. A named string is "" if the process has no
+ * such thing or it is not known; pid_namespace, mount_namespace and namespace_pid are 0 if not
+ * known. Fields that do not apply are -1 (exit_code, exit_signal) or 0. */
 struct cnd_record_process {
         uint32_t size;                  /* sizeof(struct cnd_record_process) of the writer */
         uint32_t pid, ppid, uid;
         int32_t exit_code, exit_signal;
         uint32_t core_dumped;           /* 0 or 1 */
-        uint32_t n_strings;             /* 3 + the number of arguments */
+        uint32_t namespace_pid;         /* its pid in its own pid namespace */
         uint64_t start_time;            /* field 22 of /proc/PID/stat: clock ticks since boot */
         uint64_t timestamp_ns;          /* the kernel event's */
         uint64_t runtime_ns;            /* Exited only */
+        uint64_t pid_namespace;         /* inode of /proc/PID/ns/pid */
+        uint64_t mount_namespace;       /* inode of /proc/PID/ns/mnt */
+        uint32_t n_strings;             /* n_named_strings + the number of arguments */
+        uint32_t n_named_strings;       /* CND_PROCESS_NAMED_STRINGS of the writer */
         uint32_t strings_size;
         uint32_t reserved;
+};
+
+/* The named strings of a process record, in their order. */
+enum cnd_process_string {
+        CND_PROCESS_EXE = 0,
+        CND_PROCESS_UNIT = 1,           /* the system unit */
+        CND_PROCESS_CGROUP = 2,
+        CND_PROCESS_USER_UNIT = 3,      /* under a user manager */
+        CND_PROCESS_MACHINE = 4,        /* systemd-machined's container or VM */
+        CND_PROCESS_CONTAINER = 5,      /* "RUNTIME:ID" from the cgroup path */
+        CND_PROCESS_NAMED_STRINGS = 6,
 };
 
 #endif

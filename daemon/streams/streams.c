@@ -132,11 +132,23 @@ void streams_id_change(Streams *st, bool added, uint32_t idx, uint32_t val, cons
                                    sizeof(body.id) + len + 1);
 }
 
-static size_t strings_size(const StreamProcess *p, bool with_argv, uint32_t *ret_n) {
-        size_t size = strlen(strempty(p->exe)) + strlen(strempty(p->unit)) + strlen(strempty(p->cgroup)) + 3;
-        uint32_t n = 3;
+/* The named strings of a record, in their order (enum cnd_process_string). */
+static void named_strings(const StreamProcess *p, const char *ret[static CND_PROCESS_NAMED_STRINGS]) {
+        ret[CND_PROCESS_EXE] = strempty(p->exe);
+        ret[CND_PROCESS_UNIT] = strempty(p->unit);
+        ret[CND_PROCESS_CGROUP] = strempty(p->cgroup);
+        ret[CND_PROCESS_USER_UNIT] = strempty(p->user_unit);
+        ret[CND_PROCESS_MACHINE] = strempty(p->machine);
+        ret[CND_PROCESS_CONTAINER] = strempty(p->container);
+}
 
-        for (char *const *a = p->argv; with_argv && a && *a; a++, n++)
+static size_t strings_size(const char *const *named, char *const *argv, uint32_t *ret_n) {
+        size_t size = 0;
+        uint32_t n = CND_PROCESS_NAMED_STRINGS;
+
+        for (unsigned i = 0; i < CND_PROCESS_NAMED_STRINGS; i++)
+                size += strlen(named[i]) + 1;
+        for (char *const *a = argv; a && *a; a++, n++)
                 size += strlen(*a) + 1;
         *ret_n = n;
         return size;
@@ -145,15 +157,18 @@ static size_t strings_size(const StreamProcess *p, bool with_argv, uint32_t *ret
 int stream_process_body(const StreamProcess *p, void **ret, size_t *ret_size) {
         /* What a packet holds for one record besides its header and the lost records. */
         const size_t room = STREAM_RECORD_MAX - 256 - sizeof(struct cnd_record_process);
-        bool with_argv = true;
+        const char *named[CND_PROCESS_NAMED_STRINGS];
+        char *const *argv = p->argv;
         uint32_t n_strings;
-        size_t size = strings_size(p, with_argv, &n_strings);
+        size_t size;
         struct cnd_record_process *r;
         char *s;
 
+        named_strings(p, named);
+        size = strings_size(named, argv, &n_strings);
         if (size > room) {
-                with_argv = false;
-                size = strings_size(p, with_argv, &n_strings);
+                argv = NULL;
+                size = strings_size(named, argv, &n_strings);
                 if (size > room)
                         return -E2BIG;
         }
@@ -163,14 +178,16 @@ int stream_process_body(const StreamProcess *p, void **ret, size_t *ret_size) {
         *r = (struct cnd_record_process) {
                 .size = sizeof(*r), .pid = p->pid, .ppid = p->ppid, .uid = p->uid,
                 .exit_code = p->exit_code, .exit_signal = p->exit_signal, .core_dumped = p->core_dumped,
-                .n_strings = n_strings, .start_time = p->start_time, .timestamp_ns = p->timestamp_ns,
-                .runtime_ns = p->runtime_ns, .strings_size = (uint32_t) size,
+                .namespace_pid = p->namespace_pid, .start_time = p->start_time,
+                .timestamp_ns = p->timestamp_ns, .runtime_ns = p->runtime_ns,
+                .pid_namespace = p->pid_namespace, .mount_namespace = p->mount_namespace,
+                .n_strings = n_strings, .n_named_strings = CND_PROCESS_NAMED_STRINGS,
+                .strings_size = (uint32_t) size,
         };
         s = (char *) (r + 1);
-        s = stpcpy(s, strempty(p->exe)) + 1;
-        s = stpcpy(s, strempty(p->unit)) + 1;
-        s = stpcpy(s, strempty(p->cgroup)) + 1;
-        for (char *const *a = p->argv; with_argv && a && *a; a++)
+        for (unsigned i = 0; i < CND_PROCESS_NAMED_STRINGS; i++)
+                s = stpcpy(s, named[i]) + 1;
+        for (char *const *a = argv; a && *a; a++)
                 s = stpcpy(s, *a) + 1;
         *ret = r;
         *ret_size = sizeof(*r) + size;

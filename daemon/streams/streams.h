@@ -53,6 +53,9 @@ typedef struct StreamProcess {
         bool core_dumped;
         uint64_t start_time, timestamp_ns, runtime_ns;
         const char *exe, *unit, *cgroup;
+        const char *user_unit, *machine, *container;    /* NULL: unknown, sent as "" */
+        uint64_t pid_namespace, mount_namespace;
+        uint32_t namespace_pid;
         char *const *argv;              /* NULL-terminated, or NULL */
 } StreamProcess;
 

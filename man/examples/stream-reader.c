@@ -177,7 +177,7 @@ static bool split_strings(const char *s, uint32_t size, uint32_t n, const char *
 
 static void print_process(uint16_t type, const void *body, uint32_t length) {
         struct cnd_record_process p = { 0 };
-        const char *strings[3], *s;
+        const char *strings[CND_PROCESS_NAMED_STRINGS] = { 0 }, *s;
         uint32_t size;
 
         if (length < sizeof(size)) {
@@ -192,24 +192,35 @@ static void print_process(uint16_t type, const void *body, uint32_t length) {
         }
         memcpy(&p, body, size < sizeof(p) ? size : sizeof(p));
         s = (const char *) body + size;
-        if (p.strings_size > length - size || p.n_strings < 3 ||
-            !split_strings(s, p.strings_size, p.n_strings, strings, 3)) {
+        /* The first n_named_strings are named, in the order of enum cnd_process_string; a later
+         * writer may name more, and the arguments follow them. */
+        if (p.strings_size > length - size || p.n_named_strings <= CND_PROCESS_CGROUP ||
+            p.n_strings < p.n_named_strings ||
+            !split_strings(s, p.strings_size, p.n_strings, strings,
+                           p.n_named_strings < CND_PROCESS_NAMED_STRINGS ? p.n_named_strings
+                                                                         : CND_PROCESS_NAMED_STRINGS)) {
                 print_malformed("process", length);
                 return;
         }
 
         printf("%s pid %" PRIu32 " ppid %" PRIu32 " uid %" PRIu32 " exe ",
                type == CND_RECORD_PROCESS_STARTED ? "started" : "exited", p.pid, p.ppid, p.uid);
-        print_escaped(strings[0]);
+        print_escaped(strings[CND_PROCESS_EXE]);
         fputs(" unit ", stdout);
-        print_escaped(strings[1]);
+        print_escaped(strings[CND_PROCESS_UNIT]);
+        if (strings[CND_PROCESS_CONTAINER] && *strings[CND_PROCESS_CONTAINER]) {
+                fputs(" container ", stdout);
+                print_escaped(strings[CND_PROCESS_CONTAINER]);
+        }
         if (type == CND_RECORD_PROCESS_STARTED) {
                 fputs(" cgroup ", stdout);
-                print_escaped(strings[2]);
+                print_escaped(strings[CND_PROCESS_CGROUP]);
                 fputs(" argv", stdout);
-                /* The arguments follow the three strings, one after the other. */
-                s = strings[2] + strlen(strings[2]) + 1;
-                for (uint32_t i = 3; i < p.n_strings; i++, s += strlen(s) + 1) {
+                /* The arguments follow the named strings, one after the other. */
+                s = (const char *) body + size;
+                for (uint32_t i = 0; i < p.n_named_strings; i++)
+                        s += strlen(s) + 1;
+                for (uint32_t i = p.n_named_strings; i < p.n_strings; i++, s += strlen(s) + 1) {
                         putchar(' ');
                         print_escaped(s);
                 }

@@ -14,7 +14,9 @@ ANY_VAL = 0xffffffff
 HEADER = struct.Struct('=HHI')
 CN_MSG = struct.Struct('=IIIIHH')
 LOST_BODY = struct.Struct('=QII')
-PROCESS_FIXED = struct.Struct('=IIIIiiIIQQQII')
+PROCESS_FIXED = struct.Struct('=IIIIiiIIQQQQQIIII')
+# The named strings of a process record, in their order (enum cnd_process_string).
+PROCESS_STRINGS = ('exe', 'unit', 'cgroup', 'user_unit', 'machine', 'container')
 
 
 def align(n):
@@ -47,14 +49,19 @@ def lost(body):
 
 
 def process(body):
-    """A process record as a dict named as the Started/Exited signals' arguments."""
-    (size, pid, ppid, uid, code, sig, core, n_strings, start, ts, runtime, strings_size,
-     _) = PROCESS_FIXED.unpack_from(body)
+    """A process record as a dict named as the Started/Exited signals' arguments, the where keys
+    among them (a string "" and a number 0 where the signal's where leaves the key out)."""
+    (size, pid, ppid, uid, code, sig, core, ns_pid, start, ts, runtime, pid_ns, mnt_ns, n_strings, n_named,
+     strings_size, _) = PROCESS_FIXED.unpack_from(body)
     strings = body[size:size + strings_size].split(b'\0')[:n_strings]
     text = [s.decode('utf-8', 'surrogateescape') for s in strings]
-    return {'pid': pid, 'ppid': ppid, 'uid': uid, 'exit_code': code, 'exit_signal': sig,
-            'core_dumped': bool(core), 'start_time': start, 'timestamp_ns': ts, 'runtime_ns': runtime,
-            'exe': text[0], 'unit': text[1], 'cgroup': text[2], 'argv': text[3:]}
+    record = {'pid': pid, 'ppid': ppid, 'uid': uid, 'exit_code': code, 'exit_signal': sig,
+              'core_dumped': bool(core), 'start_time': start, 'timestamp_ns': ts, 'runtime_ns': runtime,
+              'pid_namespace': pid_ns, 'mount_namespace': mnt_ns, 'namespace_pid': ns_pid,
+              'argv': text[n_named:]}
+    # A later writer may name more strings: the arguments still start at n_named.
+    record.update(zip(PROCESS_STRINGS, text[:min(n_named, len(PROCESS_STRINGS))]))
+    return record
 
 
 def id_change(body):

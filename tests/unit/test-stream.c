@@ -208,7 +208,8 @@ static void test_process_privacy(sd_event *event, const Config *c) {
         StreamProcess p = {
                 .pid = 4242, .ppid = 1, .uid = 2000, .exit_code = -1, .exit_signal = -1,
                 .start_time = 77, .timestamp_ns = 88, .exe = "/usr/bin/sleep", .unit = "app.service",
-                .cgroup = "/app.slice/app.service", .argv = argv,
+                .cgroup = "/system.slice/docker-x.scope", .user_unit = "", .container = "docker:x",
+                .pid_namespace = 4026531836, .mount_namespace = 4026531841, .namespace_pid = 1, .argv = argv,
         };
         Tally reader = {}, other = {}, own = {};
         int fd_reader, fd_other, fd_own;
@@ -230,8 +231,16 @@ static void test_process_privacy(sd_event *event, const Config *c) {
         CHECK_EQ_INT(own.last_process.pid, 4242);
         CHECK_EQ_INT(own.last_process.uid, 2000);
         CHECK_EQ_INT(own.last_process.start_time, 77);
-        CHECK_EQ_INT(own.last_process.n_strings, 5);
-        CHECK(memcmp(own.last_strings, "/usr/bin/sleep\0app.service\0/app.slice/app.service\0sleep\00010",
+        CHECK_EQ_INT(own.last_process.size, sizeof(struct cnd_record_process));
+        CHECK_EQ_INT(own.last_process.pid_namespace, 4026531836);
+        CHECK_EQ_INT(own.last_process.mount_namespace, 4026531841);
+        CHECK_EQ_INT(own.last_process.namespace_pid, 1);
+        /* The named strings, the unknown machine as "", then the arguments. */
+        CHECK_EQ_INT(own.last_process.n_named_strings, CND_PROCESS_NAMED_STRINGS);
+        CHECK_EQ_INT(own.last_process.n_strings, CND_PROCESS_NAMED_STRINGS + 2);
+        CHECK_EQ_INT(own.last_process.strings_size,
+                     sizeof("/usr/bin/sleep\0app.service\0/system.slice/docker-x.scope\0\0\0docker:x\0sleep\00010"));
+        CHECK(memcmp(own.last_strings, "/usr/bin/sleep\0app.service\0/system.slice/docker-x.scope\0\0\0docker:x\0sleep\00010",
                      own.last_process.strings_size) == 0);
         streams_done(&st);
         close(fd_reader);
@@ -251,8 +260,8 @@ static void test_process_body_bound(void) {
         memset(big, 'a', STREAM_RECORD_MAX - 1);
         big[STREAM_RECORD_MAX - 1] = 0;
         CHECK_EQ_INT(stream_process_body(&p, &body, &size), 0);
-        CHECK_EQ_INT(((struct cnd_record_process *) body)->n_strings, 3);
-        CHECK_EQ_INT(size, sizeof(struct cnd_record_process) + strlen("/bin/x") + 3);
+        CHECK_EQ_INT(((struct cnd_record_process *) body)->n_strings, CND_PROCESS_NAMED_STRINGS);
+        CHECK_EQ_INT(size, sizeof(struct cnd_record_process) + strlen("/bin/x") + CND_PROCESS_NAMED_STRINGS);
 }
 
 static void test_limits(sd_event *event, Config *c) {
