@@ -23,5 +23,10 @@ void test_hooks_load(TestHooks *h) {
         e = secure_getenv("CND_TEST_PAUSE_SOCKET_USEC");
         if (e)
                 h->pause_socket_usec = strtoul(e, NULL, 0);
+        e = secure_getenv("CND_TEST_UNIT_LOOKUP");
+        if (e && streq(e, "1")) {
+                h->unit_lookup = true;
+                log_notice("Test hook: looking up units without systemd.");
+        }
 }
 #endif

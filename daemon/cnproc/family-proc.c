@@ -109,6 +109,9 @@ static int proc_init(FamilyContext *ctx, void *state) {
          * handle one for real (a LISTEN without CAP_NET_ADMIN cannot even join group 1). */
         if (ctx->test_hooks->proc_listen_op)
                 p->subscription.listen_op = ctx->test_hooks->proc_listen_op;
+        /* A test build can look up units on a host without systemd, in a cgroup tree of its own. */
+        if (ctx->test_hooks->unit_lookup)
+                p->processes.read_flags &= ~PROCESS_READ_NO_UNIT;
         return 0;
 }
 

@@ -47,6 +47,7 @@ class CndTestCase(unittest.TestCase):
     BUS_KIND = 'dbus-daemon'
     EXTRA_POLICY = ''
     START = True
+    CND_ENV = {}        # what cnd's environment adds (CND_TEST_* hooks)
 
     def setUp(self):
         self.bus = PrivateBus(self.BUS_KIND, self.EXTRA_POLICY).start()
@@ -54,7 +55,7 @@ class CndTestCase(unittest.TestCase):
         self.cnd = Daemon(self.bus, self.CONFIG)
         self.addCleanup(self._stop_cnd)
         if self.START:
-            self.cnd.start()
+            self.cnd.start(env=self.CND_ENV)
         self.client = Client(self.bus.address)
         self.addCleanup(self.client.close)
         self.injector = Injector()
