@@ -53,6 +53,48 @@ static int append_argv(sd_bus_message *m, char **argv, size_t *payload) {
         return sd_bus_message_close_container(m);
 }
 
+static int append_where_string(sd_bus_message *m, const char *key, const char *value, size_t *payload) {
+        if (!value)
+                return 0;       /* unknown: left out */
+        if (payload)
+                *payload += strlen(key) + strlen(value) + 16;
+        return sd_bus_message_append(m, "{sv}", key, "s", value);
+}
+
+static int append_where_number(sd_bus_message *m, const char *key, const char *type, uint64_t value,
+                               size_t *payload) {
+        if (value == 0)
+                return 0;
+        if (payload)
+                *payload += strlen(key) + 24;
+        return type[0] == 'u' ? sd_bus_message_append(m, "{sv}", key, type, (uint32_t) value)
+                              : sd_bus_message_append(m, "{sv}", key, type, value);
+}
+
+/* The "where" dictionary: what is known of where the process runs (process-where.h). e may be
+ * NULL (an exit the table knew nothing of): an empty dictionary. */
+static int append_where(sd_bus_message *m, const ProcessEntry *e, size_t *payload) {
+        const ProcessWhere *w = e ? &e->where : &(ProcessWhere) {};
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = append_where_string(m, "user_unit", w->user_unit, payload);
+        if (r >= 0)
+                r = append_where_string(m, "machine", w->machine, payload);
+        if (r >= 0)
+                r = append_where_string(m, "container", w->container, payload);
+        if (r >= 0)
+                r = append_where_number(m, "pid_namespace", "t", w->pid_namespace, payload);
+        if (r >= 0)
+                r = append_where_number(m, "mount_namespace", "t", w->mount_namespace, payload);
+        if (r >= 0)
+                r = append_where_number(m, "namespace_pid", "u", w->namespace_pid, payload);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
 static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Processes *ps = userdata;
@@ -82,6 +124,9 @@ static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error
         r = sd_bus_message_append(reply, "sst", strempty(e->unit), strempty(e->cgroup), e->start_time);
         if (r < 0)
                 return r;
+        r = append_where(reply, e, NULL);
+        if (r < 0)
+                return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
@@ -101,14 +146,21 @@ static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_er
         r = sd_bus_message_new_method_return(call, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(uuusst)");
+        r = sd_bus_message_open_container(reply, 'a', "(uuussta{sv})");
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 const ProcessEntry *e = sorted[i];
 
-                r = sd_bus_message_append(reply, "(uuusst)", (uint32_t) e->pid, (uint32_t) e->ppid, (uint32_t) e->uid,
-                                          strempty(e->exe), strempty(e->unit), e->start_time);
+                r = sd_bus_message_open_container(reply, 'r', "uuussta{sv}");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "uuusst", (uint32_t) e->pid, (uint32_t) e->ppid,
+                                                  (uint32_t) e->uid, strempty(e->exe), strempty(e->unit),
+                                                  e->start_time);
+                if (r >= 0)
+                        r = append_where(reply, e, NULL);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
                 if (r < 0)
                         return r;
         }
@@ -128,18 +180,19 @@ static const sd_bus_vtable processes_vtable[] = {
         SD_BUS_PROPERTY("JournalWritten", "t", property_get_journal_written, 0, 0),
 
         SD_BUS_METHOD_WITH_ARGS("GetProcess", SD_BUS_ARGS("u", pid),
-                SD_BUS_RESULT("u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup, "t", start_time),
+                SD_BUS_RESULT("u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup, "t", start_time,
+                              "a{sv}", where),
                 method_get_process, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uuusst)", processes),
+        SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uuussta{sv})", processes),
                 method_list_processes, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("Started",
                 SD_BUS_ARGS("u", pid, "u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup,
-                            "t", start_time, "t", timestamp_ns), 0),
+                            "t", start_time, "t", timestamp_ns, "a{sv}", where), 0),
         SD_BUS_SIGNAL_WITH_ARGS("Exited",
                 SD_BUS_ARGS("u", pid, "u", ppid, "u", uid, "s", exe, "s", unit, "i", exit_code,
                             "i", exit_signal, "b", core_dumped, "t", runtime_ns, "t", start_time,
-                            "t", timestamp_ns), 0),
+                            "t", timestamp_ns, "a{sv}", where), 0),
 
         SD_BUS_VTABLE_END
 };
@@ -173,6 +226,9 @@ static int emit_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp
         r = sd_bus_message_append(s, "sstt", strempty(e->unit), strempty(e->cgroup), e->start_time, timestamp_ns);
         if (r < 0)
                 return r;
+        r = append_where(s, e, &payload);
+        if (r < 0)
+                return r;
         payload += strlen(strempty(e->exe)) + strlen(strempty(e->unit)) + strlen(strempty(e->cgroup)) + 15;
         return loss_send(b->loss, s, payload);
 }
@@ -181,6 +237,7 @@ static int emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t pp
                        int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns) {
         BusProcesses *b = ps->userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+        size_t payload = 60 + (e ? strlen(strempty(e->exe)) + strlen(strempty(e->unit)) : 0);
         int r;
 
         r = sd_bus_message_new_signal(b->bus, &s, CND_PROCESSES_PATH, CND_PROCESSES_IFACE, "Exited");
@@ -192,8 +249,10 @@ static int emit_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t pp
                                   e ? e->start_time : 0, timestamp_ns);
         if (r < 0)
                 return r;
-        return loss_send(b->loss, s,
-                         60 + (e ? strlen(strempty(e->exe)) + strlen(strempty(e->unit)) : 0));
+        r = append_where(s, e, &payload);
+        if (r < 0)
+                return r;
+        return loss_send(b->loss, s, payload);
 }
 
 static void on_started(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns) {

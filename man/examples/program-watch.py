@@ -61,7 +61,7 @@ def main():
                   GLib.Variant('(s)', (rule,)), None, Gio.DBusCallFlags.NONE, -1, None)
 
     def on_started(conn, sender, path, iface, member, params):
-        pid, ppid, uid, exe, argv, unit, cgroup, start_time, timestamp_ns = params.unpack()
+        pid, ppid, uid, exe, argv, unit, cgroup, start_time, timestamp_ns, where = params.unpack()
         if exe != args.exe:
             return      # only with --no-bus-filter: the bus filters otherwise
         # json.dumps writes C0 and everything above ASCII as \u escapes, but DEL (only ever

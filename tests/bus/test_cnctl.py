@@ -905,7 +905,7 @@ class CnctlProcesses(CndTestCase):
                  'Exited': ('pid', 'ppid', 'uid', 'exe', 'unit', 'exit_code', 'exit_signal', 'core_dumped',
                             'runtime_ns', 'start_time', 'timestamp_ns')}
         want = [dict(zip(('signal',) + names[m], (m,) + tuple(args)))
-                for _, m, args in sorted(started + exited, key=lambda s: s[2][-1]) if args[0] == p.pid]
+                for _, m, args in sorted(started + exited, key=lambda s: s[2][-2]) if args[0] == p.pid]
         self.assertIn({'signal': 'Started', 'argv': ['/bin/sh', '-c', 'sleep 1; exit 3']},
                       [{'signal': w['signal'], 'argv': w['argv']} for w in want if 'argv' in w])
 

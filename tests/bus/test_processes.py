@@ -93,7 +93,7 @@ class Processes(ProcessesCase):
         start_time = stat_start_time(p.pid)
         cgroup = cgroup_of(p.pid)
         st = self.find(self.started, lambda a: a[0] == p.pid)
-        pid, ppid, uid, exe, argv, unit, cg, start, ts = st
+        pid, ppid, uid, exe, argv, unit, cg, start, ts, where = st
         self.assertEqual(ppid, os.getpid())
         self.assertEqual(uid, os.getuid())
         self.assertEqual(exe, os.path.realpath('/bin/sh'))
@@ -102,14 +102,20 @@ class Processes(ProcessesCase):
         self.assertEqual(cg, cgroup)
         self.assertEqual(start, start_time)
         self.assertGreater(ts, 0)
+        # Where it runs (test_where has the rest): in ours, no user unit, machine nor container.
+        self.assertEqual({k: where[k] for k in ('user_unit', 'machine', 'container')},
+                         {'user_unit': '', 'machine': '', 'container': ''})
+        self.assertEqual(set(where), {'user_unit', 'machine', 'container', 'pid_namespace', 'mount_namespace',
+                                      'namespace_pid'})
         # The table has it.
         got = self.call('GetProcess', (p.pid,), '(u)')
-        self.assertEqual(got, (os.getpid(), os.getuid(), exe, argv, '', cgroup, start_time))
+        self.assertEqual(got, (os.getpid(), os.getuid(), exe, argv, '', cgroup, start_time, where))
         listed = [e for e in self.call('ListProcesses')[0] if e[0] == p.pid]
-        self.assertEqual(listed, [(p.pid, os.getpid(), os.getuid(), exe, '', start_time)])
+        self.assertEqual(listed, [(p.pid, os.getpid(), os.getuid(), exe, '', start_time, where)])
         p.communicate(b'\n')
         ex = self.find(self.exited, lambda a: a[0] == p.pid)
         self.assertEqual(tuple(ex[:8]), (p.pid, os.getpid(), os.getuid(), exe, '', 3, -1, False))
+        self.assertEqual(ex[11], where)
         self.assertGreater(ex[8], 0)        # runtime_ns
         self.assertEqual(ex[9], start_time)
         self.assertGreater(ex[10], ts)
@@ -154,6 +160,9 @@ class Processes(ProcessesCase):
         self.assertEqual(got[0], p.pid)
         self.assertEqual(got[2], os.path.realpath('/bin/sh'))
         self.assertEqual(got[6], stat_start_time(child))
+        # Its parent's where, but for its pid in its namespace, which is its own.
+        self.assertEqual(got[7], {k: v for k, v in self.call('GetProcess', (p.pid,), '(u)')[7].items()
+                                  if k != 'namespace_pid'})
         p.communicate(b'\n')
         ex = self.find(self.exited, lambda a: a[0] == child)
         self.assertEqual(ex[3], os.path.realpath('/bin/sh'))
@@ -232,10 +241,11 @@ class Processes(ProcessesCase):
         self.client.settle(1.0)
         self.assertEqual(len([a for _, _, a in self.exited if a[0] == old.pid]), 1)
         self.assertEqual(len([a for _, _, a in self.started if a[0] == new.pid]), 1)
-        resynced = [a for _, _, a in self.started + self.exited if a[-1] == 0]
+        # timestamp_ns is next to last in both, before where.
+        resynced = [a for _, _, a in self.started + self.exited if a[-2] == 0]
         self.assertTrue(resynced, 'no signal flagged as resynchronised')
         for a in self.exited:
-            if a[-1] == 0:
+            if a[-2] == 0:
                 self.assertEqual((a[5], a[6]), (-1, -1))
         # The table then matches /proc, but for what changed while looking.
         try:
