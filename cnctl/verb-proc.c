@@ -47,10 +47,10 @@ static const ProcSignal proc_signals[] = {
          * process records carry the same fields. */
         { "Started", CND_PROCESSES_IFACE, PROC_KIND_EXEC,
           (const char *const[]) { "pid", "ppid", "uid", "exe", "argv", "unit", "cgroup", "start_time",
-                                  "timestamp_ns", NULL } },
+                                  "timestamp_ns", "where", NULL } },
         { "Exited", CND_PROCESSES_IFACE, PROC_KIND_EXIT,
           (const char *const[]) { "pid", "ppid", "uid", "exe", "unit", "exit_code", "exit_signal",
-                                  "core_dumped", "runtime_ns", "start_time", "timestamp_ns", NULL } },
+                                  "core_dumped", "runtime_ns", "start_time", "timestamp_ns", "where", NULL } },
 };
 
 #define SIGNAL_STARTED (&proc_signals[_PROC_KIND_MAX])
@@ -108,13 +108,23 @@ static void print_wait_status(uint32_t status) {
                 printf("status 0x%x", status);
 }
 
+/* The unit, and the container when there is one: " [unit] (docker:ID)". */
 static void print_unit(json_object *j) {
         const char *unit = json_get_str(j, "unit");
+        json_object *where = NULL;
+        const char *container = "";
 
         if (*unit) {
                 fputs(" [", stdout);
                 print_sanitized(stdout, unit);
                 putchar(']');
+        }
+        if (json_object_object_get_ex(j, "where", &where))
+                container = json_get_str(where, "container");
+        if (*container) {
+                fputs(" (", stdout);
+                print_sanitized(stdout, container);
+                putchar(')');
         }
 }
 
@@ -289,10 +299,37 @@ static json_object *strings_json(const char *const *strings, size_t n) {
         return a;
 }
 
+static void add_where_string(json_object *w, const char *key, const char *value) {
+        json_object_object_add(w, key, json_object_new_string(value));
+}
+
+static void add_where_number(json_object *w, const char *key, uint64_t value) {
+        if (value > 0)
+                json_object_object_add(w, key, json_object_new_uint64(value));
+}
+
+/* The where dictionary of the signals, from a record: a number not known is left out, as the
+ * signals leave it out; a string the record cannot tell from none is "". */
+static json_object *where_json(const StreamProcessRecord *p) {
+        json_object *w = json_object_new_object();
+
+        if (!w)
+                return NULL;
+        add_where_string(w, "user_unit", p->user_unit);
+        add_where_string(w, "machine", p->machine);
+        add_where_string(w, "container", p->container);
+        add_where_number(w, "pid_namespace", p->fixed.pid_namespace);
+        add_where_number(w, "mount_namespace", p->fixed.mount_namespace);
+        add_where_number(w, "namespace_pid", p->fixed.namespace_pid);
+        return w;
+}
+
 /* One field of a process record, typed as its Started or Exited signal's argument. */
 static json_object *process_field_json(const char *name, const StreamProcessRecord *p) {
         const struct cnd_record_process *x = &p->fixed;
 
+        if (streq(name, "where"))
+                return where_json(p);
         if (streq(name, "pid") || streq(name, "ppid") || streq(name, "uid"))
                 return json_object_new_int64(streq(name, "pid") ? x->pid : streq(name, "ppid") ? x->ppid : x->uid);
         if (streq(name, "exe") || streq(name, "unit") || streq(name, "cgroup"))

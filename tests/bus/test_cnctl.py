@@ -901,9 +901,10 @@ class CnctlProcesses(CndTestCase):
         p.wait()
         self.client.pump(lambda: any(a[0] == p.pid and a[5] == 3 for _, m, a in exited if m == 'Exited'))
         self.client.settle(1.0)
-        names = {'Started': ('pid', 'ppid', 'uid', 'exe', 'argv', 'unit', 'cgroup', 'start_time', 'timestamp_ns'),
+        names = {'Started': ('pid', 'ppid', 'uid', 'exe', 'argv', 'unit', 'cgroup', 'start_time', 'timestamp_ns',
+                             'where'),
                  'Exited': ('pid', 'ppid', 'uid', 'exe', 'unit', 'exit_code', 'exit_signal', 'core_dumped',
-                            'runtime_ns', 'start_time', 'timestamp_ns')}
+                            'runtime_ns', 'start_time', 'timestamp_ns', 'where')}
         want = [dict(zip(('signal',) + names[m], (m,) + tuple(args)))
                 for _, m, args in sorted(started + exited, key=lambda s: s[2][-2]) if args[0] == p.pid]
         self.assertIn({'signal': 'Started', 'argv': ['/bin/sh', '-c', 'sleep 1; exit 3']},

@@ -11,6 +11,7 @@ import uuid
 
 from cndtest import main, wait_for
 from streamclient import EXITED, STARTED, GLib, Stream
+from test_cnctl import Stream as CnctlStream
 from test_processes import ProcessesCase, cgroup_of, children_of
 
 ID = '0123456789abcdef' * 4
@@ -165,6 +166,38 @@ class Containers(WhereCase):
                 self.assertTrue(st[6].endswith('/' + tree.top + '/' + path), st[6])
                 self.assertEqual(st[6], cgroup_of(p.pid))
                 self.assertEqual(self.where_everywhere(p.pid)['container'], want)
+
+
+class Cnctl(WhereCase):
+    def test_proc_shows_the_container(self):
+        """cnctl proc, through a stream and through signals, in JSON and as text."""
+        tree = CgroupTree(self)
+        views = {(via, form): CnctlStream('proc', f'--via={via}', '--kinds=exec', *(['--json=short'] if form == 'json'
+                                                                                 else []),
+                                          address=self.bus.address)
+                 for via in ('stream', 'signals') for form in ('json', 'text')}
+        for v in views.values():
+            self.addCleanup(lambda v=v: v.proc.poll() is None and v.stop())
+        wait_for(lambda: self._ran_and_seen() and all(len(v.lines) > 0 for v in views.values()), timeout=30,
+                 what='cnctl to show a program')
+        p = tree.run_in('system.slice/docker-' + ID + '.scope', ['/bin/sleep', '60'])
+        self.started_of(p)
+        for (via, form), v in views.items():
+            with self.subTest(via=via, form=form):
+                if form == 'json':
+                    v.wait_lines(lambda lines: any(f'"pid":{p.pid},' in line and '/usr/bin/sleep' in line
+                                                   for line in lines))
+                    o = [o for o in v.objects() if o.get('pid') == p.pid and o.get('exe') == '/usr/bin/sleep']
+                    self.assertEqual(o[0]['signal'], 'Started')
+                    self.assertEqual(o[0]['where']['container'], 'docker:' + ID)
+                    self.assertEqual(o[0]['where']['namespace_pid'], Namespaces.own_namespace_pid(p.pid))
+                else:
+                    # The shell's exec shows first; then sleep's own, in the container by then.
+                    def sleeps(line):
+                        return f' {p.pid} ' in line and ': /bin/sleep 60' in line
+                    v.wait_lines(lambda lines: any(sleeps(line) for line in lines))
+                    line = next(line for line in v.lines if sleeps(line))
+                    self.assertTrue(line.endswith(f'/bin/sleep 60 (docker:{ID})'), line)
 
 
 class UserManager(WhereCase):
