@@ -43,7 +43,7 @@ class Example(CndTestCase):
         while time.monotonic() < deadline and not seen_exit:
             if child is None or child.poll() is not None:
                 # Its match rules go in asynchronously: start processes until one is seen.
-                child = subprocess.Popen([program, '-c', 'sleep 0.2; exit 3'])
+                child = subprocess.Popen([program, '-c', 'sleep 1; exit 3'])
                 pids.add(child.pid)
             if select.select([watcher.stdout], [], [], 0.1)[0]:
                 lines.append(watcher.stdout.readline())
@@ -165,15 +165,21 @@ class StreamReader(CndTestCase):
         shutil.copy('/bin/sh', program)
         self.start_reader('--processes')
         nobody = pwd.getpwnam('nobody')
-        child = subprocess.Popen(as_nobody(program, '-c', 'exit 3', evil))
+        # Alive long enough for cnd to read it however slow it runs (valgrind); read x waits
+        # for its stdin, which the test closes.
+        child = subprocess.Popen(as_nobody(program, '-c', 'read x; exit 3', evil), stdin=subprocess.PIPE)
+        time.sleep(1.0)
+        child.stdin.close()
         self.assertEqual(child.wait(20), 3)
         # setpriv execs the program: its pid is the child's.
         started = f'started pid {child.pid} '
         self.wait_lines(lambda lines: any(line.startswith(f'exited pid {child.pid} ') for line in lines),
                         'the exited line')
-        line = next(line for line in self.lines if line.startswith(started))
+        # The program's Started is the last of its pid: setpriv's own exec came first (read late,
+        # on a slow machine, after setpriv had become nobody).
+        line = [line for line in self.lines if line.startswith(started)][-1]
         self.assertIn(f' uid {nobody.pw_uid} exe {os.path.join(tmp, escaped)} ', line)
-        self.assertTrue(line.endswith(f' argv {os.path.join(tmp, escaped)} -c exit 3 {escaped}'), line)
+        self.assertTrue(line.endswith(f' argv {os.path.join(tmp, escaped)} -c read x; exit 3 {escaped}'), line)
         line = next(line for line in self.lines if line.startswith(f'exited pid {child.pid} '))
         self.assertIn(' exit_code 3 exit_signal -1 core_dumped 0 ', line)
         for line in list(self.lines):

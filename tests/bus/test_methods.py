@@ -7,6 +7,8 @@ import subprocess
 import struct
 import time
 
+from kernelprobes import proc_kernel_filters
+
 from cndtest import (BUS_NAME, ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, PROC_IFACE, PROC_PATH, Client,
                      CndTestCase, main, wait_for)
 
@@ -56,6 +58,12 @@ MaxPendingRequests=150
         self.client.pump(lambda: len(got) >= 3, timeout=10)
 
     def test_send_returns_increasing_seq(self):
+        # cnd's own subscription settled first: its LISTEN (and, on a kernel that answers it
+        # late, a second one) takes seqs too, on a slow machine or under valgrind during the test.
+        wait_for(lambda: self.client.get('Listening', path=PROC_PATH, iface=PROC_IFACE), what='cnd to listen')
+        if proc_kernel_filters():
+            wait_for(lambda: self.client.get('KernelFilter', path=PROC_PATH, iface=PROC_IFACE),
+                     what="cnd to find the kernel's filter")
         # Empty data: cn_proc ignores it, and cnd has no subscription of its own to restore.
         seq1, ack1 = self.client.call('Send', (1, 1, b''), '(uuay)')
         seq2, ack2 = self.client.call('Send', (1, 1, b''), '(uuay)')
