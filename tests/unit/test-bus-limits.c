@@ -94,7 +94,7 @@ static unsigned call(Test *t, const char *sender, const char *iface, const char 
 }
 
 #define PROPERTIES "org.freedesktop.DBus.Properties"
-#define INTROSPECTABLE "org.freedesktop.DBus.Introspectable"
+#define IFACE_INTRO "org.freedesktop.DBus.Introspectable"
 
 static void test_one_budget_per_user(Test *t) {
         uint64_t refused = call_limiter_refused(t->l);
@@ -118,14 +118,14 @@ static void test_one_budget_per_user(Test *t) {
         limited = 0;
         for (unsigned c = 2; c < 50; c++) {
                 snprintf(name, sizeof(name), ":1000.%u", c);
-                CHECK_EQ_INT(call(t, name, INTROSPECTABLE, "Introspect", 1), 0);
-                limited += call(t, name, INTROSPECTABLE, "Introspect", 10);
+                CHECK_EQ_INT(call(t, name, IFACE_INTRO, "Introspect", 1), 0);
+                limited += call(t, name, IFACE_INTRO, "Introspect", 10);
         }
         CHECK(limited > 48 * 10 / 2);
 
         /* Another user has a budget of its own. */
-        CHECK_EQ_INT(call(t, ":2000.1", INTROSPECTABLE, "Introspect", 10), 0);
-        CHECK_EQ_INT(call(t, ":2000.1", INTROSPECTABLE, "Introspect", 10), 0);
+        CHECK_EQ_INT(call(t, ":2000.1", IFACE_INTRO, "Introspect", 10), 0);
+        CHECK_EQ_INT(call(t, ":2000.1", IFACE_INTRO, "Introspect", 10), 0);
 }
 
 static void test_budgets_separate(Test *t) {
@@ -159,7 +159,7 @@ static void test_before_the_uid(Test *t) {
          * calls, and ask at their next. */
         for (unsigned c = 2; c < LOOKUPS_MAX + 50; c++) {
                 snprintf(name, sizeof(name), ":5000.%u", c);
-                CHECK_EQ_INT(call(t, name, INTROSPECTABLE, "Introspect", 1), 0);
+                CHECK_EQ_INT(call(t, name, IFACE_INTRO, "Introspect", 1), 0);
         }
         CHECK_EQ_INT(call_limiter_lookups(t->l), LOOKUPS_MAX);
         release_held(t);
