@@ -26,19 +26,19 @@ static void put(Packet *p, uint16_t type, const void *body, size_t size) {
 static void test_packet(void) {
         struct cnd_record_hello hello = { .version = CND_STREAM_VERSION, .max_record = 4096 }, hello_read;
         struct cnd_record_lost lost = { .count = 12, .reason = CND_LOST_STREAM_FULL }, lost_read;
-        struct { struct cn_msg m; uint8_t data[3]; } msg = {
-                .m = { .id = { .idx = 7, .val = 9 }, .seq = 1, .ack = 2, .len = 3, .flags = 4 },
-                .data = { 'a', 'b', 'c' },
-        };
+        /* A cn_msg and its 3 bytes of data, as the kernel sends them. */
+        _Alignas(struct cn_msg) uint8_t msg[sizeof(struct cn_msg) + 3];
         struct cn_msg header;
         const uint8_t *data;
         Packet p = {};
         StreamRecord r;
         size_t off = 0;
 
+        *(struct cn_msg *) msg = (struct cn_msg) { .id = { .idx = 7, .val = 9 }, .seq = 1, .ack = 2, .len = 3, .flags = 4 };
+        memcpy(msg + sizeof(struct cn_msg), "abc", 3);
         put(&p, CND_RECORD_HELLO, &hello, sizeof(hello));
         put(&p, CND_RECORD_LOST, &lost, sizeof(lost));
-        put(&p, CND_RECORD_MESSAGE, &msg, sizeof(struct cn_msg) + 3);
+        put(&p, CND_RECORD_MESSAGE, msg, sizeof(msg));
         put(&p, 99, "future", 6);
 
         CHECK_EQ_INT(stream_packet_next(p.bytes, p.size, &off, &r), 1);
@@ -73,8 +73,8 @@ static void test_packet(void) {
         }
 
         /* A message whose cn_msg len disagrees with the record's length, or too short a body. */
-        msg.m.len = 4;
-        r = (StreamRecord) { .type = CND_RECORD_MESSAGE, .body = (const uint8_t *) &msg, .size = sizeof(struct cn_msg) + 3 };
+        ((struct cn_msg *) msg)->len = 4;
+        r = (StreamRecord) { .type = CND_RECORD_MESSAGE, .body = msg, .size = sizeof(struct cn_msg) + 3 };
         CHECK_EQ_INT(stream_record_message(&r, &header, &data), -EBADMSG);
         r.size = sizeof(struct cn_msg) - 1;
         CHECK_EQ_INT(stream_record_message(&r, &header, &data), -EBADMSG);

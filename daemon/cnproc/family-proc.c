@@ -121,6 +121,7 @@ static void proc_done(void *state) {
         p->probe_timer = sd_event_source_disable_unref(p->probe_timer);
         proc_seq_tracker_done(&p->seq);
         processes_done(&p->processes);
+        bus_processes_done(&p->bus_processes);
 }
 
 static void proc_joined(FamilyContext *ctx, void *state, unsigned group) {

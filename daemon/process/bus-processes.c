@@ -95,23 +95,15 @@ static int append_where(sd_bus_message *m, const ProcessEntry *e, size_t *payloa
         return sd_bus_message_close_container(m);
 }
 
-static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+static int reply_process(Processes *ps, sd_bus_message *call, uint32_t pid) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Processes *ps = userdata;
         const ProcessEntry *e;
-        uint32_t pid;
         int r;
 
-        r = bus_verify_access_async(((BusProcesses *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
-        r = sd_bus_message_read(call, "u", &pid);
-        if (r < 0)
-                return r;
         e = pid > 0 && pid <= INT32_MAX ? process_table_find(&ps->table, (pid_t) pid) : NULL;
         if (!e)
-                return sd_bus_error_setf(error, CND_ERROR_NO_SUCH_PROCESS, "No process %" PRIu32 " in the table.", pid);
-
+                return sd_bus_reply_method_errorf(call, CND_ERROR_NO_SUCH_PROCESS, "No process %" PRIu32 " in the table.",
+                                                  pid);
         r = sd_bus_message_new_method_return(call, &reply);
         if (r < 0)
                 return r;
@@ -130,16 +122,12 @@ static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+static int reply_processes(Processes *ps, sd_bus_message *call) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) ProcessEntry **sorted = NULL;
-        Processes *ps = userdata;
         size_t n = 0;
         int r;
 
-        r = bus_verify_access_async(((BusProcesses *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         r = process_table_sorted(&ps->table, &sorted, &n);
         if (r < 0)
                 return r;
@@ -168,6 +156,46 @@ static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+/* While a scan is being read the table may lack a process that has been running all along: a
+ * call that would miss it waits for the scan's end (bounded: past BUS_PROCESSES_WAITING_MAX
+ * calls, the table as it is answers). Returns true if the call waits. */
+static bool wait_for_scan(Processes *ps, sd_bus_message *call, uint32_t pid) {
+        BusProcesses *b = ps->userdata;
+
+        if (!processes_scanning(ps) || b->n_waiting >= BUS_PROCESSES_WAITING_MAX)
+                return false;
+        b->waiting[b->n_waiting++] = (WaitingCall) { .call = sd_bus_message_ref(call), .pid = pid };
+        return true;
+}
+
+static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        Processes *ps = userdata;
+        uint32_t pid;
+        int r;
+
+        r = bus_verify_access_async(((BusProcesses *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
+        r = sd_bus_message_read(call, "u", &pid);
+        if (r < 0)
+                return r;
+        if (pid > 0 && pid <= INT32_MAX && !process_table_find(&ps->table, (pid_t) pid) && wait_for_scan(ps, call, pid))
+                return 1;
+        return reply_process(ps, call, pid);
+}
+
+static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+        Processes *ps = userdata;
+        int r;
+
+        r = bus_verify_access_async(((BusProcesses *) ps->userdata)->access, call, BUS_ACCESS_READER, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
+        if (wait_for_scan(ps, call, 0))
+                return 1;
+        return reply_processes(ps, call);
 }
 
 static const sd_bus_vtable processes_vtable[] = {
@@ -264,7 +292,33 @@ static void on_exited(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppi
         (void) emit_exited(ps, e, pid, ppid, exit_code, exit_signal, core_dumped, runtime_ns, timestamp_ns);
 }
 
+/* The scan ended: the calls that waited for it are answered from the table as it is now. */
+static void on_scanned(Processes *ps) {
+        BusProcesses *b = ps->userdata;
+
+        for (size_t i = 0; i < b->n_waiting; i++) {
+                WaitingCall *w = &b->waiting[i];
+                int r;
+
+                if (streq(sd_bus_message_get_member(w->call), "ListProcesses"))
+                        r = reply_processes(ps, w->call);
+                else
+                        r = reply_process(ps, w->call, w->pid);
+                if (r < 0)
+                        (void) sd_bus_reply_method_errno(w->call, r, NULL);
+                w->call = sd_bus_message_unref(w->call);
+        }
+        b->n_waiting = 0;
+}
+
+void bus_processes_done(BusProcesses *b) {
+        for (size_t i = 0; i < b->n_waiting; i++)
+                sd_bus_message_unref(b->waiting[i].call);
+        b->n_waiting = 0;
+}
+
 const ProcessesOps bus_processes_ops = {
         .started = on_started,
         .exited = on_exited,
+        .scanned = on_scanned,
 };

@@ -10,13 +10,24 @@
 #include "loss.h"
 #include "processes.h"
 
+/* Calls that wait for the scan being read (GetProcess of a pid the table lacks, ListProcesses)
+ * at most: past it, the table as it is answers. */
+#define BUS_PROCESSES_WAITING_MAX 64U
+
+typedef struct WaitingCall {
+        sd_bus_message *call;
+        uint32_t pid;                   /* GetProcess's */
+} WaitingCall;
+
 /* What the object works with, handed by whoever wires it: the bus (set by
  * bus_processes_setup()), the loss accounting its signals go through and the checks of who may
- * read the table. */
+ * read the table; and its own, the calls waiting for a scan's end. */
 typedef struct BusProcesses {
         sd_bus *bus;
         Loss *loss;
         AccessChecks *access;
+        WaitingCall waiting[BUS_PROCESSES_WAITING_MAX];
+        size_t n_waiting;
 } BusProcesses;
 
 /* The table's signals as D-Bus signals: a Processes with these ops has a BusProcesses as its
@@ -24,3 +35,5 @@ typedef struct BusProcesses {
 extern const ProcessesOps bus_processes_ops;
 
 int bus_processes_setup(BusProcesses *b, sd_bus *bus, Processes *ps);
+/* Drops the calls still waiting (cnd is stopping: their callers get no reply from it). */
+void bus_processes_done(BusProcesses *b);

@@ -72,6 +72,17 @@ static void scan_stop(Processes *ps) {
         ps->n_pending = ps->next_pending = 0;
 }
 
+/* The scan stopped for good (read whole, or the table emptied): whoever waited is told. */
+static void scan_end(Processes *ps) {
+        scan_stop(ps);
+        if (ps->ops->scanned)
+                ps->ops->scanned(ps);
+}
+
+bool processes_scanning(const Processes *ps) {
+        return ps->scan_source;
+}
+
 static void queue_free(Processes *ps) {
         for (PendingEvent *p; (p = ps->queue_head);) {
                 ps->queue_head = p->next;
@@ -533,7 +544,7 @@ static void scan_step_finish(Processes *ps) {
                         scan_found(ps, &ps->step[i]);
         scan_step_free(ps);
         if (ps->scan_source && ps->next_pending >= ps->n_pending)
-                scan_stop(ps);
+                scan_end(ps);
         else if (ps->scan_source)
                 (void) sd_event_source_set_enabled(ps->scan_source, SD_EVENT_ON);
 }
@@ -599,11 +610,15 @@ static int scan_start(Processes *ps, bool signal) {
 
         scan_stop(ps);
         r = process_scan(&keys, &n);
-        if (r < 0)
+        if (r < 0) {
+                scan_end(ps);
                 return log_warning_errno(r, "Failed to scan /proc for the process table: %m");
+        }
         r = process_table_diff(&ps->table, keys, n, &diff);
-        if (r < 0)
+        if (r < 0) {
+                scan_end(ps);
                 return log_warning_errno(r, "Failed to compare the process table with /proc: %m");
+        }
 
         for (size_t i = 0; i < diff.n_gone; i++) {
                 _cleanup_(process_entry_freep) ProcessEntry *e = process_table_take(&ps->table, diff.gone[i]->pid);
@@ -618,13 +633,15 @@ static int scan_start(Processes *ps, bool signal) {
         diff.n_new = 0;
         process_diff_done(&diff);
 
-        if (ps->n_pending == 0)
+        if (ps->n_pending == 0) {
+                scan_end(ps);
                 return 0;
+        }
         r = sd_event_add_defer(ps->event, &ps->scan_source, on_scan_step, ps);
         if (r >= 0)
                 r = sd_event_source_set_enabled(ps->scan_source, SD_EVENT_ON);
         if (r < 0) {
-                scan_stop(ps);
+                scan_end(ps);
                 return log_warning_errno(r, "Failed to start reading the processes of /proc: %m");
         }
         return 0;
@@ -700,7 +717,7 @@ void processes_update(Processes *ps, bool group_joined, uint64_t lost) {
         ps->active = active;
         if (!active) {
                 ps->generation++;       /* what is queued is of the table emptied now */
-                scan_stop(ps);
+                scan_end(ps);
                 if (ps->resync_timer)
                         (void) sd_event_source_set_enabled(ps->resync_timer, SD_EVENT_OFF);
                 process_table_done(&ps->table);

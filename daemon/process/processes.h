@@ -63,6 +63,10 @@ typedef struct ProcessesOps {
         void (*started)(Processes *ps, const ProcessEntry *e, uint64_t timestamp_ns);
         void (*exited)(Processes *ps, const ProcessEntry *e, pid_t pid, pid_t ppid, int32_t exit_code,
                        int32_t exit_signal, bool core_dumped, uint64_t runtime_ns, uint64_t timestamp_ns);
+        /* A scan has ended (every process it found is read, or the table was emptied): what
+         * waited for the table to be whole may be answered. Called whether signals may go out
+         * or not; may be NULL. */
+        void (*scanned)(Processes *ps);
 } ProcessesOps;
 
 /* Events held while the reads they wait for are made, at most this many, and at most this
@@ -139,6 +143,10 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal);
 /* At the end of a batch read from the connector socket: starts the reads of /proc its events
  * asked for, and resynchronises soon if the loss counters moved. lost: LostEvents. */
 void processes_batch_done(Processes *ps, uint64_t lost);
+
+/* Whether a scan is being read: until it ends (ops->scanned), a process found by it may still
+ * be missing from the table. */
+bool processes_scanning(const Processes *ps);
 
 /* The kinds cn_proc must send for the table and the journal, as bits of ProcKind. */
 uint32_t processes_wanted_kinds(const Config *c);

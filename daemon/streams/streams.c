@@ -114,22 +114,21 @@ void streams_message(Streams *st, const struct cn_msg *msg) {
 }
 
 void streams_id_change(Streams *st, bool added, uint32_t idx, uint32_t val, const char *name) {
-        struct {
-                struct cnd_record_id id;
-                char name[64];
-        } body = { .id = { .idx = idx, .val = val } };
+        /* struct cnd_record_id and its name: names are the kernel's (at most 32 bytes) or cnd's own. */
+        _Alignas(struct cnd_record_id) uint8_t body[sizeof(struct cnd_record_id) + 64];
+        struct cnd_record_id *id = (struct cnd_record_id *) body;
         size_t len;
 
         if (st->n_id_changes == 0)
                 return;
-        /* Names are the kernel's (at most 32 bytes) or cnd's own. */
-        len = strnlen(strempty(name), sizeof(body.name) - 1);
-        memcpy(body.name, strempty(name), len);
-        body.name[len] = 0;
+        *id = (struct cnd_record_id) { .idx = idx, .val = val };
+        len = strnlen(strempty(name), sizeof(body) - sizeof(*id) - 1);
+        memcpy(id->name, strempty(name), len);
+        id->name[len] = 0;
         for (size_t i = 0; i < st->n; i++)
                 if (st->streams[i]->options.id_changes)
-                        stream_add(st->streams[i], added ? CND_RECORD_ID_ADDED : CND_RECORD_ID_REMOVED, &body,
-                                   sizeof(body.id) + len + 1);
+                        stream_add(st->streams[i], added ? CND_RECORD_ID_ADDED : CND_RECORD_ID_REMOVED, body,
+                                   sizeof(*id) + len + 1);
 }
 
 /* The named strings of a record, in their order (enum cnd_process_string). */
