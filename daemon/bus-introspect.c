@@ -170,7 +170,7 @@ static int add_interface(Introspection *in, const char *name, size_t len, const 
         if (!a)
                 return log_oom();
         in->interfaces = a;
-        a[in->n_interfaces] = (Interface) { .name = strndup(name, len), .xml = strndup(xml, size) };
+        a[in->n_interfaces] = (Interface) { .name = memdup_suffix0(name, len), .xml = memdup_suffix0(xml, size) };
         if (!a[in->n_interfaces].name || !a[in->n_interfaces].xml) {
                 free(a[in->n_interfaces].name);
                 free(a[in->n_interfaces].xml);

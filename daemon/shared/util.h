@@ -80,6 +80,17 @@ static inline const char *strempty(const char *s) {
         return s ?: "";
 }
 
+/* n bytes that need not end in a NUL, as a string: strndup() may look past them for one. */
+static inline char *memdup_suffix0(const void *p, size_t n) {
+        char *s = malloc(n + 1);
+
+        if (!s)
+                return NULL;
+        memcpy(s, p, n);
+        s[n] = 0;
+        return s;
+}
+
 static inline const char *yes_no(bool b) {
         return b ? "yes" : "no";
 }

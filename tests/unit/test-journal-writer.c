@@ -31,7 +31,7 @@ static char *field(const struct iovec *f, size_t n, const char *key) {
 
         for (size_t i = 0; i < n; i++)
                 if (f[i].iov_len > k && memcmp(f[i].iov_base, key, k) == 0 && ((char *) f[i].iov_base)[k] == '=')
-                        return strndup((char *) f[i].iov_base + k + 1, f[i].iov_len - k - 1);
+                        return memdup_suffix0((char *) f[i].iov_base + k + 1, f[i].iov_len - k - 1);
         return NULL;
 }
 

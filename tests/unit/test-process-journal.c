@@ -56,7 +56,7 @@ static char *field(const JournalEntry *j, const char *key, size_t nth) {
         size_t n;
         const char *v = journal_entry_field(j, key, nth, &n);
 
-        return v ? strndup(v, n) : NULL;
+        return v ? memdup_suffix0(v, n) : NULL;
 }
 
 static bool has_controls(const char *s) {
