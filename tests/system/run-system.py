@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The booted system test: cnd as Debian packages on a real Debian 12 system with systemd as PID 1.
 
-Builds the .debs (tools/build-debs), two fresh Debian 12 roots with mmdebstrap from the archive
-this machine's apt uses (one whose system bus is dbus-daemon, one with dbus-broker), installs
-the .debs into them with apt, and boots each under qemu (TCG) with Debian's own kernel and
-initrd. scenario.py runs inside, after multi-user.target, and reports every check; this script
+Builds the .debs (tools/build-debs), a fresh Debian 12 root with mmdebstrap from the archive
+this machine's apt uses, with both dbus-daemon and dbus-broker, installs the .debs into it with
+apt, and boots it twice under qemu (TCG) with Debian's own kernel and initrd, once with each as
+the system bus (a generator of the image's reads cnd.test_bus= from the kernel command line). scenario.py runs inside, after multi-user.target, and reports every check; this script
 prints them as PASS/FAIL, with the guest's evidence for a failure, and the times and sizes.
 
 Run it alone, as root, after `meson setup build`:
@@ -14,7 +14,7 @@ Run it alone, as root, after `meson setup build`:
     tests/system/run-system.py build            (the same, directly)
 
 Options: --only dbus-daemon|dbus-broker, --timeout SEC (per boot), --keep (keep the work
-directory with the images and print it), --images DIR (boot the images a --keep run left in
+directory with the image and print it), --images DIR (boot the image a --keep run left in
 DIR instead of building). CND_DEBS_DIR=DIR uses the cnd_*.deb and cnfeed-dkms_*.deb in DIR
 instead of building them. Logs of the last run (console, results, journals, build logs) are
 left in BUILD_DIR/tests/system/logs. Exit status 77 (skipped) when qemu or mmdebstrap cannot
@@ -36,13 +36,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 SUITE = 'bookworm'
-BUSES = {'dbus-daemon': 'dbus', 'dbus-broker': 'dbus-broker'}
+BUSES = ('dbus-daemon', 'dbus-broker')
 # What the scenario uses besides the bus: the kernel with the headers DKMS builds cnfeed
 # against (dkms brings gcc and make), gdbus for unprivileged clients, python3 for the scenario,
 # systemd-journal-remote for shipping cnd's journal entries the way a fleet does, python3-dbus
-# for a stream's reader (AcquireStream hands out a file descriptor, which gdbus cannot keep).
+# for a stream's reader (AcquireStream hands out a file descriptor, which gdbus cannot keep),
+# systemd-container for a container registered with machined.
 PACKAGES = ['systemd-sysv', 'udev', 'kmod', 'procps', 'linux-image-amd64', 'linux-headers-amd64',
-            'dkms', 'python3', 'python3-dbus', 'libglib2.0-bin', 'systemd-journal-remote']
+            'dkms', 'python3', 'python3-dbus', 'libglib2.0-bin', 'systemd-journal-remote', 'systemd-container',
+            'dbus', 'dbus-broker']
 HOST_TOOLS = {'mmdebstrap': 'mmdebstrap', 'qemu-system-x86_64': 'qemu-system-x86',
               'qemu-img': 'qemu-utils', 'mke2fs': 'e2fsprogs'}
 # Where the images, their overlays and mmdebstrap's chroots live: outside the clone, whose
@@ -241,6 +243,15 @@ TimeoutStartSec=infinity
 WantedBy=multi-user.target
 '''
 
+# A boot with cnd.test_bus=dbus-broker on its kernel command line has dbus-broker as its
+# system bus, any other dbus-daemon: the generator's early directory ranks above /lib.
+BUS_GENERATOR = r'''#!/bin/sh
+if grep -qw 'cnd.test_bus=dbus-broker' /proc/cmdline; then
+        ln -sf /lib/systemd/system/dbus-broker.service "$2/dbus.service"
+fi
+exit 0
+'''
+
 # Runs in the chroot at the end of the image build: the packages are installed the way a user
 # does (apt with the .deb paths), so their maintainer scripts and DKMS run for real.
 CUSTOMIZE = r'''set -e
@@ -249,29 +260,35 @@ cd /tmp/cnd-stage
 apt-get -o APT::Sandbox::User=root install -y -q ./*.deb
 install -m 644 cnd-system-test.service /etc/systemd/system/
 systemctl enable cnd-system-test.service
+# dbus-broker's package made itself the system bus (dbus.service, an alias in /etc): the boot
+# chooses instead, by the generator.
+rm -f /etc/systemd/system/dbus.service
+install -D -m 755 cnd-test-bus /etc/systemd/system-generators/cnd-test-bus
 echo cnd-guest > /etc/hostname
 echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' > /etc/fstab
 apt-get clean
 '''
 
 
-def build_image(work, bus, debs, mirrors):
-    """Starts mmdebstrap for one image; returns the process, the root it fills and its log."""
-    stage = os.path.join(work, f'stage-{bus}')
+def build_image(work, debs, mirrors):
+    """Starts mmdebstrap for the image; returns the process, the root it fills and its log."""
+    stage = os.path.join(work, 'stage')
     os.makedirs(stage)
     for d in debs:
         shutil.copy(d, stage)
     with open(os.path.join(stage, 'cnd-system-test.service'), 'w') as f:
         f.write(TEST_UNIT)
+    with open(os.path.join(stage, 'cnd-test-bus'), 'w') as f:
+        f.write(BUS_GENERATOR)
     with open(os.path.join(stage, 'customize.sh'), 'w') as f:
         f.write(CUSTOMIZE)
-    tmp = os.path.join(work, f'tmp-{bus}')
+    tmp = os.path.join(work, 'tmp')
     os.makedirs(tmp)
-    root = os.path.join(work, f'root-{bus}')
+    root = os.path.join(work, 'root')
     # unsafe-io: no fsync per unpacked file while building (the image is made from the tree
     # afterwards); the booted system gets dpkg's defaults back.
     cmd = ['mmdebstrap', '--mode=root', '--variant=minbase', '--format=directory', '--dpkgopt=force-unsafe-io',
-           '--include=' + ','.join(PACKAGES + [BUSES[bus]]),
+           '--include=' + ','.join(PACKAGES),
            '--customize-hook=cp -a "$CND_STAGE" "$1/tmp/cnd-stage"',
            '--customize-hook=chroot "$1" /bin/sh /tmp/cnd-stage/customize.sh',
            '--customize-hook=rm -rf "$1/tmp/cnd-stage" "$1/etc/dpkg/dpkg.cfg.d/99mmdebstrap"',
@@ -279,7 +296,7 @@ def build_image(work, bus, debs, mirrors):
     if any('snapshot.debian.org' in m for m in mirrors):
         cmd[1:1] = ['--aptopt=Acquire::Check-Valid-Until "false"']
     env = dict(os.environ, CND_STAGE=stage, TMPDIR=tmp)
-    logfile = os.path.join(work, 'share', f'mmdebstrap-{bus}.log')
+    logfile = os.path.join(work, 'share', 'mmdebstrap.log')
     out = open(logfile, 'wb')
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             preexec_fn=die_with(signal.SIGTERM))
@@ -287,18 +304,18 @@ def build_image(work, bus, debs, mirrors):
     return proc, root, logfile
 
 
-def finish_image(work, bus, root, debs):
+def finish_image(work, root, debs):
     """The root becomes an ext4 image with Debian's own kernel and initrd beside it, and the
     packages that went in (the scenario installs them again on the running system). The
     directory gets its final name only when complete."""
-    image_dir = os.path.join(work, f'image-{bus}')
+    image_dir = os.path.join(work, 'image')
     part = image_dir + '.part'
     os.makedirs(os.path.join(part, 'debs'))
     for d in debs:
         shutil.copy(d, os.path.join(part, 'debs'))
     kernels = sorted(glob.glob(os.path.join(glob.escape(root), 'boot', 'vmlinuz-*')))
     if not kernels:
-        die(f'{bus}: no kernel in the image')
+        die('no kernel in the image')
     version = os.path.basename(kernels[-1]).removeprefix('vmlinuz-')
     shutil.copy(kernels[-1], os.path.join(part, 'vmlinuz'))
     shutil.copy(os.path.join(root, 'boot', f'initrd.img-{version}'), os.path.join(part, 'initrd.img'))
@@ -334,7 +351,7 @@ def boot(work, bus, image_dir, timeout, options):
     qemu = ['qemu-system-x86_64', '-accel', 'tcg,thread=multi', '-m', '2048', '-smp', '2', '-cpu', 'max',
             '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
             '-kernel', os.path.join(image_dir, 'vmlinuz'), '-initrd', os.path.join(image_dir, 'initrd.img'),
-            '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4',
+            '-append', f'console=ttyS0 root=/dev/vda rw panic=-1 loglevel=4 cnd.test_bus={bus}',
             '-drive', f'file={qemu_opt(overlay)},if=virtio,format=qcow2,cache=unsafe',
             '-device', 'virtio-rng-pci',
             '-fsdev', f'local,id=cndtest,path={qemu_opt(share)},security_model=passthrough',
@@ -447,12 +464,10 @@ def main():
     os.makedirs(share)
     ok = False
     try:
-        images = {}
         if args.images:
-            for bus in buses:
-                images[bus] = os.path.join(os.path.abspath(args.images), f'image-{bus}')
-                if not os.path.exists(os.path.join(images[bus], 'root.ext4')):
-                    die(f'no complete image for {bus} in {args.images}')
+            image = os.path.join(os.path.abspath(args.images), 'image')
+            if not os.path.exists(os.path.join(image, 'root.ext4')):
+                die(f'no complete image in {args.images}')
         else:
             mirrors = archive_mirrors()
             if not mirrors:
@@ -460,30 +475,22 @@ def main():
             debs = build_debs(top, share)
             log(f'packages: {", ".join(os.path.basename(d) for d in debs)}')
             log(f'archive: {"; ".join(mirrors)}')
-            # Both images at once: most of the time goes to downloads, dpkg and DKMS.
             t = time.monotonic()
-            builds = {bus: build_image(work, bus, debs, mirrors) for bus in buses}
-            took = {}
-            together = ' (the builds ran side by side)' if len(builds) > 1 else ''
-            while len(took) < len(builds):
-                for bus, (proc, _, logfile) in builds.items():
-                    if bus not in took and proc.poll() is not None:
-                        if proc.returncode != 0:
-                            die(f'mmdebstrap for {bus} failed:\n{tail(logfile)}')
-                        took[bus] = time.monotonic() - t
-                time.sleep(0.5)
-            for bus, (_, root, _) in builds.items():
-                t = time.monotonic()
-                images[bus], root_size = finish_image(work, bus, root, debs)
-                remove_tree(os.path.join(work, f'tmp-{bus}'))
-                log(f'{bus}: mmdebstrap {took[bus]:.0f} s{together}, ext4 image '
-                    f'{time.monotonic() - t:.0f} s; root {mib(root_size)}, {image_sizes(images[bus])}')
+            proc, root, logfile = build_image(work, debs, mirrors)
+            if proc.wait() != 0:
+                die(f'mmdebstrap failed:\n{tail(logfile)}')
+            took = time.monotonic() - t
+            t = time.monotonic()
+            image, root_size = finish_image(work, root, debs)
+            remove_tree(os.path.join(work, 'tmp'))
+            log(f'mmdebstrap {took:.0f} s, ext4 image {time.monotonic() - t:.0f} s; root {mib(root_size)}, '
+                f'{image_sizes(image)}')
         passed = failed = 0
         for bus in buses:
-            with open(os.path.join(images[bus], 'kernel-version')) as f:
+            with open(os.path.join(image, 'kernel-version')) as f:
                 version = f.read().strip()
             log(f'{bus}: booting Debian {SUITE} with kernel {version}')
-            share_dir, wall, timed_out = boot(work, bus, images[bus], args.timeout,
+            share_dir, wall, timed_out = boot(work, bus, image, args.timeout,
                                               {'kernel': version})
             p, f_ = report(bus, share_dir, wall, timed_out)
             passed += p

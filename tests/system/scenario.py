@@ -963,6 +963,71 @@ def check_hidepid_needs_ptrace(c):
         restart(c)
 
 
+def machine_leader(name):
+    """The host pid of a machine's leader, as machined has it, or None."""
+    out = sh(['machinectl', 'show', '--property=Leader', '--value', name]).stdout.strip()
+    return int(out) if out.isdigit() and int(out) > 0 else None
+
+
+def where_of(variant_dict):
+    """busctl --json's a{sv}, as a plain dict."""
+    return {k: v['data'] for k, v in variant_dict.items()}
+
+
+def signal_of(mon, pid, machine, member):
+    """The lines of a Monitor that are MEMBER of pid with machine in where."""
+    return [line for line in mon.text().splitlines()
+            if f'.{member} (uint32 {pid},' in line and f"'machine': <'{machine}'>" in line]
+
+
+@check('a systemd-nspawn container registered with machined: its processes say where they run')
+def check_nspawn(c):
+    machine = 'cnd-test'
+    # The unit's name as systemd escapes it (\x2d), its backslash doubled as cnd escapes every string.
+    scope = 'machine-cnd' + '\\' * 2 + 'x2dtest.scope'
+    host_ns = os.stat('/proc/self/ns/pid').st_ino
+    wanted = {'machine': machine, 'container': f'nspawn:{machine}', 'namespace_pid': 1}
+    mon = Monitor(c, PROCESSES_PATH, 'root')
+    log = open('/tmp/nspawn.log', 'w')
+    # The host's own /usr on a throwaway root: no container tree to build.
+    nspawn = subprocess.Popen(['systemd-nspawn', '--quiet', '--directory=/', '--volatile=yes', f'--machine={machine}',
+                               '--register=yes', '--kill-signal=SIGKILL', '/usr/bin/sleep', '600'],
+                              stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    leader = None
+    try:
+        leader = wait_for(lambda: machine_leader(machine), 60)
+        c.expect(leader, 'machined does not list the container: ' + open('/tmp/nspawn.log').read()[-500:])
+        # machined knows the leader before it runs the payload: until its exec, the table has it
+        # as the copy of its parent, nspawn, that its fork made.
+        c.expect(wait_for(lambda: signal_of(mon, leader, machine, 'Started'), 15),
+                 f'no Started of {leader} with its machine')
+        rc, out, _ = c.run(['busctl', '--json=short', 'call', NAME, PROCESSES_PATH, PROCESSES, 'GetProcess', 'u',
+                            str(leader)])
+        c.expect(rc == 0, f'GetProcess({leader}) failed')
+        got = json.loads(out)['data']
+        unit, where = got[4], where_of(got[7])
+        c.expect(unit == scope, f'GetProcess gave unit {unit!r}, wanted {scope!r}')
+        c.expect({k: where.get(k) for k in wanted} == wanted and where.get('pid_namespace') not in (0, host_ns),
+                 f'GetProcess gave where {where} (the host pid namespace is {host_ns})')
+        rc, out, _ = c.run(['busctl', '--json=short', 'call', NAME, PROCESSES_PATH, PROCESSES, 'ListProcesses'])
+        entry = [e for e in json.loads(out)['data'][0] if e[0] == leader]
+        c.expect(entry and where_of(entry[0][6]) == where, f'ListProcesses has {entry} for {leader}')
+    finally:
+        sh(['machinectl', 'terminate', machine])
+        try:
+            nspawn.wait(30)
+        except subprocess.TimeoutExpired:
+            nspawn.kill()
+            nspawn.wait()
+        log.close()
+        exited = leader and wait_for(lambda: signal_of(mon, leader, machine, 'Exited'), 15)
+        mon.stop()
+    c.expect(exited, f'no Exited of {leader} with its machine')
+    c.note = (f'leader {leader}: unit {unit}, machine {where["machine"]}, container {where["container"]}, '
+              f'namespace pid {where["namespace_pid"]}, pid namespace {where["pid_namespace"]} (host {host_ns}); '
+              f'in GetProcess, ListProcesses, Started and Exited')
+
+
 @check('apt-get purge cnd cnfeed-dkms removes everything')
 def check_purge(c):
     # What this test added to /etc/cnd goes first, as an admin would remove it: dpkg leaves
