@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/bus-access.c over a socketpair, the client end standing in for the bus
+/* Unit tests for daemon/bus/bus-access.c over a socketpair, the client end standing in for the bus
  * that vouches for callers (GetConnectionCredentials): root is let in, a member of the admin
  * group is, anyone else is refused with AccessDenied naming the group; a bus that reports no
  * groups lets only root in; no admin group means root only; a bus that does not answer lets

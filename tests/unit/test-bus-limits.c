@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* Unit tests for daemon/bus-limits.c over a socketpair, the client end standing in for the bus
+/* Unit tests for daemon/bus/bus-limits.c over a socketpair, the client end standing in for the bus
  * that tells each caller's uid (GetConnectionUnixUser; here the uid is the first number of the
  * name, ":1000.3" is uid 1000's): a burst of public reads goes through up to the budget and is
  * refused with LimitsExceeded past it; the budget is the user's, so its other and new
