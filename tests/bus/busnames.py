@@ -3,17 +3,18 @@
 
 import os
 
-from cndpaths import SOURCE_DIR
-
 NAMES_HEADER = 'cnd-bus-names.h'
 
 
 def bus_names():
     """The D-Bus names from the daemon's own header (beside this file when staged for another
-    user), without the CND_ prefix: {'BUS_NAME': 'org.cnd.Connector1', ...}."""
+    user or shipped to a booted guest, which has no source tree), without the CND_ prefix:
+    {'BUS_NAME': 'org.cnd.Connector1', ...}."""
     import re
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), NAMES_HEADER)
-    path = here if os.path.exists(here) else os.path.join(SOURCE_DIR, 'daemon', 'shared', NAMES_HEADER)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), NAMES_HEADER)
+    if not os.path.exists(path):
+        from cndpaths import SOURCE_DIR
+        path = os.path.join(SOURCE_DIR, 'daemon', 'shared', NAMES_HEADER)
     with open(path) as f:
         return {m[1]: m[2] for m in re.finditer(r'^#define CND_(\w+) "([^"]*)"', f.read(), re.M)}
 

@@ -50,8 +50,11 @@ HOST_TOOLS = {'mmdebstrap': 'mmdebstrap', 'qemu-system-x86_64': 'qemu-system-x86
 # Where the images, their overlays and mmdebstrap's chroots live: outside the clone, whose
 # path may be unreachable (/root is 0700) or awkward, and on disk rather than a tmpfs.
 # What boot() hands the guest besides the packages: the scenario and the helpers it runs (the
-# probe that the unit starts inside its own sandbox, a stream's reader run as other users).
-GUEST_SCRIPTS = ('scenario.py', 'sandbox-probe.py', 'stream-reader.py', os.path.join('..', 'bus', 'streamrecords.py'))
+# probe that the unit starts inside its own sandbox, a stream's reader run as other users), and
+# the bus names as the tests on the host read them (busnames.py, from the daemon's header).
+GUEST_SCRIPTS = ('scenario.py', 'sandbox-probe.py', 'stream-reader.py', os.path.join('..', 'bus', 'streamrecords.py'),
+                 os.path.join('..', 'bus', 'busnames.py'),
+                 os.path.join('..', '..', 'daemon', 'shared', 'cnd-bus-names.h'))
 WORK_PARENT = '/var/tmp'
 WORK_PREFIX = 'cnd-system-'
 IMAGE_SIZE = '4G'
@@ -420,7 +423,7 @@ def keep_logs(top, work):
         if os.path.isdir(path):
             name = os.path.basename(path)
             dest = os.path.join(fresh, 'build' if name == 'share' else name.removeprefix('share-'))
-            shutil.copytree(path, dest, ignore=shutil.ignore_patterns('*.py', 'debs'))
+            shutil.copytree(path, dest, ignore=shutil.ignore_patterns('*.py', '*.h', 'debs'))
     logs = os.path.join(top, 'logs')
     if os.path.exists(logs):
         remove_tree(logs)

@@ -18,14 +18,14 @@ import sys
 import time
 import traceback
 
+# The D-Bus names from the daemon's header, shipped beside this file as on the host.
+from busnames import (BUS_NAME as NAME, MANAGER_IFACE as MANAGER, MANAGER_PATH as PATH, PROC_PATH,
+                      PROCESSES_IFACE as PROCESSES, PROCESSES_PATH)
+
 OUT = sys.argv[1]
 with open(os.path.join(OUT, 'config.json')) as f:
     CONFIG = json.load(f)
 
-NAME = 'org.cnd.Connector1'
-PATH = '/org/cnd/Connector1'
-MANAGER = 'org.cnd.Connector1.Manager'
-PROC_PATH = '/org/cnd/Connector1/proc'
 UNIT = 'cnd.service'
 USER = 'cndtest'          # an ordinary user
 ADMIN = 'cndadmin'        # a member of cnd-admin
@@ -38,7 +38,7 @@ CNFEED_IDX, CNFEED_ADD, NOTIFY_GROUP = 17, 1, 20
 # Where the scenario puts its helpers (from DIR) for cnd's unit and other users to run: the 9p
 # share is root's.
 HELPERS = '/usr/local/lib/cnd-test'
-HELPER_FILES = ('sandbox-probe.py', 'stream-reader.py', 'streamrecords.py')
+HELPER_FILES = ('sandbox-probe.py', 'stream-reader.py', 'streamrecords.py', 'busnames.py', 'cnd-bus-names.h')
 
 
 class CheckFailed(Exception):
@@ -625,8 +625,7 @@ def check_journal_entries(c):
             found = journal_json(c, f'MESSAGE_ID={msg}', '_SYSTEMD_UNIT=' + UNIT)
             c.log(f'MESSAGE_ID={msg}: {len(found)} entries from {UNIT}; the last ones:\n' +
                   '\n'.join(json.dumps(brief(e)) for e in found[-8:]))
-        jf = sh(['busctl', 'get-property', NAME, '/org/cnd/Connector1/processes',
-                 'org.cnd.Connector1.Processes', 'JournalFailed']).stdout
+        jf = sh(['busctl', 'get-property', NAME, PROCESSES_PATH, PROCESSES, 'JournalFailed']).stdout
         c.log(f'JournalFailed: {jf.strip()}')
         c.expect(False, 'missing: ' + ', '.join(n for n, v in zip(('exec of timeout', 'exec of sleep', 'exit of timeout',
                                                                     'exit of sleep'), got) if not v))
@@ -782,8 +781,6 @@ def check_journal_upload(c):
         c.run(['systemctl', 'reload', UNIT])
 
 
-PROCESSES_PATH = '/org/cnd/Connector1/processes'
-PROCESSES = 'org.cnd.Connector1.Processes'
 NOBODY = 'nobody'
 
 

@@ -3,7 +3,8 @@
 """One cnd stream read on the system bus, for the booted system test: acquires a stream with
 AcquireStream({"Processes": true}) as whoever runs it (dbus-python: the reply's file descriptor
 is kept), says so on stdout, reads it until a line comes on stdin, reads what is left, and
-prints what it got as one JSON line. streamrecords.py (beside it) parses the records.
+prints what it got as one JSON line. streamrecords.py (beside it) parses the records;
+busnames.py (beside it, with the daemon's names header) names the bus, object and interface.
 
     stream-reader.py        → {"acquired": true, "max_record": N} or {"error": [NAME, TEXT]},
                               then after a line on stdin: {"hello": ..., "processes": [...], ...}
@@ -16,11 +17,8 @@ import sys
 
 import dbus
 
+from busnames import BUS_NAME, MANAGER_IFACE, MANAGER_PATH
 from streamrecords import STARTED, StreamReader
-
-NAME = 'org.cnd.Connector1'
-PATH = '/org/cnd/Connector1'
-MANAGER = 'org.cnd.Connector1.Manager'
 
 
 def say(obj):
@@ -29,7 +27,7 @@ def say(obj):
 
 def main():
     bus = dbus.SystemBus()
-    manager = dbus.Interface(bus.get_object(NAME, PATH), MANAGER)
+    manager = dbus.Interface(bus.get_object(BUS_NAME, MANAGER_PATH), MANAGER_IFACE)
     try:
         fd, max_record = manager.AcquireStream(dbus.Dictionary({'Processes': dbus.Boolean(True)}, signature='sv'))
     except dbus.DBusException as e:
