@@ -17,7 +17,8 @@ import threading
 import time
 import unittest
 
-from cndtest import (BUILD_DIR, ID_IFACE, NAMES, PROC_IFACE, PROC_PATH, SOURCE_DIR, CndTestCase, Daemon, GLib,
+from cndtest import (BUILD_DIR, BUS_NAME, ID_IFACE, ID_PATH_PREFIX, NAMES, PROC_IFACE, PROC_PATH, SOURCE_DIR,
+                     CndTestCase, Daemon, GLib,
                      ProcListener, ensure_group, main, reachable, storm_timeout, unprivileged_user, wait_for)
 from kernelprobes import proc_kernel_filters
 
@@ -370,8 +371,8 @@ class Cnctl(CndTestCase):
     def test_monitor_json_is_the_signals(self):
         """Message and Messages, as the D-Bus client sees them; only the ids asked for. Through a
         stream, which has no batches, every one is a Message."""
-        singles = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
-        batches = self.client.subscribe('Messages', iface=ID_IFACE, path_namespace=f'/org/cnd/Connector1/id/{IDX}')
+        singles = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
+        batches = self.client.subscribe('Messages', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{IDX}')
         streams = {(user, via): self.stream('monitor', '--json=short', f'--via={via}', f'{IDX}:1', f'{IDX}:3', user=user)
                    for user in ('root', 'admin', 'nobody') for via in ('stream', 'signals')}
         every = self.stream('monitor', '--json=short', user='nobody')
@@ -524,7 +525,7 @@ class Cnctl(CndTestCase):
         self.cnd.stop()
         gone = owner_changes(1)[0]
         t.wait_lines(lambda lines: any('cnd stopped' in line for line in lines))
-        self.assertEqual((gone['name'], gone['new_owner']), ('org.cnd.Connector1', ''))
+        self.assertEqual((gone['name'], gone['new_owner']), (BUS_NAME, ''))
 
         self.cnd = Daemon(self.bus, self.CONFIG)
         self.cnd.start()

@@ -3,12 +3,13 @@
 """Faults: a broken connector socket, the bus going away, reload storms under traffic, and
 start-up where cnd cannot work: no connector, a bus policy that refuses it."""
 
+import re
 import signal
 import subprocess
 import threading
 import time
 
-from cndtest import ID_IFACE, ID_PATH_PREFIX, PROC_IFACE, CndTestCase, Daemon, main, wait_for
+from cndtest import BUS_NAME, ID_IFACE, ID_PATH_PREFIX, PROC_IFACE, CndTestCase, Daemon, main, wait_for
 
 GROUP = 29
 IDX = 0x4747
@@ -79,7 +80,7 @@ class StartupRefused(CndTestCase):
     def test_policy_refuses_the_name(self):
         # The shipped policy lets only cnd (and root) own the name.
         log = self.start_failing(user='nobody')
-        self.assertRegex(log, r'<3>(\S+:\d+: )?Failed to acquire bus name org.cnd.Connector1: Permission denied')
+        self.assertRegex(log, rf'<3>(\S+:\d+: )?Failed to acquire bus name {re.escape(BUS_NAME)}: Permission denied')
         self.assertIn('org.cnd.Connector1.conf', log)
 
 

@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from cndtest import (BUILD_DIR, ID_PATH_PREFIX, MANAGER_PATH, PROC_IFACE, PROC_PATH, PROCESSES_IFACE,
+from cndtest import (BUILD_DIR, ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, NAMES, PROC_IFACE, PROC_PATH, PROCESSES_IFACE,
                      PROCESSES_PATH, Client, CndTestCase, ProcListener, main, reachable, rss_kib, run_as,
                      storm_timeout, wait_for)
 from gi.repository import GLib
@@ -211,14 +211,14 @@ class SpoofedSignals(CndTestCase):
 
     def test_spoofed_fork_and_message(self):
         forks = self.client.subscribe('Fork', iface=PROC_IFACE, path=PROC_PATH, sender=None)
-        messages = self.client.subscribe('Message', iface='org.cnd.Connector1.Id', path=f'{ID_PATH_PREFIX}/1/1',
+        messages = self.client.subscribe('Message', iface=ID_IFACE, path=f'{ID_PATH_PREFIX}/1/1',
                                          sender=None)
         control = self.client.subscribe('Hello', iface='org.example.Spoof', sender=None)
 
         fake = [1, 1, 999999, 999999, 0, 0]
         self.assertEqual(run_as('nobody', self.bus.address, 'emit', PROC_PATH, PROC_IFACE, 'Fork',
                                 '(uuuuut)', json.dumps(fake)).get('ok'), True)
-        run_as('nobody', self.bus.address, 'emit', f'{ID_PATH_PREFIX}/1/1', 'org.cnd.Connector1.Id', 'Message',
+        run_as('nobody', self.bus.address, 'emit', f'{ID_PATH_PREFIX}/1/1', ID_IFACE, 'Message',
                '(uuuuqay)', json.dumps([1, 1, 7, 7, 0, [1, 2]]))
         # The control: a signal of another interface from the same user does arrive.
         run_as('nobody', self.bus.address, 'emit', MANAGER_PATH, 'org.example.Spoof', 'Hello', '(u)', '[1]')
@@ -339,7 +339,7 @@ class CallBudget(CndTestCase):
         errors = run_as('nobody', self.bus.address, 'burst', 10, timeout=120)['ok']
         self.assertEqual(run_as('daemon', self.bus.address, 'get', 'Groups'), {'ok': [1]})
         self.assertGreater(len(errors), 0)
-        self.assertEqual(set(errors), {'org.cnd.Connector1.Error.LimitsExceeded'})
+        self.assertEqual(set(errors), {NAMES['ERROR_LIMITS_EXCEEDED']})
         self.assertLess(len(errors), 1000 - 300)
         self.assertEqual(self.client.get('RefusedCalls') - before, len(errors))
 

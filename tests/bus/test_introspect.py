@@ -10,7 +10,8 @@ import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from cndtest import BUILD_DIR, CND, CndTestCase, ConnectorList, main
+from cndtest import (BUILD_DIR, BUS_NAME, CND, ID_IFACE, ID_PATH_PREFIX, MANAGER_IFACE, PROC_IFACE, CndTestCase,
+                     ConnectorList, main)
 
 DOCTYPE = ('<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n'
            '"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n')
@@ -20,7 +21,7 @@ TAIL = [('cpu', 'u'), ('timestamp_ns', 't')]
 # The API as the product promises it: (name, type) of every argument, in order; for methods
 # the in-arguments, then the out-arguments.
 EXPECTED = {
-    'org.cnd.Connector1.Manager': {
+    MANAGER_IFACE: {
         'properties': {'Version': 's', 'Groups': 'au', 'Ids': 'a(uus)', 'ReceivedMessages': 't',
                        'RejectedMessages': 't', 'KernelDroppedMessages': 't',
                        'BusDroppedMessages': 't', 'Overruns': 't'},
@@ -38,7 +39,7 @@ EXPECTED = {
             'Overrun': [('kernel_dropped', 't'), ('bus_dropped', 't')],
         },
     },
-    'org.cnd.Connector1.Id': {
+    ID_IFACE: {
         'properties': {'Idx': 'u', 'Val': 'u', 'Name': 's', 'Registered': 'b', 'ReceivedMessages': 't'},
         'methods': {},
         'signals': {
@@ -46,7 +47,7 @@ EXPECTED = {
             'Messages': [('messages', 'a(uuqay)')],
         },
     },
-    'org.cnd.Connector1.Proc': {
+    PROC_IFACE: {
         'properties': {'Events': 'as', 'LostEvents': 't', 'UnknownEvents': 't', 'MalformedEvents': 't',
                        'KernelFilter': 'b'},
         'methods': {},
@@ -130,7 +131,7 @@ class Files(unittest.TestCase):
                     self.assertEqual(p.stdout, f.read())
 
     def test_unknown_interface_is_an_error(self):
-        for name in ('org.cnd.Connector1.Nope', 'org.freedesktop.DBus.Properties', ''):
+        for name in (f'{BUS_NAME}.Nope', 'org.freedesktop.DBus.Properties', ''):
             with self.subTest(interface=name):
                 p = run_cnd('--bus-introspect=' + name)
                 self.assertEqual(p.returncode, 1)
@@ -169,7 +170,7 @@ class RunningDaemon(CndTestCase):
     def test_files_match_the_running_daemon(self):
         on_bus = self.interfaces_on_bus()
         self.assertEqual(sorted(on_bus), built_interfaces())
-        self.assertEqual(on_bus['org.cnd.Connector1.Id'][0], '/org/cnd/Connector1/id/1/1')
+        self.assertEqual(on_bus[ID_IFACE][0], f'{ID_PATH_PREFIX}/1/1')
         for name, (path, iface) in on_bus.items():
             with self.subTest(interface=name, path=path):
                 file_iface = ET.parse(xml_path(name)).getroot()[0]

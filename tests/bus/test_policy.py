@@ -3,7 +3,7 @@
 """Who may do what: the shipped policy, and the daemon's own check behind it."""
 
 
-from cndtest import ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, CndTestCase, ensure_group, main, run_as, spawn_as
+from cndtest import BUS_NAME, ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, CndTestCase, ensure_group, main, run_as, spawn_as
 
 GROUP = 25
 IDX = 0x4545
@@ -17,9 +17,9 @@ ADMIN_CALLS = [
     ('Request', '(uuayu)', [1, 1, [1, 0, 0, 0], 100]),
 ]
 
-PERMISSIVE = """
+PERMISSIVE = f"""
 <policy context="default">
-  <allow send_destination="org.cnd.Connector1"/>
+  <allow send_destination="{BUS_NAME}"/>
 </policy>
 """
 

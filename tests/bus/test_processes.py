@@ -12,13 +12,13 @@ import subprocess
 import tempfile
 import time
 
-from cndtest import (BUILD_DIR, PROCESSES_IFACE, PROCESSES_PATH, SOURCE_DIR, CndTestCase, Daemon, ensure_group,
+from cndtest import (BUILD_DIR, NAMES, PROCESSES_IFACE, PROCESSES_PATH, SOURCE_DIR, CndTestCase, Daemon, ensure_group,
                      main, reachable, run_as, spawn_as, storm_timeout, take_journal_socket, wait_for)
 
 FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 READER_GROUP = 'cnd-readers'        # the meson option reader_group's default
 EXAMPLE = os.path.join(SOURCE_DIR, 'man', 'examples', 'program-watch.py')
-ERROR_NO_SUCH_PROCESS = 'org.cnd.Connector1.Error.NoSuchProcess'
+ERROR_NO_SUCH_PROCESS = NAMES['ERROR_NO_SUCH_PROCESS']
 
 
 def stat_start_time(pid):

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from cndtest import BUILD_DIR, main
+from cndtest import BUILD_DIR, BUS_NAME, main
 
 UNIT = os.path.join(BUILD_DIR, 'units', 'cnd.service')
 
@@ -27,7 +27,7 @@ class Unit(unittest.TestCase):
     def test_required_settings(self):
         s = unit_settings()
         self.assertEqual(s['Type'], ['notify'])
-        self.assertEqual(s['BusName'], ['org.cnd.Connector1'])
+        self.assertEqual(s['BusName'], [BUS_NAME])
         self.assertEqual(s['Restart'], ['on-failure'])
         self.assertEqual(s['User'], ['cnd'])
         # CAP_SYS_PTRACE: other users' /proc/PID/exe for the process table.
@@ -99,7 +99,7 @@ class Install(unittest.TestCase):
             self.assertEqual(len(activation), 1, sorted(files))
             with open(os.path.join(d, activation[0])) as f:
                 text = f.read()
-            for line in ('[D-BUS Service]', 'Name=org.cnd.Connector1', 'User=root', 'SystemdService=cnd.service'):
+            for line in ('[D-BUS Service]', f'Name={BUS_NAME}', 'User=root', 'SystemdService=cnd.service'):
                 self.assertIn(line, text.splitlines())
 
 

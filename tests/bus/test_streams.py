@@ -12,7 +12,7 @@ import statistics
 import subprocess
 import time
 
-from cndtest import (CndTestCase, Client, ID_IFACE, ID_PATH_PREFIX, PROCESSES_IFACE,
+from cndtest import (CndTestCase, Client, ID_IFACE, NAMES, ID_PATH_PREFIX, PROCESSES_IFACE,
                      PROCESSES_PATH, ConnectorList, ensure_group, main, rss_kib, spawn_as, wait_for)
 from streamclient import (ANY_VAL, EXITED, ID_ADDED, ID_REMOVED, STARTED, GLib, Stream, ids_option,
                           open_fds)
@@ -21,7 +21,7 @@ GROUP = 19
 IDX = 0x5353
 READER_GROUP = 'cnd-stream-readers'
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
-LIMITS_EXCEEDED = 'org.cnd.Connector1.Error.LimitsExceeded'
+LIMITS_EXCEEDED = NAMES['ERROR_LIMITS_EXCEEDED']
 # Under valgrind or the sanitizers cnd's memory and pace are not its own to measure.
 CHECKED_BUILD = bool(os.environ.get('CND_TEST_WRAPPER') or os.environ.get('CND_TEST_SANITIZED'))
 

@@ -13,8 +13,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bus'))
-from cndtest import (BUILD_DIR, CN_MSG, NETLINK_CONNECTOR, CndTestCase, Injector, MANAGER_IFACE,  # noqa: E402
-                     main, reachable_modules, wait_for)
+from cndtest import (BUILD_DIR, CN_MSG, ID_PATH_PREFIX, NETLINK_CONNECTOR, CndTestCase, Injector,  # noqa: E402
+                     MANAGER_IFACE, main, reachable_modules, wait_for)
 
 import socket  # noqa: E402
 
@@ -269,7 +269,7 @@ class Cnfeed(CndTestCase):
         self.start_cnd('ReceiveBufferSize=4M\n')
         self.assertEqual(self.status(cmd(ADD, val=9)), 0)
         sub = subprocess.Popen([os.path.join(HELPERS, 'bus-count'), self.bus.address,
-                                f'/org/cnd/Connector1/id/{IDX}/9', str(n), '5000'],
+                                f'{ID_PATH_PREFIX}/{IDX}/9', str(n), '5000'],
                                stdout=subprocess.PIPE, text=True)
         self.assertEqual(sub.stdout.readline().strip(), 'ready')
         before = self.counters()
