@@ -17,6 +17,22 @@ static int property_get_tracked(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "u", (uint32_t) ps->table.n);
 }
 
+static int property_get_string_bytes(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", processes_string_bytes(userdata));
+}
+
+static int property_get_strings_cut(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", processes_strings_cut(userdata));
+}
+
+static int property_get_strings_stripped(sd_bus *bus, const char *path, const char *interface,
+                                         const char *property, sd_bus_message *reply, void *userdata,
+                                         sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", processes_strings_stripped(userdata));
+}
+
 static int property_get_journal_failed(sd_bus *bus, const char *path, const char *interface, const char *property,
                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Processes *ps = userdata;
@@ -204,6 +220,9 @@ static const sd_bus_vtable processes_vtable[] = {
         SD_BUS_PROPERTY("Tracked", "u", property_get_tracked, 0, 0),
         SD_BUS_PROPERTY("Unresolved", "t", NULL, offsetof(Processes, unresolved), 0),
         SD_BUS_PROPERTY("Resyncs", "t", NULL, offsetof(Processes, resyncs), 0),
+        SD_BUS_PROPERTY("StringBytes", "t", property_get_string_bytes, 0, 0),
+        SD_BUS_PROPERTY("StringsCut", "t", property_get_strings_cut, 0, 0),
+        SD_BUS_PROPERTY("StringsStripped", "t", property_get_strings_stripped, 0, 0),
         SD_BUS_PROPERTY("JournalFailed", "t", property_get_journal_failed, 0, 0),
         SD_BUS_PROPERTY("JournalWritten", "t", property_get_journal_written, 0, 0),
 

@@ -512,8 +512,16 @@ ProcessInfo *process_info_free(ProcessInfo *info) {
         return mfree(info);
 }
 
-int process_entry_new_from_info(ProcessInfo *info, ProcessEntry **ret) {
-        ProcessEntry *e;
+int process_entry_new_from_info(const ProcessInfo *info, StringBudget *budget, ProcessStrings *same_as,
+                                ProcessEntry **ret) {
+        _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
+        ProcessStringsView v = {
+                .exe = info->exe, .argv = info->argv, .argv_cut = info->cmdline_truncated,
+                .unit = info->unit, .cgroup = info->cgroup, .user_unit = info->where.user_unit,
+                .machine = info->where.machine, .container = info->where.container,
+        };
+        ProcessStrings *s;
+        int r;
 
         e = process_entry_new(info->pid, info->start_time);
         if (!e)
@@ -522,13 +530,14 @@ int process_entry_new_from_info(ProcessInfo *info, ProcessEntry **ret) {
         e->uid = info->ruid;
         if (!(info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT)))
                 e->start_ns = process_start_time_to_monotonic_ns(info->start_time);
-        e->exe = TAKE_PTR(info->exe);
-        e->argv = TAKE_PTR(info->argv);
-        e->unit = TAKE_PTR(info->unit);
-        e->cgroup = TAKE_PTR(info->cgroup);
-        e->where = info->where;
-        info->where = (ProcessWhere) {};
-        *ret = e;
+        r = process_strings_new(&v, budget, same_as, &s);
+        if (r < 0)
+                return r;
+        process_entry_set_strings(e, s);
+        e->where.pid_namespace = info->where.pid_namespace;
+        e->where.mount_namespace = info->where.mount_namespace;
+        e->where.namespace_pid = info->where.namespace_pid;
+        *ret = TAKE_PTR(e);
         return 0;
 }
 

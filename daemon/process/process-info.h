@@ -34,7 +34,7 @@
 
 /* At most this much of /proc/PID/cmdline is read (the kernel allows 2 MiB and more): longer
  * command lines are cut, cmdline_truncated says so, and argv holds the whole arguments within
- * the bound (procfs_parse_cmdline()). */
+ * the bound (procfs_parse_cmdline()); an entry made of it shows the cut (process-strings.h). */
 #define PROCESS_CMDLINE_MAX (64U * 1024U)
 
 typedef enum ProcessField {
@@ -138,10 +138,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ProcessInfo *, process_info_free);
 
 const char *process_field_to_string(ProcessField f);
 
-/* A table entry made of info, whose strings it takes (info's become NULL; free info still).
- * The entry's uid is the real uid, the user who ran the program (a setuid binary changes only
- * the effective one). start_ns is process_start_time_to_monotonic_ns() of its start_time. */
-int process_entry_new_from_info(ProcessInfo *info, ProcessEntry **ret);
+/* A table entry made of info, its strings a block charged to budget (may be NULL), or
+ * same_as (a parent's, may be NULL) if that holds the same: process_strings_new(). The entry's
+ * uid is the real uid, the user who ran the program (a setuid binary changes only the effective
+ * one). start_ns is process_start_time_to_monotonic_ns() of its start_time. 0 or -ENOMEM. */
+int process_entry_new_from_info(const ProcessInfo *info, StringBudget *budget, ProcessStrings *same_as,
+                                ProcessEntry **ret);
 
 /* The CLOCK_MONOTONIC time (the clock of cn_proc's timestamp_ns) at which a process of this
  * start_time started: from stat's clock ticks since boot (CLOCK_BOOTTIME), so as coarse as a

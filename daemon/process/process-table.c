@@ -24,69 +24,35 @@ ProcessEntry *process_entry_new(pid_t pid, uint64_t start_time) {
 ProcessEntry *process_entry_free(ProcessEntry *e) {
         if (!e)
                 return NULL;
-        free(e->exe);
-        strv_free(e->argv);
-        free(e->unit);
-        free(e->cgroup);
-        process_where_done(&e->where);
+        process_strings_unref(e->strings);
         return mfree(e);
 }
 
-/* What malloc adds to each block, about: glibc's header and rounding to 16 bytes. */
-#define ALLOCATION_OVERHEAD 16U
-
-static size_t allocation_size(size_t n) {
-        return ((n + 15U) & ~(size_t) 15U) + ALLOCATION_OVERHEAD;
-}
-
-size_t strv_heap_size(char * const *v) {
-        size_t n = 0, count = 0;
-
-        if (!v)
-                return 0;
-        for (char * const *a = v; *a; a++, count++)
-                n += allocation_size(strlen(*a) + 1);
-        return n + allocation_size((count + 1) * sizeof(char *));
-}
-
-size_t string_heap_size(const char *s) {
-        return s ? allocation_size(strlen(s) + 1) : 0;
+void process_entry_set_strings(ProcessEntry *e, ProcessStrings *s) {
+        process_strings_unref(e->strings);
+        e->strings = s;
+        e->exe = s ? s->exe : NULL;
+        e->argv = s ? s->argv : NULL;
+        e->unit = s ? s->unit : NULL;
+        e->cgroup = s ? s->cgroup : NULL;
+        e->where.user_unit = s ? s->user_unit : NULL;
+        e->where.machine = s ? s->machine : NULL;
+        e->where.container = s ? s->container : NULL;
 }
 
 size_t process_where_heap_size(const ProcessWhere *w) {
         return string_heap_size(w->user_unit) + string_heap_size(w->machine) + string_heap_size(w->container);
 }
 
-size_t process_entry_argv_size(const ProcessEntry *e) {
-        return strv_heap_size(e->argv) + process_where_heap_size(&e->where);
-}
-
-void process_table_init(ProcessTable *t, size_t max_entries, size_t max_argv_bytes) {
-        *t = (ProcessTable) { .max_entries = MAX(max_entries, (size_t) 1), .max_argv_bytes = max_argv_bytes };
+void process_table_init(ProcessTable *t, size_t max_entries) {
+        *t = (ProcessTable) { .max_entries = MAX(max_entries, (size_t) 1) };
 }
 
 void process_table_done(ProcessTable *t) {
         for (size_t i = 0; i < t->n_slots; i++)
                 process_entry_free(t->slots[i]);
         free(t->slots);
-        *t = (ProcessTable) { .max_entries = t->max_entries, .n_refused = t->n_refused,
-                              .max_argv_bytes = t->max_argv_bytes, .n_argv_dropped = t->n_argv_dropped };
-}
-
-/* Counts e's argv in, or drops it if the bound does not allow it. */
-static void argv_account(ProcessTable *t, ProcessEntry *e) {
-        size_t size = process_entry_argv_size(e);
-
-        if (size > 0 && t->argv_bytes + size > t->max_argv_bytes && e->argv) {
-                e->argv = strv_free(e->argv);
-                t->n_argv_dropped++;
-                size = process_entry_argv_size(e);
-        }
-        t->argv_bytes += size;
-}
-
-static void argv_unaccount(ProcessTable *t, const ProcessEntry *e) {
-        t->argv_bytes -= MIN(t->argv_bytes, process_entry_argv_size(e));
+        *t = (ProcessTable) { .max_entries = t->max_entries, .n_refused = t->n_refused };
 }
 
 /* Fibonacci hashing: the top bits of pid times 2^64/phi, which spreads consecutive pids (the
@@ -131,8 +97,6 @@ int process_table_put(ProcessTable *t, ProcessEntry *e, ProcessEntry **ret_old) 
                 if (t->slots[i]) {
                         ProcessEntry *old = t->slots[i];
 
-                        argv_unaccount(t, old);
-                        argv_account(t, e);
                         t->slots[i] = e;
                         *ret_old = old;
                         return old->start_time == e->start_time ? PROCESS_TABLE_UPDATED : PROCESS_TABLE_REPLACED;
@@ -152,7 +116,6 @@ int process_table_put(ProcessTable *t, ProcessEntry *e, ProcessEntry **ret_old) 
                         return r;
                 }
         }
-        argv_account(t, e);
         t->slots[probe(t->slots, t->n_slots, e->pid)] = e;
         t->n++;
         return PROCESS_TABLE_ADDED;
@@ -197,7 +160,6 @@ ProcessEntry *process_table_take(ProcessTable *t, pid_t pid) {
                 return NULL;
         remove_slot(t, i);
         t->n--;
-        argv_unaccount(t, e);
 
         /* Give back the memory of a burst (a fork storm) once it has passed; if that fails,
          * the larger table serves as well. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "process-strings.h"
 #include "process-where.h"
 #include "procfs.h"
 
@@ -23,11 +24,15 @@ typedef struct ProcessEntry {
         uint64_t start_ns;      /* CLOCK_MONOTONIC at start, for runtime_ns at exit */
         pid_t ppid;
         uid_t uid;
-        char *exe;              /* owned, as are the rest; NULL reads as "" */
-        char **argv;            /* NULL-terminated; NULL reads as empty */
+        /* The entry's reference to its strings, which a forked child shares
+         * (process-strings.h); NULL for none. The strings below, and those of where, point
+         * into it, read-only: NULL reads as "" (argv as empty, a where string as unknown). */
+        ProcessStrings *strings;
+        char *exe;
+        char **argv;
         char *unit;
         char *cgroup;
-        ProcessWhere where;
+        ProcessWhere where;     /* its numbers are the entry's own */
 } ProcessEntry;
 
 /* A new entry with no strings. NULL on allocation failure. */
@@ -35,34 +40,25 @@ ProcessEntry *process_entry_new(pid_t pid, uint64_t start_time);
 ProcessEntry *process_entry_free(ProcessEntry *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ProcessEntry *, process_entry_free);
 
+/* Gives e the strings s (the entry takes the caller's reference; its former strings are
+ * dropped). */
+void process_entry_set_strings(ProcessEntry *e, ProcessStrings *s);
+
 typedef struct ProcessTable {
         ProcessEntry **slots;   /* n_slots, a power of two; NULL = free */
         size_t n_slots;
         size_t n;               /* entries */
         size_t max_entries;     /* the bound, >= 1 */
         uint64_t n_refused;     /* inserts refused at the bound */
-        /* The memory the entries' argument vectors and where strings take
-         * (process_entry_argv_size()), and its bound: past it an entry goes in without its
-         * arguments. Any user can run many
-         * processes with 64 KiB command lines of one-byte arguments, some 2.6 MiB each here,
-         * while the count of entries is bounded by pid_max alone. */
-        size_t argv_bytes, max_argv_bytes;
-        uint64_t n_argv_dropped; /* entries that went in without their arguments */
 } ProcessTable;
 
-/* The heap a NULL-terminated string vector takes, allocator overhead included (estimated). */
-size_t strv_heap_size(char * const *v);
-/* The same of one string; 0 for NULL. */
-size_t string_heap_size(const char *s);
-/* The same of the where strings (process-where.h). */
+/* The heap the where strings take as read (process-where.h), allocator overhead included. */
 size_t process_where_heap_size(const ProcessWhere *w);
-/* What the table counts of an entry: its arguments and its where strings. */
-size_t process_entry_argv_size(const ProcessEntry *e);
 
 /* max_entries: the machine's pid limit (process_read_pid_max()), which no table of live
- * processes can exceed; the bound only guards against a wrong pid_max. max_argv_bytes: see
- * ProcessTable. */
-void process_table_init(ProcessTable *t, size_t max_entries, size_t max_argv_bytes);
+ * processes can exceed; the bound only guards against a wrong pid_max. What the entries'
+ * strings may take is their blocks' budget's to say (process-strings.h), not the table's. */
+void process_table_init(ProcessTable *t, size_t max_entries);
 /* Frees every entry. */
 void process_table_done(ProcessTable *t);
 
@@ -72,8 +68,7 @@ typedef enum ProcessTablePut {
         PROCESS_TABLE_REPLACED,  /* same pid, another start_time: the pid was reused */
 } ProcessTablePut;
 
-/* Puts e (owned by the table from then on) in the table, without its argv if that would take
- * the table past max_argv_bytes. An entry already there for e->pid
+/* Puts e (owned by the table from then on) in the table. An entry already there for e->pid
  * is taken out and handed back in *ret_old (NULL if none), which the caller frees: after
  * PROCESS_TABLE_REPLACED it is a process that is gone without its exit having been seen,
  * and the caller reports it so. Returns a ProcessTablePut, or -ENOSPC at the bound (e is

@@ -9,7 +9,6 @@
 #include <systemd/sd-login.h>
 #include <unistd.h>
 
-#include "journal-entry.h"
 #include "process-where.h"
 #include "procfs.h"
 #include "utf8.h"
@@ -25,40 +24,11 @@ void process_where_done(ProcessWhere *w) {
         *w = (ProcessWhere) {};
 }
 
-static int copy_string(const char *from, char **to) {
-        if (!from) {
-                *to = NULL;
-                return 0;
-        }
-        *to = strdup(from);
-        return *to ? 0 : -ENOMEM;
-}
-
-int process_where_copy(const ProcessWhere *from, ProcessWhere *to) {
-        ProcessWhere w = {
-                .pid_namespace = from->pid_namespace,
-                .mount_namespace = from->mount_namespace,
-        };
-
-        if (copy_string(from->user_unit, &w.user_unit) < 0 || copy_string(from->machine, &w.machine) < 0 ||
-            copy_string(from->container, &w.container) < 0) {
-                process_where_done(&w);
-                *to = (ProcessWhere) {};
-                return -ENOMEM;
-        }
-        *to = w;
-        return 0;
-}
-
 int process_where_set(char **field, const char *value) {
-        size_t n = strlen(value), cut = journal_value_cut(value, n, PROCESS_WHERE_STRING_MAX);
-        char *s;
+        char *s = strdup(value);
 
-        s = malloc(cut + (cut < n ? strlen(CONTAINER_CUT_MARKER) : 0) + 1);
         if (!s)
                 return -ENOMEM;
-        memcpy(s, value, cut);
-        strcpy(s + cut, cut < n ? CONTAINER_CUT_MARKER : "");
         free(*field);
         *field = s;
         return 0;

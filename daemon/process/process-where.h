@@ -17,11 +17,6 @@
 
 #include "container.h"
 
-/* What a user unit or a machine name may take: a longer one is cut (never inside a character
- * or an escape) with CONTAINER_CUT_MARKER after it. systemd allows 255 and 64 bytes; the bound
- * holds whatever libsystemd hands back. Container names have their own (container.h). */
-#define PROCESS_WHERE_STRING_MAX 256U
-
 typedef struct ProcessWhere {
         char *user_unit;        /* sd_pid_get_user_unit() under a user manager */
         char *machine;          /* sd_pid_get_machine_name(): machined's container or VM */
@@ -33,14 +28,8 @@ typedef struct ProcessWhere {
 
 void process_where_done(ProcessWhere *w);
 
-/* A forked child's, from its parent's: everything but namespace_pid, which is the child's own
- * (left unknown). The namespaces are the parent's as they were read: a child made in new
- * namespaces (clone(2) with CLONE_NEWPID or CLONE_NEWNS) shows them once it runs a program.
- * 0 or -ENOMEM (*to left empty). */
-int process_where_copy(const ProcessWhere *from, ProcessWhere *to);
-
-/* Sets *field to value cut to PROCESS_WHERE_STRING_MAX (value an escaped D-Bus string). 0 or
- * -ENOMEM. */
+/* Sets *field to a copy of value (an escaped D-Bus string). What it may take is capped where it is
+ * kept (process-strings.h). 0 or -ENOMEM. */
 int process_where_set(char **field, const char *value);
 
 /* The reads, through the /proc/PID directory dirfd or by pid (see process-info.h for when a

@@ -29,7 +29,7 @@ struct PendingEvent {
         bool may_signal;
         bool needs_read;                /* `read` is the event's */
         bool read_done;                 /* nothing (more) to wait for */
-        size_t size;                    /* in Processes.queued_bytes */
+        size_t size;                    /* charged to Processes.queue_strings */
         unsigned generation;
         ProcessReadRequest read;
 };
@@ -55,7 +55,9 @@ void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *
         ps->userdata = userdata;
         if (process_read_pid_max(&pid_max) < 0 || pid_max == 0 || pid_max > PID_MAX_LIMIT)
                 pid_max = PID_MAX_LIMIT;
-        process_table_init(&ps->table, pid_max, PROCESS_TABLE_ARGV_MAX);
+        process_table_init(&ps->table, pid_max);
+        ps->table_strings = (StringBudget) { .max = PROCESS_STRINGS_MAX - PROCESS_QUEUE_BYTES_MAX };
+        ps->queue_strings = (StringBudget) { .max = PROCESS_QUEUE_BYTES_MAX };
         process_journal_init(&ps->journal, event);
         ps->queue_max = queue_max ?: PROCESS_QUEUE_MAX;
         /* Without systemd as PID 1 no process has a unit: do not spend a third of each read
@@ -83,6 +85,18 @@ bool processes_scanning(const Processes *ps) {
         return ps->scan_source;
 }
 
+uint64_t processes_string_bytes(const Processes *ps) {
+        return (uint64_t) ps->table_strings.used + ps->queue_strings.used;
+}
+
+uint64_t processes_strings_cut(const Processes *ps) {
+        return ps->table_strings.n_cut;
+}
+
+uint64_t processes_strings_stripped(const Processes *ps) {
+        return ps->table_strings.n_stripped + ps->queue_strings.n_stripped;
+}
+
 static void queue_free(Processes *ps) {
         for (PendingEvent *p; (p = ps->queue_head);) {
                 ps->queue_head = p->next;
@@ -91,7 +105,7 @@ static void queue_free(Processes *ps) {
         }
         ps->queue_tail = NULL;
         ps->n_queued = 0;
-        ps->queued_bytes = 0;
+        ps->queue_strings.used = 0;
 }
 
 static void scan_step_free(Processes *ps) {
@@ -199,6 +213,14 @@ static ProcessEntry *table_put(Processes *ps, ProcessEntry *e, bool may_signal) 
         return e;
 }
 
+/* An entry of what was read, its strings charged to the table's budget, or its parent's if they
+ * are the same (a process a scan finds, forked from another and running the same program). */
+static int entry_from_info(Processes *ps, const ProcessInfo *info, ProcessEntry **ret) {
+        const ProcessEntry *parent = info->ppid > 0 ? process_table_find(&ps->table, info->ppid) : NULL;
+
+        return process_entry_new_from_info(info, &ps->table_strings, parent ? parent->strings : NULL, ret);
+}
+
 /* Reads pid and makes an entry of it, whatever could be read, in the event loop: so all but its
  * command line, which could hold the loop (process-info.h). */
 static ProcessEntry *read_entry_now(Processes *ps, pid_t pid) {
@@ -207,7 +229,7 @@ static ProcessEntry *read_entry_now(Processes *ps, pid_t pid) {
 
         if (process_info_read(pid, read_flags(ps) | PROCESS_READ_NO_ARGV, &info) < 0)
                 return NULL;
-        if (process_entry_new_from_info(info, &e) < 0)
+        if (entry_from_info(ps, info, &e) < 0)
                 return NULL;
         return e;
 }
@@ -235,7 +257,7 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, Process
 
         if (ps->active && stale(ps, ev) && process_table_find(&ps->table, pid))
                 return;
-        if (!info || read->result < 0 || process_entry_new_from_info(info, &e) < 0)
+        if (!info || read->result < 0 || entry_from_info(ps, info, &e) < 0)
                 return;
         /* Gone for good: its exit event follows (or was lost), and no entry must outlive it. */
         reaped = info->exited && (info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT));
@@ -258,46 +280,16 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, Process
                 (void) table_put(ps, e, may_signal);
 }
 
-static char *strdup_or_null(const char *s, bool *failed) {
-        char *d;
-
-        if (!s)
-                return NULL;
-        d = strdup(s);
-        if (!d)
-                *failed = true;
-        return d;
-}
-
-static char **strv_copy(char **v, bool *failed) {
-        size_t n = strv_length(v);
-        char **c;
-
-        if (!v)
-                return NULL;
-        c = calloc(n + 1, sizeof(char *));
-        if (!c) {
-                *failed = true;
-                return NULL;
-        }
-        for (size_t i = 0; i < n; i++)
-                c[i] = strdup_or_null(v[i], failed);
-        if (*failed)
-                return strv_free(c);
-        return c;
-}
-
 static bool is_new_process(const ProcEvent *ev) {
         return ev->kind == PROC_KIND_FORK && ev->fork.child_pid == ev->fork.child_tgid;   /* not a thread */
 }
 
-/* A new process: a copy of its parent, which it is until it execs. read: the child's start
+/* A new process: its parent, which it is until it execs, sharing its parent's strings. read: the child's start
  * time, read as the event arrived. */
 static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const ProcessReadRequest *read) {
         pid_t parent = (pid_t) ev->fork.parent_tgid, child = (pid_t) ev->fork.child_pid;
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
         const ProcessEntry *p;
-        bool failed = false;
 
         if (!is_new_process(ev))
                 return;
@@ -320,12 +312,11 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
         e->start_ns = process_start_time_to_monotonic_ns(read->start_time);
         e->ppid = parent;
         e->uid = p->uid;
-        e->exe = strdup_or_null(p->exe, &failed);
-        e->argv = strv_copy(p->argv, &failed);
-        e->unit = strdup_or_null(p->unit, &failed);
-        e->cgroup = strdup_or_null(p->cgroup, &failed);
-        if (failed || process_where_copy(&p->where, &e->where) < 0)
-                return;
+        /* Its namespaces are its parent's as they were read (a child made in new ones shows them
+         * once it runs a program); its pid in its own namespace is unknown. */
+        process_entry_set_strings(e, process_strings_ref(p->strings));
+        e->where.pid_namespace = p->where.pid_namespace;
+        e->where.mount_namespace = p->where.mount_namespace;
         (void) table_put(ps, TAKE_PTR(e), may_signal);
 }
 
@@ -401,7 +392,7 @@ static void queue_drain(Processes *ps) {
                 if (!ps->queue_head)
                         ps->queue_tail = NULL;
                 ps->n_queued--;
-                ps->queued_bytes -= p->size;
+                ps->queue_strings.used -= MIN(ps->queue_strings.used, p->size);
                 /* The bus queue may have filled since the event came: its watermarks hold for
                  * signals sent late too. */
                 if (p->generation == ps->generation)
@@ -412,11 +403,56 @@ static void queue_drain(Processes *ps) {
         }
 }
 
+/* What a queued event holds, about: itself and what was read for it so far. */
+static size_t pending_size(const ProcessReadRequest *read) {
+        const ProcessInfo *i = read->info;
+        size_t n = heap_size(sizeof(PendingEvent));
+
+        if (i)
+                n += heap_size(sizeof(ProcessInfo)) + strv_heap_size(i->argv) + string_heap_size(i->exe) +
+                     string_heap_size(i->cgroup) + string_heap_size(i->unit) + process_where_heap_size(&i->where);
+        return n;
+}
+
+static bool queue_fits(const Processes *ps, size_t size) {
+        return ps->queue_strings.used + size <= ps->queue_strings.max;
+}
+
+/* The arguments are what can be large (64 KiB of one-byte ones take 2 MiB): an event that would
+ * take the queue past its share goes on without them (its entry shows them cut) rather than not
+ * at all. Returns the event's size then. */
+static size_t queue_strip(Processes *ps, ProcessReadRequest *read, size_t size) {
+        char **none;
+
+        if (queue_fits(ps, size) || !read->info || !read->info->argv || !read->info->argv[0])
+                return size;
+        none = calloc(1, sizeof(char *));
+        if (!none)
+                return size;
+        strv_free(read->info->argv);
+        read->info->argv = none;
+        read->info->cmdline_truncated = true;
+        ps->queue_strings.n_stripped++;
+        return pending_size(read);
+}
+
+/* The thread's read brought the command line, cgroup and units: charged now. A queue past its
+ * share with them takes no more events until it drains. */
+static void pending_recharge(Processes *ps, PendingEvent *p) {
+        size_t size;
+
+        ps->queue_strings.used -= MIN(ps->queue_strings.used, p->size);
+        size = queue_strip(ps, &p->read, pending_size(&p->read));
+        ps->queue_strings.used += size;
+        p->size = size;
+}
+
 static void on_read_done(ProcessReadRequest *req, void *userdata) {
         PendingEvent *p = userdata;
         Processes *ps = p->processes;
 
         p->read_done = true;
+        pending_recharge(ps, p);
         if (p == ps->queue_head)
                 queue_drain(ps);
 }
@@ -436,16 +472,6 @@ static ProcessReader *get_reader(Processes *ps) {
 
 static void schedule_resync(Processes *ps);
 
-/* What a queued event holds, about. */
-static size_t pending_size(const ProcessReadRequest *read) {
-        size_t n = sizeof(PendingEvent);
-
-        if (read->info)
-                n += sizeof(ProcessInfo) + strv_heap_size(read->info->argv) + strlen(read->info->exe) + 1 +
-                     process_where_heap_size(&read->info->where);
-        return n;
-}
-
 void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         ProcessReadRequest read = {};
         bool needs_read = read_for(ps, ev, &read);
@@ -463,21 +489,8 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
                 return;
         }
 
-        size = pending_size(&read);
-        if (ps->queued_bytes + size > PROCESS_QUEUE_BYTES_MAX && read.info && read.info->argv && read.info->argv[0]) {
-                /* The arguments are what can be large (64 KiB of one-byte ones take 2 MiB): the
-                 * event goes on without them rather than not at all. */
-                char **none = calloc(1, sizeof(char *));
-
-                if (none) {
-                        strv_free(read.info->argv);
-                        read.info->argv = none;
-                        read.info->cmdline_truncated = true;
-                        size = pending_size(&read);
-                }
-        }
-        p = ps->n_queued < ps->queue_max && ps->queued_bytes + size <= PROCESS_QUEUE_BYTES_MAX ? malloc(sizeof(*p))
-                                                                                               : NULL;
+        size = queue_strip(ps, &read, pending_size(&read));
+        p = ps->n_queued < ps->queue_max && queue_fits(ps, size) ? malloc(sizeof(*p)) : NULL;
         if (!p) {
                 /* The table and the journal will miss this event: the scan after it tells what
                  * changed. */
@@ -495,7 +508,7 @@ void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         };
         p->read.done = on_read_done;
         p->read.userdata = p;
-        ps->queued_bytes += size;
+        ps->queue_strings.used += size;
         if (ps->queue_tail)
                 ps->queue_tail->next = p;
         else
@@ -527,7 +540,7 @@ static void scan_found(Processes *ps, const ScanRead *sr) {
         /* Gone, or another process now: its events tell the rest. */
         if (!info || sr->read.result < 0 || info->exited || info->start_time != sr->key.start_time)
                 return;
-        if (process_entry_new_from_info(info, &e) < 0)
+        if (entry_from_info(ps, info, &e) < 0)
                 return;
         if (ps->pending_signal) {
                 if (counts_unresolved(info, e))

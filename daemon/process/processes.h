@@ -9,9 +9,10 @@
  *     the reader thread (process_info_read_begin()/_end()), it enters the table and Started
  *     goes out; a detail that could not be read is left empty, and a Started without exe
  *     counts in Unresolved.
- *   - fork of a new process (child pid == child tgid): the child enters the table as a copy of
- *     its parent's entry (same program, arguments, unit, cgroup, uid) with its own start time,
- *     so that a child that never execs has its exe and unit at exit. No signal.
+ *   - fork of a new process (child pid == child tgid): the child enters the table as its
+ *     parent's entry (same program, arguments, unit, cgroup, uid: the parent's strings, shared)
+ *     with its own start time, so that a child that never execs has its exe and unit at exit.
+ *     No signal.
  *   - exit of a thread-group leader: Exited, from the table's entry, which leaves it.
  *   - threads never make entries.
  *
@@ -69,14 +70,18 @@ typedef struct ProcessesOps {
         void (*scanned)(Processes *ps);
 } ProcessesOps;
 
-/* Events held while the reads they wait for are made, at most this many, and at most this
- * much memory with the details read at once (process_info_size()): past either, the events
- * are dropped for the table and the journal, and a resync follows, as after a loss. */
+/* Events held while the reads they wait for are made, at most this many. */
 #define PROCESS_QUEUE_MAX 16384U
+/* The one budget of every string a process can make long (process-strings.h), in the table
+ * and in the queue together, whatever users run. The queue (the events with what was read for
+ * them) has a share of its own, so that a full table never makes events lost: past it an event
+ * waits without its arguments, and one that would still not fit is dropped for the table and the
+ * journal, and a resync follows, as after a loss. The table has the rest: past it an entry is
+ * made without its arguments, or with its strings as the cut marker alone. A fork shares its
+ * parent's strings and costs the table none. Ordinary processes (a few hundred bytes) fill the
+ * table's share at some 60,000 entries. */
+#define PROCESS_STRINGS_MAX (32U * 1024U * 1024U)
 #define PROCESS_QUEUE_BYTES_MAX (8U * 1024U * 1024U)
-/* The memory the table's argument vectors may take (ProcessTable). A full table of processes
- * with ordinary command lines (a few hundred bytes) stays well within it. */
-#define PROCESS_TABLE_ARGV_MAX (32U * 1024U * 1024U)
 
 struct Processes {
         sd_event *event;
@@ -86,6 +91,8 @@ struct Processes {
         const ProcessesOps *ops;
         void *userdata;
         ProcessTable table;
+        StringBudget table_strings;     /* the entries' strings: PROCESS_STRINGS_MAX less the queue's */
+        StringBudget queue_strings;     /* the queued events: PROCESS_QUEUE_BYTES_MAX */
         bool active;                    /* Enabled=yes and group 1 joined */
         ProcessReadFlags read_flags;
 
@@ -109,7 +116,7 @@ struct Processes {
         ProcessReader *reader;
         bool reader_failed;
         PendingEvent *queue_head, *queue_tail;
-        size_t n_queued, queue_max, queued_bytes;
+        size_t n_queued, queue_max;
         uint64_t queue_overflows;       /* events dropped for a full queue */
         /* Events queued under an earlier generation (before the table was emptied) are dropped
          * unhandled. */
@@ -147,6 +154,12 @@ void processes_batch_done(Processes *ps, uint64_t lost);
 /* Whether a scan is being read: until it ends (ops->scanned), a process found by it may still
  * be missing from the table. */
 bool processes_scanning(const Processes *ps);
+
+/* What the strings of the table and the queue take now, and the strings cut at their cap and the
+ * entries and events made without some of theirs (process-strings.h) so far. */
+uint64_t processes_string_bytes(const Processes *ps);
+uint64_t processes_strings_cut(const Processes *ps);
+uint64_t processes_strings_stripped(const Processes *ps);
 
 /* The kinds cn_proc must send for the table and the journal, as bits of ProcKind. */
 uint32_t processes_wanted_kinds(const Config *c);

@@ -623,19 +623,28 @@ static uint64_t now_ns(clockid_t clock) {
         return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
 }
 
+static bool string_equal_or_null(const char *a, const char *b) {
+        return a == b || (a && b && streq(a, b));
+}
+
 static void test_entry(void) {
         _cleanup_(process_info_freep) ProcessInfo *info = read_info(getpid(), 0);
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
-        char *exe = info->exe, **argv = info->argv;
         ProcessWhere where = info->where;
+        StringBudget budget = { .max = SIZE_MAX };
         uint64_t now = now_ns(CLOCK_MONOTONIC);
 
-        CHECK_EQ_INT(process_entry_new_from_info(info, &e), 0);
-        CHECK(e->exe == exe && e->argv == argv);
-        CHECK(!info->exe && !info->argv && !info->unit && !info->cgroup);
-        CHECK(e->where.container == where.container && e->where.user_unit == where.user_unit);
+        CHECK_EQ_INT(process_entry_new_from_info(info, &budget, NULL, &e), 0);
+        /* Copies of info's strings, in a block of the entry's, charged to the budget. */
+        CHECK(e->strings && e->strings->budget == &budget && budget.used == e->strings->size);
+        CHECK_STREQ(e->exe, info->exe);
+        CHECK(e->exe != info->exe);
+        CHECK_STREQ(e->argv[0], info->argv[0]);
+        CHECK_STREQ(e->cgroup, info->cgroup);
+        CHECK_STREQ(e->unit, info->unit);
+        CHECK(string_equal_or_null(e->where.container, where.container));
+        CHECK(string_equal_or_null(e->where.user_unit, where.user_unit));
         CHECK(e->where.pid_namespace == where.pid_namespace && e->where.namespace_pid == where.namespace_pid);
-        CHECK(!info->where.container && !info->where.user_unit && !info->where.machine);
         CHECK_EQ_INT(e->pid, getpid());
         CHECK_EQ_INT(e->ppid, getppid());
         CHECK_EQ_INT(e->uid, getuid());

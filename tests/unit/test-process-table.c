@@ -19,11 +19,13 @@ static ProcessEntry *entry(pid_t pid, uint64_t start_time, const char *exe) {
         CHECK_EQ_INT(e->ppid, -1);
         CHECK(e->uid == (uid_t) -1);
         if (exe) {
-                e->exe = strdup(exe);
-                e->argv = calloc(2, sizeof(char *));
-                CHECK(e->exe && e->argv);
-                e->argv[0] = strdup(exe);
-                CHECK(e->argv[0]);
+                char *argv[] = { (char *) exe, NULL };
+                ProcessStrings *s;
+
+                CHECK_EQ_INT(process_strings_new(&(ProcessStringsView) { .exe = exe, .argv = argv }, NULL, NULL, &s), 0);
+                process_entry_set_strings(e, s);
+                CHECK_STREQ(e->exe, exe);
+                CHECK_STREQ(e->argv[0], exe);
         }
         return e;
 }
@@ -43,7 +45,7 @@ static void test_put_find_take(void) {
         _cleanup_(process_table_done) ProcessTable t;
         ProcessEntry *e, *old;
 
-        process_table_init(&t, 100, SIZE_MAX);
+        process_table_init(&t, 100);
         CHECK(!process_table_find(&t, 1));
         CHECK(!process_table_take(&t, 1));
 
@@ -87,7 +89,7 @@ static void test_bound(void) {
         _cleanup_(process_table_done) ProcessTable t;
         ProcessEntry *old;
 
-        process_table_init(&t, 3, SIZE_MAX);
+        process_table_init(&t, 3);
         for (pid_t pid = 1; pid <= 3; pid++)
                 CHECK_EQ_INT(put(&t, entry(pid, 5, "x"), NULL), PROCESS_TABLE_ADDED);
         CHECK_EQ_INT(put(&t, entry(4, 5, "x"), NULL), -ENOSPC);
@@ -109,7 +111,7 @@ static void test_bound(void) {
 
         /* The bound is at least one. */
         process_table_done(&t);
-        process_table_init(&t, 0, SIZE_MAX);
+        process_table_init(&t, 0);
         CHECK_EQ_INT(t.max_entries, 1);
         CHECK_EQ_INT(put(&t, entry(1, 1, NULL), NULL), PROCESS_TABLE_ADDED);
         CHECK_EQ_INT(put(&t, entry(2, 1, NULL), NULL), -ENOSPC);
@@ -121,7 +123,7 @@ static void test_sorted(void) {
         _cleanup_(freep) ProcessEntry **v = NULL;
         size_t n;
 
-        process_table_init(&t, 4194304, SIZE_MAX);
+        process_table_init(&t, 4194304);
         CHECK_EQ_INT(process_table_sorted(&t, &v, &n), 0);
         CHECK(!v);
         CHECK_EQ_INT(n, 0);
@@ -142,7 +144,7 @@ static void test_grow_shrink(void) {
         size_t i = 0, seen = 0;
 
         /* A fork storm: 100000 processes, then all but a few exit. */
-        process_table_init(&t, 4194304, SIZE_MAX);
+        process_table_init(&t, 4194304);
         for (pid_t pid = 1000; pid < 101000; pid++)
                 CHECK_EQ_INT(put(&t, entry(pid, (uint64_t) pid * 3, NULL), NULL), PROCESS_TABLE_ADDED);
         CHECK_EQ_INT(t.n, 100000);
@@ -181,7 +183,7 @@ static void test_random(void) {
 
         /* Pids from a narrow range with a few far ones, so that chains are long and cross the
          * end of the slot array. */
-        process_table_init(&t, MODEL_PIDS, SIZE_MAX);
+        process_table_init(&t, MODEL_PIDS);
         for (unsigned iter = 0; iter < 300000; iter++) {
                 uint64_t v = next_random(&state);
                 pid_t pid = (pid_t) (v % MODEL_PIDS);
@@ -223,7 +225,7 @@ static void test_random(void) {
 }
 
 static void table_of(ProcessTable *t, const ProcessKey *keys, size_t n) {
-        process_table_init(t, 1000, SIZE_MAX);
+        process_table_init(t, 1000);
         for (size_t i = 0; i < n; i++)
                 CHECK_EQ_INT(put(t, entry(keys[i].pid, keys[i].start_time, "x"), NULL), PROCESS_TABLE_ADDED);
 }
@@ -270,7 +272,7 @@ static void test_diff_empty(void) {
         ProcessDiff d;
 
         /* Empty table, empty scan. */
-        process_table_init(&t, 10, SIZE_MAX);
+        process_table_init(&t, 10);
         CHECK_EQ_INT(process_table_diff(&t, NULL, 0, &d), 0);
         CHECK_EQ_INT(d.n_gone + d.n_new, 0);
         process_diff_done(&d);
@@ -292,102 +294,6 @@ static void test_diff_empty(void) {
         process_diff_done(&d);
 }
 
-static ProcessEntry *entry_with_args(pid_t pid, unsigned argc, const char *arg) {
-        ProcessEntry *e = process_entry_new(pid, 1);
-
-        CHECK(e);
-        e->argv = calloc(argc + 1, sizeof(char *));
-        CHECK(e->argv);
-        for (unsigned i = 0; i < argc; i++)
-                CHECK(e->argv[i] = strdup(arg));
-        return e;
-}
-
-/* The arguments' memory is bounded: past it, entries go in without theirs; taking entries out
- * makes room again, and an update or a reuse counts the new entry instead of the old. */
-static void test_argv_budget(void) {
-        _cleanup_(process_table_done) ProcessTable t;
-        ProcessEntry *e, *old = NULL;
-        size_t one;
-
-        e = entry_with_args(1, 100, "x");
-        one = process_entry_argv_size(e);
-        CHECK(one >= 100 * (2 + sizeof(char *)));       /* at least the bytes and the pointers */
-        process_table_init(&t, 100, 3 * one);
-        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_ADDED);
-        CHECK_EQ_INT(process_table_put(&t, entry_with_args(2, 100, "x"), &old), PROCESS_TABLE_ADDED);
-        CHECK_EQ_INT(process_table_put(&t, entry_with_args(3, 100, "x"), &old), PROCESS_TABLE_ADDED);
-        CHECK_EQ_INT(t.argv_bytes, 3 * one);
-        CHECK_EQ_INT(t.n_argv_dropped, 0);
-
-        /* Full: the fourth goes in, its arguments do not. */
-        CHECK_EQ_INT(process_table_put(&t, entry_with_args(4, 100, "x"), &old), PROCESS_TABLE_ADDED);
-        CHECK(!process_table_find(&t, 4)->argv);
-        CHECK_EQ_INT(t.n_argv_dropped, 1);
-        CHECK_EQ_INT(t.argv_bytes, 3 * one);
-        CHECK_EQ_INT(t.n, 4);
-
-        /* One out: room for the next. */
-        process_entry_free(process_table_take(&t, 2));
-        CHECK_EQ_INT(t.argv_bytes, 2 * one);
-        CHECK_EQ_INT(process_table_put(&t, entry_with_args(5, 100, "x"), &old), PROCESS_TABLE_ADDED);
-        CHECK(process_table_find(&t, 5)->argv);
-
-        /* An update of pid 1 with a shorter argv: the old one's bytes go, the new one's come. */
-        e = entry_with_args(1, 10, "x");
-        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_UPDATED);
-        CHECK_EQ_INT(t.argv_bytes, 2 * one + process_entry_argv_size(e));
-        process_entry_free(old);
-
-        /* Emptied: nothing counted. */
-        process_table_done(&t);
-        CHECK_EQ_INT(t.argv_bytes, 0);
-        CHECK_EQ_INT(t.n_argv_dropped, 1);
-}
-
-/* The where strings count with the arguments; an entry past the bound keeps them (they are
- * bounded each) and loses its arguments. */
-static void test_where_counted(void) {
-        _cleanup_(process_table_done) ProcessTable t;
-        ProcessEntry *e = entry_with_args(1, 10, "x"), *old = NULL;
-        size_t args = strv_heap_size(e->argv), where;
-
-        CHECK_EQ_INT(process_where_set(&e->where.container, "docker:0123"), 0);
-        CHECK_EQ_INT(process_where_set(&e->where.user_unit, ""), 0);
-        where = process_where_heap_size(&e->where);
-        CHECK(where == string_heap_size("docker:0123") + string_heap_size(""));
-        CHECK_EQ_INT(process_entry_argv_size(e), args + where);
-        process_table_init(&t, 100, args + where);
-        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_ADDED);
-        CHECK_EQ_INT(t.argv_bytes, args + where);
-
-        e = entry_with_args(2, 10, "x");
-        CHECK_EQ_INT(process_where_set(&e->where.container, "docker:0123"), 0);
-        CHECK_EQ_INT(process_table_put(&t, e, &old), PROCESS_TABLE_ADDED);
-        CHECK(!e->argv);
-        CHECK_STREQ(e->where.container, "docker:0123");
-        CHECK_EQ_INT(t.n_argv_dropped, 1);
-        CHECK_EQ_INT(t.argv_bytes, args + where + string_heap_size("docker:0123"));
-        process_entry_free(process_table_take(&t, 1));
-        process_entry_free(process_table_take(&t, 2));
-        CHECK_EQ_INT(t.argv_bytes, 0);
-}
-
-/* A string past the bound is cut, the marker after it, never inside an escape. */
-static void test_where_set(void) {
-        char long_value[PROCESS_WHERE_STRING_MAX + 16];
-        _cleanup_(freep) char *s = NULL;
-
-        memset(long_value, 'u', sizeof(long_value) - 1);
-        long_value[sizeof(long_value) - 1] = 0;
-        memcpy(long_value + PROCESS_WHERE_STRING_MAX - 2, "\\xff", 4);       /* across the bound */
-        CHECK_EQ_INT(process_where_set(&s, long_value), 0);
-        CHECK_EQ_INT(strlen(s), PROCESS_WHERE_STRING_MAX - 2 + strlen(CONTAINER_CUT_MARKER));
-        CHECK(memcmp(s + PROCESS_WHERE_STRING_MAX - 2, CONTAINER_CUT_MARKER, strlen(CONTAINER_CUT_MARKER)) == 0);
-        CHECK_EQ_INT(process_where_set(&s, "sshd.service"), 0);
-        CHECK_STREQ(s, "sshd.service");
-}
-
 int main(void) {
         test_put_find_take();
         test_bound();
@@ -396,8 +302,5 @@ int main(void) {
         test_random();
         test_diff();
         test_diff_empty();
-        test_argv_budget();
-        test_where_counted();
-        test_where_set();
         return EXIT_SUCCESS;
 }
