@@ -20,6 +20,9 @@ void test_hooks_load(TestHooks *h) {
         e = secure_getenv("CND_TEST_PROCESS_QUEUE_MAX");
         if (e)
                 h->process_queue_max = strtoul(e, NULL, 0);
+        e = secure_getenv("CND_TEST_LIST_PROCESSES_MAX");
+        if (e)
+                h->list_processes_max = strtoul(e, NULL, 0);
         e = secure_getenv("CND_TEST_PAUSE_SOCKET_USEC");
         if (e)
                 h->pause_socket_usec = strtoul(e, NULL, 0);

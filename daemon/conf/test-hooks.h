@@ -7,6 +7,7 @@
  * inert and no CND_TEST_* variable is looked at. cnd(8) lists them. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct TestHooks {
@@ -22,6 +23,10 @@ typedef struct TestHooks {
         /* CND_TEST_PROCESS_QUEUE_MAX=N: hold at most N process events while their reads are
          * made (instead of PROCESS_QUEUE_MAX), so that a storm overflows it. 0 = the default. */
         unsigned long process_queue_max;
+        /* CND_TEST_LIST_PROCESSES_MAX=N: ListProcesses answers TooLarge past N bytes (instead of
+         * BUS_PROCESSES_LIST_MAX), so that a test reaches the bound with a table it can make
+         * quickly. 0 = the default. */
+        size_t list_processes_max;
         /* CND_TEST_PAUSE_SOCKET_USEC=N: leave the connector socket unread for N µs after start,
          * as an event loop busy elsewhere or a full bus queue would: cn_proc's answers to the
          * subscription wait in it past the probe's second. 0 = none. */

@@ -100,7 +100,10 @@ static int proc_init(FamilyContext *ctx, void *state) {
         ProcFamily *p = state;
 
         p->ctx = ctx;
-        p->bus_processes = (BusProcesses) { .loss = ctx->loss, .access = ctx->access };
+        p->bus_processes = (BusProcesses) {
+                .loss = ctx->loss, .access = ctx->access,
+                .list_max = ctx->test_hooks->list_processes_max ?: BUS_PROCESSES_LIST_MAX,
+        };
         processes_init(&p->processes, ctx->event, ctx->config, ctx->loss, ctx->streams,
                        ctx->test_hooks->process_queue_max,
                        &bus_processes_ops, &p->bus_processes);

@@ -9,6 +9,7 @@
 
 #include "bus-processes.h"
 #include "cnd-bus-names.h"
+#include "process-dump.h"
 
 static int property_get_tracked(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -138,40 +139,75 @@ static int reply_process(Processes *ps, sd_bus_message *call, uint32_t pid) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* What an entry of ListProcesses's reply takes at most, marshalled: the struct's padding, three
+ * u, two s (length, NUL, padding), a t, the where dictionary with its six keys at most, each
+ * entry padded, its variant's signature and value. */
+static size_t listed_size(const ProcessEntry *e) {
+        const ProcessWhere *w = &e->where;
+
+        return 64 + strlen(strempty(e->exe)) + strlen(strempty(e->unit)) + 6 * 48 +
+               strlen(strempty(w->user_unit)) + strlen(strempty(w->machine)) + strlen(strempty(w->container));
+}
+
+/* Whether the entries fit a reply within b->list_max: the system bus would refuse a larger
+ * one, and take cnd's connection down with it. */
+static bool list_fits(const BusProcesses *b, ProcessEntry * const *v, size_t n) {
+        size_t size = 256;      /* the header */
+
+        for (size_t i = 0; i < n && size <= b->list_max; i++)
+                size += listed_size(v[i]);
+        return size <= b->list_max;
+}
+
+static int append_listed(sd_bus_message *reply, const ProcessEntry *e) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "uuussta{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "uuusst", (uint32_t) e->pid, (uint32_t) e->ppid, (uint32_t) e->uid,
+                                          strempty(e->exe), strempty(e->unit), e->start_time);
+        if (r >= 0)
+                r = append_where(reply, e, NULL);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
 static int reply_processes(Processes *ps, sd_bus_message *call) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(freep) ProcessEntry **sorted = NULL;
+        BusProcesses *b = ps->userdata;
         size_t n = 0;
         int r;
 
         r = process_table_sorted(&ps->table, &sorted, &n);
         if (r < 0)
                 return r;
+        if (!list_fits(b, sorted, n))
+                return sd_bus_reply_method_errorf(call, CND_ERROR_TOO_LARGE,
+                                                  "The table's %zu entries take more than %zu bytes as a reply: "
+                                                  "DumpProcesses hands them over whole.", n, b->list_max);
         r = sd_bus_message_new_method_return(call, &reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "(uuussta{sv})");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                const ProcessEntry *e = sorted[i];
-
-                r = sd_bus_message_open_container(reply, 'r', "uuussta{sv}");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "uuusst", (uint32_t) e->pid, (uint32_t) e->ppid,
-                                                  (uint32_t) e->uid, strempty(e->exe), strempty(e->unit),
-                                                  e->start_time);
-                if (r >= 0)
-                        r = append_where(reply, e, NULL);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append_listed(reply, sorted[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int reply_dump(Processes *ps, sd_bus_message *call) {
+        _cleanup_(closep) int fd = -1;
+        int r;
+
+        r = process_dump(&ps->table, arguments(ps), &fd);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to write the process table for DumpProcesses: %m");
+        return sd_bus_reply_method_return(call, "h", fd);
 }
 
 /* While a scan is being read the table may lack a process that has been running all along: a
@@ -202,7 +238,14 @@ static int method_get_process(sd_bus_message *call, void *userdata, sd_bus_error
         return reply_process(ps, call, pid);
 }
 
-static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_error *error) {
+/* ListProcesses and DumpProcesses: the whole table, once a scan being read has ended. */
+static int reply_table(Processes *ps, sd_bus_message *call) {
+        if (streq(sd_bus_message_get_member(call), "DumpProcesses"))
+                return reply_dump(ps, call);
+        return reply_processes(ps, call);
+}
+
+static int method_table(sd_bus_message *call, void *userdata, sd_bus_error *error) {
         Processes *ps = userdata;
         int r;
 
@@ -211,7 +254,7 @@ static int method_list_processes(sd_bus_message *call, void *userdata, sd_bus_er
                 return r < 0 ? r : 1;   /* asked the bus; called again with its answer */
         if (wait_for_scan(ps, call, 0))
                 return 1;
-        return reply_processes(ps, call);
+        return reply_table(ps, call);
 }
 
 static const sd_bus_vtable processes_vtable[] = {
@@ -231,7 +274,9 @@ static const sd_bus_vtable processes_vtable[] = {
                               "a{sv}", where),
                 method_get_process, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uuussta{sv})", processes),
-                method_list_processes, SD_BUS_VTABLE_UNPRIVILEGED),
+                method_table, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DumpProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", dump),
+                method_table, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("Started",
                 SD_BUS_ARGS("u", pid, "u", ppid, "u", uid, "s", exe, "as", argv, "s", unit, "s", cgroup,
@@ -319,10 +364,10 @@ static void on_scanned(Processes *ps) {
                 WaitingCall *w = &b->waiting[i];
                 int r;
 
-                if (streq(sd_bus_message_get_member(w->call), "ListProcesses"))
-                        r = reply_processes(ps, w->call);
-                else
+                if (streq(sd_bus_message_get_member(w->call), "GetProcess"))
                         r = reply_process(ps, w->call, w->pid);
+                else
+                        r = reply_table(ps, w->call);
                 if (r < 0)
                         (void) sd_bus_reply_method_errno(w->call, r, NULL);
                 w->call = sd_bus_message_unref(w->call);

@@ -10,6 +10,11 @@
 #include "loss.h"
 #include "processes.h"
 
+/* What a ListProcesses reply may take: half of what dbus-daemon's system bus takes of a message
+ * (32 MiB), so that the bus never refuses it, which would cost cnd its connection. Past it the
+ * call fails with CND_ERROR_TOO_LARGE, and DumpProcesses hands the table over whole. */
+#define BUS_PROCESSES_LIST_MAX (16U * 1024U * 1024U)
+
 /* Calls that wait for the scan being read (GetProcess of a pid the table lacks, ListProcesses)
  * at most: past it, the table as it is answers. */
 #define BUS_PROCESSES_WAITING_MAX 64U
@@ -26,6 +31,7 @@ typedef struct BusProcesses {
         sd_bus *bus;
         Loss *loss;
         AccessChecks *access;
+        size_t list_max;                /* ListProcesses's bound: BUS_PROCESSES_LIST_MAX */
         WaitingCall waiting[BUS_PROCESSES_WAITING_MAX];
         size_t n_waiting;
 } BusProcesses;

@@ -19,6 +19,7 @@
 #define CND_ERROR_TIMEOUT "org.cnd.Connector1.Error.Timeout"
 #define CND_ERROR_NO_SUCH_ID "org.cnd.Connector1.Error.NoSuchId"
 #define CND_ERROR_NO_SUCH_PROCESS "org.cnd.Connector1.Error.NoSuchProcess"
+#define CND_ERROR_TOO_LARGE "org.cnd.Connector1.Error.TooLarge"
 #define CND_ERROR_LIMITS_EXCEEDED "org.cnd.Connector1.Error.LimitsExceeded"
 #define CND_ERROR_KERNEL "org.cnd.Connector1.Error.KernelError"
 #define CND_ERROR_INVALID_CONFIG "org.cnd.Connector1.Error.InvalidConfig"

@@ -297,7 +297,9 @@ class Processes(ProcessesCase):
 
     def test_properties_and_introspection(self):
         props = self.client.get_all(path=PROCESSES_PATH, iface=PROCESSES_IFACE)
-        self.assertEqual(set(props), {'Tracked', 'Unresolved', 'Resyncs', 'JournalFailed', 'JournalWritten'})
+        self.assertEqual(set(props), {'Tracked', 'Unresolved', 'Resyncs', 'StringBytes', 'StringsCut',
+                                      'StringsStripped', 'JournalFailed', 'JournalWritten'})
+        self.assertGreater(props['StringBytes'], 0)
         self.assertEqual(props['JournalFailed'], 0)
 
 
@@ -342,7 +344,7 @@ class Privacy(CndTestCase):
         self.assertIn(q.pid, [a[0] for a in reader['exited']])
 
     def test_methods(self):
-        for method, sig, args in (('GetProcess', '(u)', [1]), ('ListProcesses', '', [])):
+        for method, sig, args in (('GetProcess', '(u)', [1]), ('ListProcesses', '', []), ('DumpProcesses', '', [])):
             r = run_as('nobody', self.bus.address, 'call-at', PROCESSES_PATH, PROCESSES_IFACE, method, sig,
                        json.dumps(args))
             self.assertEqual(r.get('error'), 'org.freedesktop.DBus.Error.AccessDenied', r)
