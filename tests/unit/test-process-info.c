@@ -629,9 +629,10 @@ static bool string_equal_or_null(const char *a, const char *b) {
 
 static void test_entry(void) {
         _cleanup_(process_info_freep) ProcessInfo *info = read_info(getpid(), 0);
+        /* Before the entry: its block gives its size back to the budget at the entry's end. */
+        StringBudget budget = { .max = SIZE_MAX };
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
         ProcessWhere where = info->where;
-        StringBudget budget = { .max = SIZE_MAX };
         uint64_t now = now_ns(CLOCK_MONOTONIC);
 
         CHECK_EQ_INT(process_entry_new_from_info(info, &budget, NULL, &e), 0);
