@@ -323,6 +323,7 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
 static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         pid_t pid = (pid_t) ev->exit.tgid;
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
+        const ProcessEntry *found;
         int32_t code, sig;
         bool core;
         uint64_t runtime = 0;
@@ -332,7 +333,11 @@ static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         /* The scan after it reported it gone already (or found its pid reused). */
         if (ps->active && stale(ps, ev))
                 return;
-        e = process_table_take(&ps->table, pid);
+        /* An entry whose process started after the event is not the one that exited: the pid
+         * went to it since, and a scan found it before this event was read. It stays. */
+        found = process_table_find(&ps->table, pid);
+        if (found && !(found->start_ns > ev->timestamp_ns))
+                e = process_table_take(&ps->table, pid);
         proc_exit_status_decode(ev->exit.exit_code, &code, &sig, &core);
         if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
                 runtime = ev->timestamp_ns - e->start_ns;

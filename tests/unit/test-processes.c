@@ -199,6 +199,37 @@ static void test_exec_fork_exit(Processes *ps, sd_event *event, Record *r) {
         CHECK_EQ_INT(ps->table.n > 0, 1);
 }
 
+/* The exit of a pid's earlier owner, read after a scan found the process that has the pid now
+ * (it started after the event): Exited goes out without an entry, and the entry stays. */
+static void test_exit_of_earlier_owner(Processes *ps, sd_event *event, Record *r) {
+        pid_t a = spawn(r);
+        ProcEvent ev = exec_event(a);
+        const ProcessEntry *e;
+        unsigned n = r->n;
+
+        deliver(ps, &ev);
+        run_until_calls(event, r, ++n);
+        e = process_table_find(&ps->table, a);
+        CHECK(e && e->start_ns > 100 * 1000000ULL);
+
+        ev = exit_event(a, a, 0);
+        ev.timestamp_ns = e->start_ns - 50 * 1000000ULL;
+        deliver(ps, &ev);
+        run_until_calls(event, r, ++n);
+        CHECK(!r->calls[n - 1].started);
+        CHECK_EQ_INT(r->calls[n - 1].pid, a);
+        CHECK_STREQ(r->calls[n - 1].exe, "");
+        e = process_table_find(&ps->table, a);
+        CHECK(e && strstr(e->exe, "test-processes"));
+
+        /* Its own exit takes it. */
+        ev = exit_event(a, a, kill_and_reap(a));
+        deliver(ps, &ev);
+        run_until_calls(event, r, ++n);
+        CHECK(strstr(r->calls[n - 1].exe, "test-processes"));
+        CHECK(!process_table_find(&ps->table, a));
+}
+
 /* Loss: a process that started and one that went without their events are reported by the
  * resync that follows, with timestamp_ns 0 and an unknown status. */
 static void test_resync(Processes *ps, sd_event *event, Record *r, Loss *loss) {
@@ -302,6 +333,7 @@ int main(void) {
         CHECK_EQ_INT(ps.resyncs, 0);
 
         test_exec_fork_exit(&ps, event, &r);
+        test_exit_of_earlier_owner(&ps, event, &r);
         test_resync(&ps, event, &r, &loss);
         test_generation(&ps, event, &r);
         test_queue_full(event, &r, &config, &loss);
