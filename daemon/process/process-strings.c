@@ -93,7 +93,8 @@ static void layout_argv(Layout *l, char * const *argv, bool already_cut) {
         l->argv = argv;
         l->argc = 0;
         for (char * const *a = argv; a && *a; a++) {
-                size_t n = strlen(*a) + 1;
+                /* With its pointer: 65,536 empty arguments would otherwise take 9 times the cap. */
+                size_t n = strlen(*a) + 1 + sizeof(char *);
 
                 if (total + n > PROCESS_ARGV_STRING_MAX) {
                         already_cut = true;

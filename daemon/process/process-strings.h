@@ -34,8 +34,8 @@
 /* unit, user_unit and machine: systemd allows 255 and 64 bytes; this holds whatever libsystemd
  * hands back. */
 #define PROCESS_NAME_STRING_MAX 256U
-/* The arguments, escaped, together: as much as is read of a command line (PROCESS_CMDLINE_MAX),
- * which escaping may make four times longer. */
+/* The arguments, escaped, together, each with its pointer (so that many empty arguments cannot
+ * take more than their bytes say). */
 #define PROCESS_ARGV_STRING_MAX (64U * 1024U)
 
 /* What blocks (and whoever else charges it) take, and how much they may. */

@@ -251,7 +251,10 @@ static bool counts_unresolved(const ProcessInfo *info, const ProcessEntry *e) {
 /* read: the process's details, read as the event arrived (and the rest since). */
 static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, ProcessReadRequest *read) {
         _cleanup_(process_info_freep) ProcessInfo *info = TAKE_PTR(read->info);
+        _cleanup_(process_entry_freep) ProcessEntry *whole = NULL;
+        uint64_t stripped = ps->table_strings.n_stripped;
         pid_t pid = (pid_t) ev->exec.tgid;
+        const ProcessEntry *told;
         ProcessEntry *e = NULL;
         bool reaped;
 
@@ -259,21 +262,27 @@ static void on_exec(Processes *ps, const ProcEvent *ev, bool may_signal, Process
                 return;
         if (!info || read->result < 0 || entry_from_info(ps, info, &e) < 0)
                 return;
+        /* The table's budget is shared by every user's processes: one user who filled it must not
+         * hide what others run. What is told now (Started, streams, the journal) comes whole
+         * (capped), charged to nothing and freed at once; only the table's copy lacks strings. */
+        if (ps->table_strings.n_stripped != stripped)
+                (void) process_entry_new_from_info(info, NULL, NULL, &whole);
+        told = whole ?: e;
         /* Gone for good: its exit event follows (or was lost), and no entry must outlive it. */
         reaped = info->exited && (info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_STAT));
         if (ps->active && reaped && stale(ps, ev)) {
                 process_entry_free(e);
                 return;
         }
-        if (counts_unresolved(info, e))
+        if (counts_unresolved(info, told))
                 ps->unresolved++;
         if (!ps->config->processes_enabled) {
-                journal_write(ps, ev, e, pid, 0, 0, 0);
+                journal_write(ps, ev, told, pid, 0, 0, 0);
                 process_entry_free(e);
                 return;
         }
-        emit_started(ps, e, ev->timestamp_ns, may_signal);
-        journal_write(ps, ev, e, pid, 0, 0, 0);
+        emit_started(ps, told, ev->timestamp_ns, may_signal);
+        journal_write(ps, ev, told, pid, 0, 0, 0);
         if (reaped)
                 process_entry_free(e);
         else
@@ -306,6 +315,10 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
                         (void) table_put(ps, TAKE_PTR(e), may_signal);
                 return;
         }
+        /* The process read has the child's pid but started after the event: the child is gone
+         * and its pid taken. Its exit event follows (or came); no entry must outlive it. */
+        if (process_start_time_to_monotonic_ns(read->start_time) > ev->timestamp_ns)
+                return;
         e = process_entry_new(child, read->start_time);
         if (!e)
                 return;
@@ -626,7 +639,12 @@ static int scan_start(Processes *ps, bool signal) {
         size_t n = 0;
         int r;
 
-        scan_stop(ps);
+        /* One under way ends here: those waiting for it are answered (under a loss after
+         * another, scans could otherwise restart for as long as it lasts). */
+        if (ps->scan_source)
+                scan_end(ps);
+        else
+                scan_stop(ps);
         r = process_scan(&keys, &n);
         if (r < 0) {
                 scan_end(ps);

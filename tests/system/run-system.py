@@ -264,7 +264,8 @@ apt-get -o APT::Sandbox::User=root install -y -q ./*.deb
 install -m 644 cnd-system-test.service /etc/systemd/system/
 systemctl enable cnd-system-test.service
 # dbus-broker's package made itself the system bus (dbus.service, an alias in /etc): the boot
-# chooses instead, by the generator.
+# chooses instead, by the generator. (The user bus stays dbus-broker's in both: no check uses
+# it.)
 rm -f /etc/systemd/system/dbus.service
 install -D -m 755 cnd-test-bus /etc/systemd/system-generators/cnd-test-bus
 echo cnd-guest > /etc/hostname

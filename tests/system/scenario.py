@@ -1004,7 +1004,8 @@ def check_nspawn(c):
         got = json.loads(out)['data']
         unit, where = got[4], where_of(got[7])
         c.expect(unit == scope, f'GetProcess gave unit {unit!r}, wanted {scope!r}')
-        c.expect({k: where.get(k) for k in wanted} == wanted and where.get('pid_namespace') not in (0, host_ns),
+        pid_ns = where.get('pid_namespace')
+        c.expect({k: where.get(k) for k in wanted} == wanted and isinstance(pid_ns, int) and pid_ns not in (0, host_ns),
                  f'GetProcess gave where {where} (the host pid namespace is {host_ns})')
         rc, out, _ = c.run(['busctl', '--json=short', 'call', NAME, PROCESSES_PATH, PROCESSES, 'ListProcesses'])
         entry = [e for e in json.loads(out)['data'][0] if e[0] == leader]

@@ -69,7 +69,8 @@ static void test_caps(void) {
 
 /* The arguments that end within the cap, then the marker alone; a vector read cut, likewise. */
 static void test_argv_cap(void) {
-        size_t n = PROCESS_ARGV_STRING_MAX / 2 + 1;     /* each one byte and its NUL */
+        /* Each one byte, its NUL and its pointer. */
+        size_t per = 2 + sizeof(char *), n = PROCESS_ARGV_STRING_MAX / per + 1;
         _cleanup_(freep) char **argv = calloc(n + 1, sizeof(char *));
         char *two[] = { (char *) "sleep", (char *) "60", NULL };
         StringBudget b = { .max = SIZE_MAX };
@@ -82,7 +83,7 @@ static void test_argv_cap(void) {
         s = make(&(ProcessStringsView) { .argv = argv }, &b, NULL);
         while (s->argv[kept] && streq(s->argv[kept], "x"))
                 kept++;
-        CHECK_EQ_INT(kept, PROCESS_ARGV_STRING_MAX / 2);
+        CHECK_EQ_INT(kept, PROCESS_ARGV_STRING_MAX / per);
         CHECK_STREQ(s->argv[kept], MARKER);
         CHECK(!s->argv[kept + 1]);
         CHECK_EQ_INT(b.n_cut, 1);

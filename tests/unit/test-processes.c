@@ -8,6 +8,7 @@
  * before the table was emptied are dropped; a full queue drops and resynchronises. Other
  * processes of the machine come and go meanwhile: only this test's children are looked at. */
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -104,6 +105,29 @@ static pid_t spawn(Record *r) {
                 for (;;)
                         pause();
         }
+        CHECK(r->n_watched < ELEMENTSOF(r->watched));
+        r->watched[r->n_watched++] = pid;
+        return pid;
+}
+
+/* A child running another program than ours (its strings are not its parent's), until killed;
+ * returns once it has. */
+static pid_t spawn_sleep(Record *r) {
+        int pipefd[2];
+        pid_t pid;
+        char c;
+
+        CHECK(pipe2(pipefd, O_CLOEXEC) == 0);
+        pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                execl("/bin/sleep", "sleep", "600", (char *) NULL);
+                _exit(127);
+        }
+        close(pipefd[1]);
+        CHECK(read(pipefd[0], &c, 1) == 0);    /* the exec closed its end */
+        close(pipefd[0]);
         CHECK(r->n_watched < ELEMENTSOF(r->watched));
         r->watched[r->n_watched++] = pid;
         return pid;
@@ -230,6 +254,30 @@ static void test_exit_of_earlier_owner(Processes *ps, sd_event *event, Record *r
         CHECK(!process_table_find(&ps->table, a));
 }
 
+/* The table's string budget full (another user's processes filled it): the table's entry lacks
+ * strings, but Started tells the program whole. */
+static void test_budget_full(Processes *ps, sd_event *event, Record *r) {
+        size_t max = ps->table_strings.max;
+        pid_t a = spawn_sleep(r);
+        ProcEvent ev = exec_event(a);
+        const ProcessEntry *e;
+        unsigned n = r->n;
+
+        ps->table_strings.max = ps->table_strings.used;
+        deliver(ps, &ev);
+        run_until_calls(event, r, ++n);
+        CHECK(r->calls[n - 1].started);
+        CHECK(strstr(r->calls[n - 1].exe, "sleep"));
+        e = process_table_find(&ps->table, a);
+        CHECK(e);
+        CHECK_STREQ(e->exe, PROCESS_STRINGS_CUT_MARKER);
+        ps->table_strings.max = max;
+
+        ev = exit_event(a, a, kill_and_reap(a));
+        deliver(ps, &ev);
+        run_until_calls(event, r, ++n);
+}
+
 /* Loss: a process that started and one that went without their events are reported by the
  * resync that follows, with timestamp_ns 0 and an unknown status. */
 static void test_resync(Processes *ps, sd_event *event, Record *r, Loss *loss) {
@@ -334,6 +382,7 @@ int main(void) {
 
         test_exec_fork_exit(&ps, event, &r);
         test_exit_of_earlier_owner(&ps, event, &r);
+        test_budget_full(&ps, event, &r);
         test_resync(&ps, event, &r, &loss);
         test_generation(&ps, event, &r);
         test_queue_full(event, &r, &config, &loss);
