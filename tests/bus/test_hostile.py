@@ -277,25 +277,26 @@ class GreedyReaders(CndTestCase):
 
 
 class LongCommandLines(CndTestCase):
-    """Many processes of an unprivileged user, each with a command line of 30,000 one-byte
-    arguments (60 KiB; each argument a string of its own in cnd's table, some 1.2 MiB there):
-    the table keeps at most 32 MiB of arguments and the queue of events waiting for their reads 8
-    MiB, so cnd's memory stays bounded; past that the table's entries (and the Started of an
-    event queued meanwhile) have none, and no event is lost."""
+    """Many processes of an unprivileged user, each with as long a command line as cnd keeps (60
+    arguments of 1,000 bytes: some 60 KiB in the table, packed with the entry's other strings):
+    the table's strings take at most 24 MiB of the budget and the queue of events waiting for
+    their reads 8 MiB, so cnd's memory stays bounded; past that a table entry (and an event
+    queued meanwhile) keeps its arguments as the marker "…" alone, and no event is lost."""
     CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n'
-    PROCESSES = 100
-    ARGS = 30000
-    # What the bounds add up to: 32 MiB of arguments in the table, 8 MiB of queued events, the
-    # bus's queue of Started signals (some 240 KB each with such arguments) and the allocator's
-    # overhead: 48 to 77 MiB measured, below the unit's MemoryMax=96M. Unbounded, the table
-    # alone would take 120 MiB for these processes.
+    PROCESSES = 500
+    ARGS = 60
+    ARG = 'x' * 1000
+    MARKER = '\u2026'
+    # What the bounds add up to: 24 MiB of strings in the table, 8 MiB of queued events, the bus's
+    # queue of Started signals (60 KB each) and the allocator's overhead, below the unit's
+    # MemoryMax=96M. Unbounded, the table alone would take 30 MiB for these processes.
     RSS_BOUND_KIB = 88 * 1024
 
     def test_table_arguments_bounded(self):
         started = self.client.subscribe('Started', iface=PROCESSES_IFACE, path=PROCESSES_PATH)
         procs = []
         for _ in range(self.PROCESSES):
-            p = as_nobody('/bin/sh', '-c', 'read x', 'sh', *(['x'] * self.ARGS), stdin=subprocess.PIPE)
+            p = as_nobody('/bin/sh', '-c', 'read x', 'sh', *([self.ARG] * self.ARGS), stdin=subprocess.PIPE)
             self.addCleanup(p.kill)
             procs.append(p)
         pids = {p.pid for p in procs}
@@ -307,20 +308,23 @@ class LongCommandLines(CndTestCase):
             except GLib.Error:
                 return None
         sh = os.path.realpath('/bin/sh')          # after setpriv's own exec
-        wait_for(lambda: all((entry(pid) or ('', '', ''))[2] == sh for pid in pids), timeout=60,
+        wait_for(lambda: all((entry(pid) or ('', '', ''))[2] == sh for pid in pids), timeout=120,
                  what='the table to hold them all')
-        argcs = sorted(len(entry(pid)[3]) for pid in pids)
+        argvs = [entry(pid)[3] for pid in pids]
         self.client.pump(lambda: any(a[0] in pids and a[3] == sh for _, _, a in started), timeout=30)
         full = [a for _, _, a in started if a[0] in pids and a[3] == sh]
         rss = rss_kib(self.cnd.proc.pid)
-        print(f'{self.PROCESSES} processes x {self.ARGS} arguments: {argcs.count(0)} table entries without '
-              f'arguments, {argcs.count(self.ARGS + 4)} with; {len(full)} Started seen; cnd RSS {rss} KiB')
-        self.assertEqual(set(argcs), {0, self.ARGS + 4})
-        self.assertGreater(argcs.count(0), 0)
-        self.assertGreater(argcs.count(self.ARGS + 4), 0)
+        kept = [a for a in argvs if len(a) == self.ARGS + 4]
+        marked = [a for a in argvs if a == [self.MARKER]]
+        print(f'{self.PROCESSES} processes x {self.ARGS} arguments: {len(marked)} table entries with the marker '
+              f'alone, {len(kept)} with their arguments; {len(full)} Started seen; cnd RSS {rss} KiB')
+        self.assertEqual(len(kept) + len(marked), self.PROCESSES, f'other argument vectors: '
+                         f'{sorted({len(a) for a in argvs})}')
+        self.assertGreater(len(marked), 0)
+        self.assertGreater(len(kept), 0)
         # Started carries them all, but for events that waited while the queue held 8 MiB of
-        # others' arguments already.
-        self.assertEqual({len(a[4]) for a in full} - {0}, {self.ARGS + 4})
+        # others' arguments already (those have the marker alone).
+        self.assertEqual({len(a[4]) for a in full if a[4] != [self.MARKER]}, {self.ARGS + 4})
         if not CHECKED_BUILD:
             self.assertLess(rss, self.RSS_BOUND_KIB)
         for p in procs:
