@@ -16,10 +16,14 @@ static void json_object_putp(json_object **o) {
                 json_object_put(*o);
 }
 
-/* json-c's adders take the value's reference, even when they fail. */
+/* json-c's adders take the value's reference when they succeed; a failed one leaves it ours. */
 static int add(json_object *o, const char *key, json_object *value) {
-        if (!value || json_object_object_add(o, key, value) < 0)
+        if (!value)
                 return -ENOMEM;
+        if (json_object_object_add(o, key, value) < 0) {
+                json_object_put(value);
+                return -ENOMEM;
+        }
         return 0;
 }
 
@@ -34,11 +38,16 @@ static int add_number(json_object *o, const char *key, uint64_t value) {
 static json_object *argv_array(char * const *argv) {
         json_object *a = json_object_new_array();
 
-        for (char * const *s = argv; a && s && *s; s++)
-                if (json_object_array_add(a, json_object_new_string(*s)) < 0) {
+        for (char * const *s = argv; a && s && *s; s++) {
+                json_object *v = json_object_new_string(*s);
+
+                /* An argument that could not be made must not become a JSON null. */
+                if (!v || json_object_array_add(a, v) < 0) {
+                        json_object_put(v);
                         json_object_put(a);
                         return NULL;
                 }
+        }
         return a;
 }
 
