@@ -22,11 +22,17 @@ void stream_options_done(StreamOptions *o) {
         o->n_ids = 0;
 }
 
+/* val 0xffffffff is every val of its idx; idx 0xffffffff is a wildcard only with it, as the
+ * pair (0xffffffff, 0xffffffff), every id: an idx of its own it is not (the id-notification
+ * id {-1,-1} is never relayed). */
 bool stream_options_match(const StreamOptions *o, uint32_t idx, uint32_t val) {
-        for (size_t i = 0; i < o->n_ids; i++)
-                if ((o->ids[i].idx == idx || o->ids[i].idx == UINT32_MAX) &&
-                    (o->ids[i].val == val || o->ids[i].val == UINT32_MAX))
+        for (size_t i = 0; i < o->n_ids; i++) {
+                bool any_val = o->ids[i].val == UINT32_MAX;
+
+                if ((o->ids[i].idx == idx || (any_val && o->ids[i].idx == UINT32_MAX)) &&
+                    (any_val || o->ids[i].val == val))
                         return true;
+        }
         return false;
 }
 
@@ -122,7 +128,10 @@ void stream_add(Stream *s, uint16_t type, const void *body, size_t size) {
 
         if (s->dead)
                 return;
-        if (!s->full && s->packet_size > 0 && s->packet_size + total > STREAM_PACKET_TARGET)
+        /* The packet goes out before this record would take it past the target, counting the
+         * room kept for the lost records: it then never outgrows its buffer. */
+        if (!s->full && s->packet_size > 0 &&
+            s->packet_size + 2 * LOST_RECORD_SIZE + total > STREAM_PACKET_TARGET)
                 stream_flush(s);
         if (s->full || s->dead || total + 2 * LOST_RECORD_SIZE > STREAM_RECORD_MAX ||
             reserve(s, s->packet_size + 2 * LOST_RECORD_SIZE + total) < 0) {

@@ -140,6 +140,16 @@ static void test_records(sd_event *event, const Config *c) {
         CHECK(t.packets > 1 && t.packets < 1000 * 500 / STREAM_PACKET_TARGET + 5);
         CHECK_EQ_INT(t.lost_records, 0);
 
+        /* Small records fill packets to the target without the buffer ever growing past it. */
+        for (uint32_t i = 0; i < 5000; i++) {
+                message(&st, 1, 1000 + i, 16);
+                CHECK(st.streams[0]->packet_allocated <= STREAM_PACKET_TARGET);
+        }
+        streams_batch_done(&st, 0);
+        read_packets(fd, &t);
+        CHECK_EQ_INT(t.messages, 6000);
+        CHECK_EQ_INT(t.lost_records, 0);
+
         /* A batch with nothing for the stream writes nothing: no empty packet. */
         streams_batch_done(&st, 0);
         CHECK_EQ_INT(read_packets(fd, &t), 0);
@@ -303,7 +313,8 @@ static void test_limits(sd_event *event, Config *c) {
 }
 
 static void test_match(void) {
-        StreamId every = { UINT32_MAX, UINT32_MAX }, one_idx = { 3, UINT32_MAX }, one = { 3, 4 };
+        StreamId every = { UINT32_MAX, UINT32_MAX }, one_idx = { 3, UINT32_MAX }, one = { 3, 4 },
+                 odd = { UINT32_MAX, 5 };
 
         CHECK(stream_options_match(&(StreamOptions) { .ids = &every, .n_ids = 1 }, 5, 7));
         CHECK(stream_options_match(&(StreamOptions) { .ids = &every, .n_ids = 1 }, 1, 1));
@@ -311,6 +322,9 @@ static void test_match(void) {
         CHECK(!stream_options_match(&(StreamOptions) { .ids = &one_idx, .n_ids = 1 }, 4, 9));
         CHECK(stream_options_match(&(StreamOptions) { .ids = &one, .n_ids = 1 }, 3, 4));
         CHECK(!stream_options_match(&(StreamOptions) { .ids = &one, .n_ids = 1 }, 3, 5));
+        /* idx 0xffffffff stands for every idx only in the pair that means every id. */
+        CHECK(stream_options_match(&(StreamOptions) { .ids = &odd, .n_ids = 1 }, UINT32_MAX, 5));
+        CHECK(!stream_options_match(&(StreamOptions) { .ids = &odd, .n_ids = 1 }, 3, 5));
 }
 
 int main(void) {
