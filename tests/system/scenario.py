@@ -11,6 +11,7 @@ guest which hangs still reports what it got through, and DIR/done at the end.
 import json
 import os
 import re
+import select
 import shutil
 import struct
 import subprocess
@@ -415,6 +416,17 @@ PROBE_DROPIN = f'{UNIT_DROPINS}/50-test-sandbox-probe.conf'
 PROBE_TAG = 'cnd-sandbox-probe'
 SANDBOX_STATUS = ('Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp',
                   'Seccomp_filters')
+# The probe's target for ptrace and process_vm_*: a root process of the scenario's, not of cnd's
+# unit, that holds HELD at an address it tells, and says on each line it reads what is there now.
+TARGET_PROGRAM = r"""
+import ctypes, os, sys
+held = ctypes.create_string_buffer(bytes.fromhex(sys.argv[1]), len(sys.argv[1]) // 2)
+print(os.getpid(), ctypes.addressof(held), flush=True)
+for _ in sys.stdin:
+    print(held.raw.hex(), flush=True)
+"""
+HELD = b'cnd-probe-target'
+PROBE_WRITES = b'the probe wrote!'   # what the probe tries to write over HELD, as long
 
 
 def status_of(pid):
@@ -423,13 +435,42 @@ def status_of(pid):
     return {k: fields.get(k, '').strip() for k in SANDBOX_STATUS}
 
 
+class MemoryTarget:
+    """TARGET_PROGRAM, running as root while the probe runs."""
+
+    def __init__(self, c):
+        self.proc = subprocess.Popen(['/usr/bin/python3', '-c', TARGET_PROGRAM, HELD.hex()],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        pid, address = self.proc.stdout.readline().split()
+        self.pid, self.address = int(pid), int(address)
+        c.log(f'target: root python3, pid {self.pid}, holding {HELD!r} at {self.address:#x}')
+
+    def held(self):
+        """What the target holds now, or None if it does not answer (stopped, or gone)."""
+        try:
+            self.proc.stdin.write('\n')
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        line = self.proc.stdout.readline().strip() if ready else ''
+        return bytes.fromhex(line) if line else None
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def probe_sandbox(c, extra=''):
     """Restarts cnd with sandbox-probe.py as an ExecStartPost= of the unit itself (plus EXTRA
-    unit settings) and returns (what the probe reported, cnd's own status fields). systemd
-    starts every Exec*= command of a unit with all of its execution settings, so the probe runs
-    in the sandbox the unit gives cnd, not in a copy of it that a later change could miss; the
-    status fields of the two say whether that holds."""
-    write(PROBE_DROPIN, f'[Service]\nExecStartPost=-/usr/bin/python3 {HELPERS}/sandbox-probe.py\n{extra}')
+    unit settings) and returns what the probe reported, cnd's own status fields, and what the
+    probe's target held afterwards. systemd starts every Exec*= command of a unit with all of
+    its execution settings, so the probe runs in the sandbox the unit gives cnd, not in a copy
+    of it that a later change could miss; the status fields of the two say whether that
+    holds."""
+    target = MemoryTarget(c)
+    write(PROBE_DROPIN, f'[Service]\nExecStartPost=-/usr/bin/python3 {HELPERS}/sandbox-probe.py '
+                        f'{target.pid} {target.address} {PROBE_WRITES.hex()}\n{extra}')
     try:
         c.run(['systemctl', 'daemon-reload'], check=True)
         cursor = journal_cursor()
@@ -445,8 +486,11 @@ def probe_sandbox(c, extra=''):
         c.expect(got and 'error' not in got, f'the probe reported {got}')
         cnd = status_of(pid)
         c.log(f'cnd (pid {pid}): {json.dumps(cnd)}')
-        return got, cnd
+        held = target.held()
+        c.log(f'the target holds {held!r} after the probe')
+        return got, cnd, held
     finally:
+        target.stop()
         os.unlink(PROBE_DROPIN)
         c.run(['systemctl', 'daemon-reload'])
         restart(c)
@@ -461,34 +505,70 @@ def probe_status(got):
     return {k: st.get(k, '') for k in SANDBOX_STATUS}
 
 
-@check("cnd.service's own sandbox, probed from an ExecStartPost=: as cnd, /proc/1/mem and /proc/1/environ "
-       "refused (EACCES), /proc/1/exe readable")
+PROBE_SYSCALLS = ('ptrace_attach', 'ptrace_seize', 'process_vm_readv', 'process_vm_writev')
+
+
+@check("cnd.service's own sandbox, probed from an ExecStartPost=: as cnd, /proc/1/mem (read or write) and "
+       "/proc/1/environ refused (EACCES), ptrace and process_vm_readv/writev of a root process refused (EPERM), "
+       "/proc/1/exe readable")
 def check_sandbox(c):
-    got, cnd = probe_sandbox(c)
+    got, cnd, held = probe_sandbox(c)
     mine = probe_status(got)
     differ = {k: (mine[k], cnd[k]) for k in SANDBOX_STATUS if mine[k].split() != cnd[k].split()}
     c.expect(not differ, f'the probe and cnd differ (probe, cnd): {differ}')
     c.expect(int(cnd['CapEff'], 16) == UNIT_CAPS and cnd['NoNewPrivs'] == '1' and cnd['Seccomp'] == '2',
              f'cnd runs with CapEff {cnd["CapEff"]}, NoNewPrivs {cnd["NoNewPrivs"]}, Seccomp {cnd["Seccomp"]}')
     exe = os.readlink('/proc/1/exe')
-    want = {'open_mem_rdwr': 'EACCES', 'open_mem_wronly': 'EACCES', 'open_environ': 'EACCES',
-            'readlink_exe': ['ok', exe], 'sees_target': True}
+    # /proc/1/mem is root's with mode 0600, /proc/1/environ 0400: without CAP_DAC_OVERRIDE or
+    # CAP_DAC_READ_SEARCH the permission bits refuse cnd, for reading as for writing, before the
+    # kernel asks whether cnd may trace PID 1 (which its CAP_SYS_PTRACE would grant): EACCES.
+    # ptrace and process_vm_*: the unit's SystemCallFilter=~... ptrace process_vm_readv
+    # process_vm_writev with SystemCallErrorNumber=EPERM, so seccomp answers EPERM before the
+    # kernel looks at the target. The kernel's own refusal would be EPERM too (ptrace's, and
+    # process_vm_*'s EACCES from mm_access(), which they turn into EPERM), so the errno alone
+    # does not say which refused: check_sandbox_filter runs the same probe with the three
+    # allowed again, and CAP_SYS_PTRACE then gets through.
+    want = {'open_mem_rdwr': 'EACCES', 'open_mem_wronly': 'EACCES', 'open_mem_rdonly': 'EACCES',
+            'open_environ': 'EACCES', 'readlink_exe': ['ok', exe], 'sees_target': True}
+    want.update({k: 'EPERM' for k in PROBE_SYSCALLS})
     wrong = {k: got.get(k) for k, v in want.items() if got.get(k) != v}
     c.expect(not wrong, f'the probe got {wrong}, wanted {want}')
+    c.expect(held == HELD, f'the target holds {held!r} after the probe, not {HELD!r}')
     c.note = (f'as uid {got["uid"]}, CapEff {cnd["CapEff"]}, {cnd["Seccomp_filters"]} seccomp filters like cnd: '
               f'mem O_RDWR {got["open_mem_rdwr"]}, O_WRONLY {got["open_mem_wronly"]}, O_RDONLY '
-              f'{got["open_mem_rdonly"]}, environ {got["open_environ"]}, exe -> {got["readlink_exe"][1]}, '
-              f'ptrace {got["ptrace_attach"]}')
+              f'{got["open_mem_rdonly"]}, environ {got["open_environ"]}, exe -> {got["readlink_exe"][1]}; '
+              f'root pid {got["syscall_target"]}: ' + ', '.join(f'{k} {got[k]}' for k in PROBE_SYSCALLS) +
+              ', its bytes unchanged')
 
 
 @check('the probe catches a weaker unit: with CAP_DAC_OVERRIDE added, /proc/1/mem opens for writing')
 def check_sandbox_weakened(c):
-    got, cnd = probe_sandbox(c, 'CapabilityBoundingSet=CAP_DAC_OVERRIDE\nAmbientCapabilities=CAP_DAC_OVERRIDE\n')
+    got, cnd, _ = probe_sandbox(c, 'CapabilityBoundingSet=CAP_DAC_OVERRIDE\nAmbientCapabilities=CAP_DAC_OVERRIDE\n')
     c.expect(int(cnd['CapEff'], 16) & (1 << 1), f'the drop-in did not add CAP_DAC_OVERRIDE: CapEff {cnd["CapEff"]}')
     c.expect(got['open_mem_rdwr'] == 'ok' and got['open_environ'] == 'ok',
              f'with CAP_DAC_OVERRIDE the probe still got mem {got["open_mem_rdwr"]}, environ {got["open_environ"]}: '
              f'check_sandbox would not notice such a change')
-    c.note = f'with CAP_DAC_OVERRIDE: mem O_RDWR {got["open_mem_rdwr"]}, environ {got["open_environ"]}'
+    c.note = (f'with CAP_DAC_OVERRIDE: mem O_RDWR {got["open_mem_rdwr"]}, environ {got["open_environ"]}; ' +
+              ', '.join(f'{k} {got[k]}' for k in PROBE_SYSCALLS))
+
+
+@check('the probe catches a looser filter: with ptrace and process_vm_* allowed, cnd attaches to a root process '
+       'and reads and writes its memory')
+def check_sandbox_filter(c):
+    # The unit's first SystemCallFilter= is an allow-list: a later one of that kind adds to it,
+    # and so takes back what the ~ line removed (systemd.exec(5)). Only the filter changes: the
+    # capabilities are the unit's.
+    got, cnd, held = probe_sandbox(c, 'SystemCallFilter=ptrace process_vm_readv process_vm_writev\n')
+    c.expect(int(cnd['CapEff'], 16) == UNIT_CAPS and cnd['Seccomp'] == '2',
+             f'cnd runs with CapEff {cnd["CapEff"]}, Seccomp {cnd["Seccomp"]}')
+    want = {'ptrace_attach': 'ok', 'ptrace_seize': 'ok', 'process_vm_readv': ['ok', HELD.hex()],
+            'process_vm_writev': ['ok', PROBE_WRITES.hex()]}
+    wrong = {k: got.get(k) for k, v in want.items() if got.get(k) != v}
+    c.expect(not wrong, f'with the three system calls allowed the probe got {wrong}, wanted {want}: the EPERM '
+                        f'check_sandbox sees may not be the filter\'s')
+    c.expect(held == PROBE_WRITES, f'the target holds {held!r} after the probe, not {PROBE_WRITES!r}')
+    c.note = (f'with the filter loosened, as uid {got["uid"]}, CapEff {cnd["CapEff"]}: ' +
+              ', '.join(f'{k} {got[k]}' for k in PROBE_SYSCALLS) + f'; the target then held {held!r}')
 
 
 @check('dkms built cnfeed for the running kernel; modprobe cnfeed')
