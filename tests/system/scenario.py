@@ -953,8 +953,9 @@ def check_hidepid(c):
         rc, out, _ = c.run(['ls', '/proc'], user=NOBODY)
         pids = [int(x) for x in out.split() if x.isdigit()]
         c.expect(pid not in pids and own in pids, f'nobody lists pids {pids} (the other sleep {pid}, its own {own})')
-        # nobody, from cnd: AccessDenied.
-        for method, args in (('GetProcess', [str(pid)]), ('ListProcesses', [])):
+        # nobody, from cnd: AccessDenied, for each way to the table (DumpProcesses would hand
+        # over a file of all of it).
+        for method, args in (('GetProcess', [str(pid)]), ('ListProcesses', []), ('DumpProcesses', [])):
             rc, _, err = c.run(['gdbus', 'call', '--system', '--dest', NAME, '--object-path', PROCESSES_PATH,
                                 '--method', f'{PROCESSES}.{method}'] + args, user=NOBODY)
             c.expect(rc != 0 and 'org.freedesktop.DBus.Error.AccessDenied' in err, f'{method} was not denied to nobody')
@@ -990,8 +991,9 @@ def check_hidepid(c):
         unresolved = sh(['busctl', 'get-property', NAME, PROCESSES_PATH, PROCESSES, 'Unresolved']).stdout.strip()
         c.note = (f"/proc {proc_options(os.getpid())}, cnd's {proc_options(cnd_pid)}; nobody read "
                   f"{USER}'s cmdline before ({before.count(chr(0))} arguments), after: no pid; root: Started and "
-                  f"GetProcess with exe and argv; nobody: AccessDenied, 0 signals, its stream "
-                  f"{len(tallies[NOBODY]['processes'])} records all its own (root's {len(tallies['root']['processes'])}); "
+                  f"GetProcess with exe and argv; nobody: AccessDenied to GetProcess, ListProcesses and "
+                  f"DumpProcesses, 0 signals, its stream {len(tallies[NOBODY]['processes'])} records all its own "
+                  f"(root's {len(tallies['root']['processes'])}); "
                   f'Unresolved {unresolved}')
     finally:
         for st in streams:
