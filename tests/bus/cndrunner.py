@@ -19,7 +19,8 @@ class Daemon:
     def __init__(self, bus, config='', args=(), log_level='debug', prefix=(), user=DAEMON_USER,
                  caps=DAEMON_CAPS):
         self.bus = bus
-        # As the service runs it: its own user with only CAP_NET_ADMIN (caps=() for none).
+        # As the service runs it: its own user with only CAP_NET_ADMIN and CAP_SYS_PTRACE (caps=()
+        # for none).
         self.user = user
         self.caps = caps
         # CND_TEST_WRAPPER runs cnd under a tool (meson test --setup valgrind).
