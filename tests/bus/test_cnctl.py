@@ -20,6 +20,7 @@ import unittest
 from cndtest import (BUILD_DIR, BUS_NAME, ID_IFACE, ID_PATH_PREFIX, NAMES, PROC_IFACE, PROC_PATH, SOURCE_DIR,
                      CndTestCase, Daemon, GLib,
                      ProcListener, ensure_group, main, reachable, storm_timeout, unprivileged_user, wait_for)
+import controls
 from kernelprobes import proc_kernel_filters
 
 CNCTL = os.path.join(BUILD_DIR, 'cnctl', 'cnctl')
@@ -981,22 +982,32 @@ class CnctlProcesses(CndTestCase):
         self.assertEqual(nobody.stop(), 0)
 
     def test_hostile_names_are_escaped(self):
-        """A process names itself with C1 CSI sequences (prctl PR_SET_NAME) and runs a program
-        whose path and arguments carry ESC, C1 CSI and U+202E: `cnctl proc` as root shows none of
-        them raw (text shows their bytes as \\xNN), and its JSON decodes to the strings cnd sent."""
+        """nobody names a process (prctl PR_SET_NAME, three times: 15 bytes each at most) and runs
+        a program whose path and arguments carry every class of control a terminal acts on: C0
+        (ESC, BEL, newline), DEL, C1 (CSI, OSC) and the bidi controls U+202A..U+202E and
+        U+2066..U+2069. `cnctl proc` as root shows none of them raw: text shows each of their
+        bytes as \\xNN, with nobody's uid, and its JSON decodes to the strings cnd sent, which
+        are the originals (none holds a backslash or bytes that are not UTF-8)."""
+        comms = ['a\x1b\x07\n\x7f\u009b\u009d\u202a\u202b', 'b\u202c\u202d\u202e\u2066', 'c\u2067\u2068\u2069']
+        self.assertEqual(set(''.join(comms)) - set('abc'), set(controls.EVERY))
+        self.assertLessEqual(max(len(c.encode()) for c in comms), 15)
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
-        exe = os.path.join(tmp, 'ev\x1bil\u009b2J\u202eexe')
+        os.chmod(tmp, 0o755)            # nobody runs the program in it
+        exe = os.path.join(tmp, f'ev{controls.EVERY}il\u009b2Jexe')
         shutil.copy('/bin/sh', exe)
-        arg = 'x\x1b]0;pwned\x07\u009b2J\u202eevil'
-        argv = [exe, '-c', 'sleep 1; exit 0', arg]
-        comm = b'\xc2\x9b2A\xc2\x9b0J'
+        args = [f'{name}:{chars}.' for name, chars in controls.CLASSES.items()]
+        args.append('x\x1b]0;pwned\x07\u009b2J\u202eevil')
+        argv = [exe, '-c', 'sleep 1; exit 0'] + args
         child = (f'import ctypes, os\n'
-                 f'ctypes.CDLL(None).prctl(15, {comm!r}, 0, 0, 0) == 0 or os._exit(99)\n'
+                 f'for name in {[c.encode() for c in comms]!r}:\n'
+                 f'    ctypes.CDLL(None).prctl(15, name, 0, 0, 0) == 0 or os._exit(99)\n'
                  f'os.execv({os.fsencode(exe)!r}, {[os.fsencode(a) for a in argv]!r})\n')
         text, js = self.stream('--kinds=comm,exec,exit'), self.stream('--json=short', '--kinds=comm,exec,exit')
         self.wait_subscribed(text, js)
-        p = subprocess.Popen(['/usr/bin/python3', '-c', child])
+        nobody = unprivileged_user()
+        p = subprocess.Popen(['setpriv', f'--reuid={nobody.pw_uid}', f'--regid={nobody.pw_gid}', '--clear-groups',
+                              '/usr/bin/python3', '-c', child], cwd='/')
         self.assertEqual(p.wait(), 0)
         text.wait_lines(lambda lines: any(re.search(rf' exit +{p.pid} ', line) for line in lines))
         js.wait_lines(lambda lines: any(f'"signal":"Exited","pid":{p.pid},' in line for line in lines))
@@ -1004,28 +1015,30 @@ class CnctlProcesses(CndTestCase):
         self.assertEqual(text.stop(), 0)
         self.assertEqual(js.stop(), 0)
 
-        def raw_controls(line):
-            # C0, DEL, C1, the bidi controls, and bytes that were not UTF-8 (surrogateescape).
-            return [c for c in line if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or 0x202a <= ord(c) <= 0x202e or
-                    0x2066 <= ord(c) <= 0x2069 or 0xdc80 <= ord(c) <= 0xdcff]
         for s in (text, js):
             for line in s.lines:
-                self.assertEqual(raw_controls(line), [], line)
+                self.assertEqual(controls.raw_controls(line), [], line)
 
-        exe_shown = os.path.join(tmp, 'ev\\x1bil\\xc2\\x9b2J\\xe2\\x80\\xaeexe')
-        arg_shown = 'x\\x1b]0;pwned\\x07\\xc2\\x9b2J\\xe2\\x80\\xaeevil'
+        exe_shown = controls.shown(exe)
+        argv_shown = ' '.join(controls.shown(a) for a in argv)
+        # Written out once, not only through shown(): the bytes of ESC, BEL, C1 CSI and U+202E.
+        self.assertIn('x\\x1b]0;pwned\\x07\\xc2\\x9b2J\\xe2\\x80\\xaeevil', argv_shown)
         mine = '\n'.join(line for line in text.lines if re.search(rf'^\S+ \w+ +{p.pid} ', line))
-        self.assertRegex(mine, rf'(?m)^\S+ comm +{p.pid} +-  name \\xc2\\x9b2A\\xc2\\x9b0J$')
-        self.assertRegex(mine, rf'(?m)^\S+ exec +{p.pid} +\d+  uid 0: {re.escape(exe_shown)} -c sleep 1; exit 0 '
-                               rf'{re.escape(arg_shown)}( \[.*\])?$')
+        for comm in comms:
+            self.assertRegex(mine, rf'(?m)^\S+ comm +{p.pid} +-  name {re.escape(controls.shown(comm))}$')
+        self.assertRegex(mine, rf'(?m)^\S+ comm +{p.pid} +-  name a\\x1b\\x07\\x0a\\x7f\\xc2\\x9b\\xc2\\x9d'
+                               rf'\\xe2\\x80\\xaa\\xe2\\x80\\xab$')
+        self.assertRegex(mine, rf'(?m)^\S+ exec +{p.pid} +\d+  uid {nobody.pw_uid}: {re.escape(argv_shown)}( \[.*\])?$')
         self.assertRegex(mine, rf'(?m)^\S+ exit +{p.pid} +\d+  exited 0 after \d+\.\d{{3}} s: '
                                rf'{re.escape(exe_shown)}( \[.*\])?$')
 
         objs = [o for o in js.objects() if o.get('pid') == p.pid]
-        self.assertEqual([o['comm'] for o in objs if o['signal'] == 'Comm'], ['\u009b2A\u009b0J'])
-        self.assertIn(argv, [o['argv'] for o in objs if o['signal'] == 'Started'])
-        self.assertEqual([o['exe'] for o in objs if o['signal'] == 'Exited'], [exe])
-        self.assertIn('\\u009b2A\\u009b0J', '\n'.join(js.lines))
+        self.assertEqual([o['comm'] for o in objs if o['signal'] == 'Comm'], comms)
+        self.assertIn((nobody.pw_uid, argv), [(o['uid'], o['argv']) for o in objs if o['signal'] == 'Started'])
+        self.assertEqual([(o['uid'], o['exe']) for o in objs if o['signal'] == 'Exited'], [(nobody.pw_uid, exe)])
+        # As cnctl(1) writes them: DEL, C1 and bidi as \\u escapes (json-c writes C0 so already).
+        for escape in ('\\u007f', '\\u009b', '\\u009d', '\\u202a', '\\u202e', '\\u2066', '\\u2069', '\\u001b'):
+            self.assertIn(escape, '\n'.join(js.lines))
 
     def test_status_shows_the_table(self):
         for user, groups in (('root', ()), ('nobody', (self.reader_gid,)), ('nobody', ())):
