@@ -15,6 +15,7 @@ import threading
 import time
 
 from cndtest import BUILD_DIR, SOURCE_DIR, CndTestCase, ConnectorList, main, reachable, wait_for
+from controls import raw_controls
 
 EXAMPLE = os.path.join(SOURCE_DIR, 'man', 'examples', 'proc-watch.py')
 STREAM_READER = os.path.join(BUILD_DIR, 'man', 'examples', 'stream-reader')
@@ -30,8 +31,10 @@ class Example(CndTestCase):
     CONFIG = '[Connector]\nGroups=1\n'
 
     def watch_as_nobody(self, program):
-        """Runs proc-watch.py as nobody and program (an sh copy) until an exec and an exit of one of
-        its runs are seen: those two lines, split, and every line proc-watch printed."""
+        """Runs proc-watch.py as nobody and program (an sh copy nobody can run) as nobody too,
+        until an exec and an exit of one of its runs are seen: those two lines, split, and every
+        line proc-watch printed. setpriv execs the program in the pid it was started as: the exec
+        line is the last of that pid (setpriv's own came first)."""
         watcher = subprocess.Popen(as_nobody('/usr/bin/python3', reachable(EXAMPLE), '--timeout', '60'),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address))
@@ -39,19 +42,19 @@ class Example(CndTestCase):
         seen_exec = seen_exit = None
         deadline = time.monotonic() + 50
         child = None
-        pids, lines = set(), []
+        pids, execs, lines = set(), {}, []
         while time.monotonic() < deadline and not seen_exit:
             if child is None or child.poll() is not None:
                 # Its match rules go in asynchronously: start processes until one is seen.
-                child = subprocess.Popen([program, '-c', 'sleep 1; exit 3'])
+                child = subprocess.Popen(as_nobody(program, '-c', 'sleep 1; exit 3'), cwd='/')
                 pids.add(child.pid)
             if select.select([watcher.stdout], [], [], 0.1)[0]:
                 lines.append(watcher.stdout.readline())
                 line = lines[-1].split()
                 if line[:1] == ['exec'] and int(line[1]) in pids:
-                    seen_exec = line
-                if line[:1] == ['exit'] and seen_exec and int(line[1]) == int(seen_exec[1]):
-                    seen_exit = line
+                    execs[int(line[1])] = line
+                if line[:1] == ['exit'] and int(line[1]) in execs:
+                    seen_exec, seen_exit = execs[int(line[1])], line
         self.assertIsNotNone(seen_exec, watcher.stderr.read() if watcher.poll() is not None else '')
         return seen_exec, seen_exit, lines
 
@@ -61,17 +64,21 @@ class Example(CndTestCase):
         self.assertEqual(seen_exit, ['exit', seen_exec[1], str(3 << 8)])
 
     def test_proc_watch_escapes_comm(self):
-        """A program whose name (its comm after exec) holds ESC, a C1 CSI and U+202E: proc-watch.py
-        prints each of their bytes as \\xNN, and no line it prints holds a control raw."""
+        """nobody runs a program whose name (its comm after exec) holds a control of every class
+        (C0: ESC and newline; DEL; C1: CSI and OSC; bidi: U+202E and U+2069): proc-watch.py, as
+        nobody too, prints each of their bytes as \\xNN, and no line it prints holds a control
+        raw."""
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
-        program = os.path.join(tmp, 'ev\x1bil\u009b2J\u202eexe')        # 15 bytes: all of it is the comm
+        os.chmod(tmp, 0o755)
+        name = 'e\x1b\n\x7f\u009b\u009d\u202e\u2069x'
+        self.assertEqual(len(name.encode()), 15)                         # all of it is the comm
+        program = os.path.join(tmp, name)
         shutil.copy('/bin/sh', program)
         seen_exec, _, lines = self.watch_as_nobody(program)
-        self.assertEqual(seen_exec[3], 'ev\\x1bil\\xc2\\x9b2J\\xe2\\x80\\xaeexe')
+        self.assertEqual(seen_exec[3], 'e\\x1b\\x0a\\x7f\\xc2\\x9b\\xc2\\x9d\\xe2\\x80\\xae\\xe2\\x81\\xa9x')
         for line in lines:
-            self.assertEqual([c for c in line.rstrip('\n') if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or
-                              0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069], [], line)
+            self.assertEqual(raw_controls(line.rstrip('\n')), [], line)
 
 
 class StreamReader(CndTestCase):
@@ -184,8 +191,7 @@ class StreamReader(CndTestCase):
         self.assertIn(' exit_code 3 exit_signal -1 core_dumped 0 ', line)
         for line in list(self.lines):
             self.assertRegex(line, rf'^(hello|(started|exited) pid \d+ ppid \d+ uid {nobody.pw_uid} )')
-            self.assertEqual([c for c in line if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or
-                              0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069], [], line)
+            self.assertEqual(raw_controls(line), [], line)
         self.stop_cnd_and_expect_the_end()
 
     def test_bad_id_is_refused_before_any_call(self):
