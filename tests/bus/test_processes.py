@@ -14,11 +14,18 @@ import time
 
 from cndtest import (BUILD_DIR, NAMES, PROCESSES_IFACE, PROCESSES_PATH, SOURCE_DIR, CndTestCase, Daemon, ensure_group,
                      main, reachable, run_as, spawn_as, storm_timeout, take_journal_socket, wait_for)
+import controls
 
 FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 READER_GROUP = 'cnd-readers'        # the meson option reader_group's default
 EXAMPLE = os.path.join(SOURCE_DIR, 'man', 'examples', 'program-watch.py')
 ERROR_NO_SUCH_PROCESS = NAMES['ERROR_NO_SUCH_PROCESS']
+
+
+def as_nobody(*argv):
+    """argv run as nobody, without groups: the attacker."""
+    pw = pwd.getpwnam('nobody')
+    return ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups'] + list(argv)
 
 
 def stat_start_time(pid):
@@ -437,9 +444,10 @@ class JournalCase(ProcessesCase):
         else:
             self.addCleanup(self.sink.close)
 
-    def entries(self, pid, message_id):
+    def entries(self, pid, message_id, exe=None):
         return [e for e in list(self.sink.entries)
-                if e.get('MESSAGE_ID') == message_id and e.get('CND_PID') == str(pid)]
+                if e.get('MESSAGE_ID') == message_id and e.get('CND_PID') == str(pid) and
+                exe in (None, e.get('CND_EXE'))]
 
 
 class Journal(JournalCase):
@@ -486,21 +494,24 @@ class Journal(JournalCase):
 
 
     def test_hostile_program_name(self):
-        """A program whose path holds a newline, an ANSI erase and a UTF-8 CSI: MESSAGE= shows them
-        as text, where `journalctl -o cat` would have shown a forged line and cleared the screen;
-        CND_EXE= keeps the path."""
+        """nobody runs a program whose path holds a newline, an ANSI erase and a UTF-8 CSI:
+        MESSAGE= shows them as text, where `journalctl -o cat` would have shown a forged line and
+        cleared the screen; CND_EXE= keeps the path, CND_UID= is nobody's."""
         d = tempfile.mkdtemp(prefix='cnd-journal-')
         self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
         path = os.path.join(d, 'x\nProcess 1 started init.\x1b[2J\u009b2A')
         shutil.copy2(os.path.realpath('/bin/sh'), path)
-        p = subprocess.Popen([path, '-c', 'read x'], stdin=subprocess.PIPE)
+        nobody = pwd.getpwnam('nobody')
+        p = subprocess.Popen(as_nobody(path, '-c', 'read x'), stdin=subprocess.PIPE, cwd='/')
         self.addCleanup(p.wait)
         self.addCleanup(p.communicate, b'\n')
-        wait_for(lambda: self.entries(p.pid, self.EXEC_ID), what='the exec entry')
-        ex = self.entries(p.pid, self.EXEC_ID)[0]
-        self.assertEqual(ex['CND_EXE'], path)
+        # setpriv execs the program in the pid it runs in: setpriv's own entry came first.
+        wait_for(lambda: self.entries(p.pid, self.EXEC_ID, exe=path), what="the program's exec entry")
+        ex = self.entries(p.pid, self.EXEC_ID, exe=path)[0]
+        self.assertEqual(ex['CND_UID'], str(nobody.pw_uid))
         message = ex['MESSAGE']
-        self.assertFalse([c for c in message if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f], repr(message))
+        self.assertFalse(controls.raw_controls(message), repr(message))
         self.assertIn('x\\x0aProcess 1 started init.\\x1b[2J\\xc2\\x9b2A', message)
 
 
