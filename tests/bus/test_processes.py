@@ -3,6 +3,7 @@
 """org.cnd.Connector1.Processes: Started and Exited for programs the tests run, the table's
 methods, its privacy, resynchronisation after real loss, and the journal entries."""
 
+import importlib.util
 import json
 import os
 import pwd
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 
 from cndtest import (BUILD_DIR, NAMES, PROCESSES_IFACE, PROCESSES_PATH, SOURCE_DIR, CndTestCase, Daemon, ensure_group,
                      main, reachable, run_as, spawn_as, storm_timeout, take_journal_socket, wait_for)
@@ -309,6 +311,25 @@ class Processes(ProcessesCase):
         self.assertEqual(props['JournalFailed'], 0)
 
 
+class ProgramWatchEscape(unittest.TestCase):
+    """man/examples/program-watch.py's escape(), for the unit it shows: systemd's unit names never
+    hold a control, so no run of the example reaches it with one. Each class, and bytes that
+    were not UTF-8, come out as cnctl(1) shows them."""
+
+    def test_escape(self):
+        spec = importlib.util.spec_from_file_location('program_watch', EXAMPLE)
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+        for name, chars in controls.CLASSES.items():
+            with self.subTest(name=name):
+                self.assertEqual(example.escape(f'a{chars}b'), controls.shown(f'a{chars}b'))
+                self.assertEqual(controls.raw_controls(example.escape(chars)), [])
+        self.assertEqual(example.escape('a\x1bb'), 'a\\x1bb')
+        self.assertEqual(example.escape('\u009b\u202e'), '\\xc2\\x9b\\xe2\\x80\\xae')
+        self.assertEqual(example.escape(b'a\xffb'.decode('utf-8', 'surrogateescape')), 'a\\xffb')
+        self.assertEqual(example.escape('caf\u00e9 a\\b'), 'caf\u00e9 a\\b')
+
+
 class Privacy(CndTestCase):
     EXAMPLE_ARGS = []
     CONFIG = f'[Connector]\nGroups=1\nScanIntervalSec=0\n[Processes]\nReaderGroup={READER_GROUP}\n'
@@ -363,25 +384,27 @@ class Privacy(CndTestCase):
         # Counters stay public.
         self.assertIn('ok', run_as('nobody', self.bus.address, 'get', 'Tracked', PROCESSES_PATH, PROCESSES_IFACE))
 
-    def watch_program(self, program):
-        """man/examples/program-watch.py as a member of the reader group, given program, while
-        /bin/true and program run: what it printed, by pid, and the pids of the two."""
+    def watch_program(self, program, args=('0.5',), as_attacker=False, watched=None):
+        """man/examples/program-watch.py as a member of the reader group, given watched (program
+        if None), while /bin/true and program (with args; as nobody if as_attacker) run: what it
+        printed, by pid, and the pids of the two."""
         pw = pwd.getpwnam('nobody')
         watcher = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}',
-                                    f'--groups={self.gid}', '/usr/bin/python3', reachable(EXAMPLE), program,
+                                    f'--groups={self.gid}', '/usr/bin/python3', reachable(EXAMPLE), watched or program,
                                     '--timeout', '3'] + self.EXAMPLE_ARGS,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address))
         self.addCleanup(lambda: watcher.poll() is None and watcher.kill())
         self.assertEqual(watcher.stdout.readline().strip(), 'ready')
         true = subprocess.Popen(['/bin/true', 'not-this-one'])
-        ours = subprocess.Popen([program, '0.5'])
+        # setpriv execs the program in its own pid: program-watch sees the program's Started.
+        ours = subprocess.Popen(as_nobody(program, *args) if as_attacker else [program, *args], cwd='/')
         true.wait()
         ours.wait()
         out, err = watcher.communicate(timeout=60)
         self.assertEqual(watcher.returncode, 0, err)
         seen = {}
-        for line in out.splitlines():       # other programs on the machine may run sleep too
+        for line in out.split('\n')[:-1]:      # other programs on the machine may run sleep too
             word, pid, unit, argv = line.split(' ', 3)
             seen[int(pid)] = (word, unit, json.loads(argv))
         return seen, out, ours.pid, true.pid
@@ -395,15 +418,38 @@ class Privacy(CndTestCase):
         self.assertNotIn(true, seen)
 
     def test_example_program_watch_quotes(self):
-        """A program whose path holds a single quote: program-watch.py's match rule quotes it as
-        D-Bus match rules do (close, \\', reopen; a backslash is literal), and the bus matches it."""
+        """A program whose path holds a single quote and a backslash: program-watch.py's match
+        rule quotes it as D-Bus match rules do (close, \\', reopen; a backslash is literal), and
+        the bus matches it. It is given the path as cnd's exe carries it, the backslash doubled
+        (org.cnd.Connector1(5), Strings from /proc)."""
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
-        program = os.path.join(tmp, "it's a sleep")
+        program = os.path.join(tmp, "it's a \\ sleep")
         shutil.copy('/bin/sleep', program)
-        seen, out, ours, true = self.watch_program(program)
-        self.assertEqual(seen.get(ours), ('started', '-', [program, '0.5']), out)
+        exe = program.replace('\\', '\\\\')
+        seen, out, ours, true = self.watch_program(program, watched=exe)
+        self.assertEqual(seen.get(ours), ('started', '-', [exe, '0.5']), out)
         self.assertNotIn(true, seen)
+
+    def test_example_program_watch_escapes(self):
+        """nobody runs a program whose path and arguments carry controls of every class (C0: ESC,
+        BEL, newline; DEL; C1: CSI, OSC; the bidi controls): program-watch.py's match rule carries
+        the path as it is and the bus matches it; the line it prints holds no control raw, its
+        arguments are JSON whose escapes (\\u007f for DEL, which json.dumps leaves raw) decode
+        to the originals."""
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        os.chmod(tmp, 0o755)            # nobody runs the program in it
+        program = os.path.join(tmp, f'sh{controls.EVERY}')
+        shutil.copy('/bin/sh', program)
+        args = ['-c', 'sleep 0.5'] + [f'{name}:{chars}' for name, chars in controls.CLASSES.items()]
+        seen, out, ours, true = self.watch_program(program, args, as_attacker=True)
+        self.assertEqual(seen.get(ours), ('started', '-', [program] + args), out)
+        self.assertNotIn(true, seen)
+        for line in out.split('\n'):
+            self.assertEqual(controls.raw_controls(line), [], line)
+        for escape in ('\\u001b', '\\u0007', '\\n', '\\u007f', '\\u009b', '\\u009d', '\\u202a', '\\u2069'):
+            self.assertIn(escape, out)
 
     def test_cnd_checks_callers_itself(self):
         """A bus that lets everyone call (a policy that admits the group by mistake) still meets
