@@ -211,6 +211,12 @@ class JournalFields(dict):
     def all(self, key):
         return list(self._all.get(key, []))
 
+    def size(self, key=None):
+        """The bytes of the fields of that name (of all, key None) as journald takes them:
+        KEY=value each, the value's bytes as they came."""
+        return sum(len(k.encode()) + 1 + len(v.encode('utf-8', 'surrogateescape'))
+                   for k, values in self._all.items() if key in (None, k) for v in values)
+
 
 def parse_journal_datagram(data):
     """The native journal protocol: FIELD=value lines, or FIELD, newline, a 64-bit little-endian

@@ -620,6 +620,72 @@ class JournalRateLimit(JournalCase):
                 if e.get('MESSAGE_ID') == self.SUPPRESSED_ID and e.get('CND_UID') == uid]
 
 
+class JournalCap(JournalCase):
+    """nobody's command lines against an entry's bounds (cnd(8), Limits): at most 16 KiB of
+    fields, a value cut at 4 KiB, at most 256 CND_ARGV=, and CND_TRUNCATED= naming what was cut
+    or left out (in room of its own, 128 bytes)."""
+    CONFIG = '[Connector]\nGroups=1\nScanIntervalSec=0\n[Journal]\nEvents=exec\nArguments=yes\n'
+    ENTRY_MAX, VALUE_MAX, ARGV_MAX, TRUNCATED_MAX = 16 * 1024, 4 * 1024, 256, 128
+
+    def exec_as_nobody(self, args):
+        """A copy of sh that nobody runs with args: its exec entry and its Started."""
+        d = tempfile.mkdtemp(prefix='cnd-journal-')
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        path = os.path.join(d, 'sh')
+        shutil.copy2(os.path.realpath('/bin/sh'), path)
+        p = subprocess.Popen(as_nobody(path, '-c', 'read x', *args), stdin=subprocess.PIPE, cwd='/')
+        self.addCleanup(p.wait)
+        self.addCleanup(p.communicate, b'\n')
+        # setpriv execs the program in the pid it runs in, with the same arguments: setpriv's own
+        # entry came first.
+        wait_for(lambda: self.entries(p.pid, self.EXEC_ID, exe=path), what="the program's exec entry")
+        started = self.find(self.started, lambda a: a[0] == p.pid and a[3] == path)
+        entry = self.entries(p.pid, self.EXEC_ID, exe=path)[0]
+        self.assertEqual(entry['CND_UID'], str(pwd.getpwnam('nobody').pw_uid))
+        return entry, started[4], [path, '-c', 'read x'] + list(args)
+
+    def assertWithinBounds(self, entry):
+        truncated = entry.size('CND_TRUNCATED')
+        self.assertLessEqual(entry.size() - truncated, self.ENTRY_MAX)
+        self.assertLessEqual(truncated, len('CND_TRUNCATED=') + self.TRUNCATED_MAX)
+        for key in entry:
+            for value in entry.all(key):
+                self.assertLessEqual(len(value.encode('utf-8', 'surrogateescape')), self.VALUE_MAX, key)
+        self.assertLessEqual(len(entry.all('CND_ARGV')), self.ARGV_MAX)
+        self.assertIn('CND_ARGV', entry['CND_TRUNCATED'].split())
+
+    def test_huge_command_line(self):
+        """500 arguments of 1000 bytes after one of 6000: the long one cut at 4 KiB, whole
+        arguments after it while the entry has room, then none."""
+        args = ['a' * 6000] + [f'{i:04d}' + 'x' * 996 for i in range(500)]
+        entry, argv, real = self.exec_as_nobody(args)
+        print(f'a command line of {len(real)} arguments, {sum(len(a) + 1 for a in real)} bytes: an entry of '
+              f'{entry.size()} bytes of fields, {len(entry.all("CND_ARGV"))} CND_ARGV, CND_ARGC={entry["CND_ARGC"]}, '
+              f'CND_TRUNCATED={entry["CND_TRUNCATED"]}', flush=True)
+        self.assertWithinBounds(entry)
+        # CND_ARGC counts the arguments cnd read: the table's argv, 64 KiB of /proc/PID/cmdline
+        # (org.cnd.Connector1(5), Strings from /proc) and "…" for the rest.
+        self.assertEqual(entry['CND_ARGC'], str(len(argv)))
+        self.assertEqual(argv[-1], '\u2026')
+        self.assertEqual(argv[:-1], real[:len(argv) - 1])
+        written = entry.all('CND_ARGV')
+        self.assertEqual(written[:3], real[:3])
+        self.assertEqual(written[3], 'a' * self.VALUE_MAX)
+        self.assertEqual(written[4:], real[4:len(written)])
+        self.assertGreater(len(written), 4)
+        self.assertLess(len(written), len(argv))
+
+    def test_many_arguments(self):
+        """400 one-byte arguments: the first 256 of the command line, each whole."""
+        args = [chr(ord('a') + i % 26) for i in range(400)]
+        entry, argv, real = self.exec_as_nobody(args)
+        self.assertWithinBounds(entry)
+        self.assertEqual(argv, real)
+        self.assertEqual(entry['CND_ARGC'], str(len(real)))
+        self.assertEqual(entry.all('CND_ARGV'), real[:self.ARGV_MAX])
+
+
 class ProcessesBroker(Processes):
     BUS_KIND = 'dbus-broker'
 
