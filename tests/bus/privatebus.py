@@ -159,7 +159,9 @@ def journal_has_reader(path):
 
 class JournalSink:
     """Takes journal datagrams from a thread, so a logger never blocks, and keeps the last
-    KEEP of them (entries: dicts of their fields) for tests to look at."""
+    KEEP of them (entries: dicts of their fields) for tests to look at. hold() stops reading, as
+    a stopped journald does: the socket's queue fills (net.unix.max_dgram_qlen datagrams) and a
+    writer blocks; release() reads on."""
 
     KEEP = 10000
 
@@ -172,11 +174,22 @@ class JournalSink:
         os.chmod(path, 0o666)
         self.sock.settimeout(0.2)
         self.stopping = threading.Event()
+        self.reading = threading.Event()
+        self.reading.set()
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
 
+    def hold(self):
+        """Reads nothing from now on (what the thread is receiving now still counts)."""
+        self.reading.clear()
+
+    def release(self):
+        self.reading.set()
+
     def _drain(self):
         while not self.stopping.is_set():
+            if not self.reading.wait(0.2):
+                continue
             try:
                 data = self.sock.recv(1 << 20)
             except (socket.timeout, OSError):
@@ -188,6 +201,7 @@ class JournalSink:
 
     def close(self):
         self.stopping.set()
+        self.reading.set()
         self.thread.join()
         self.sock.close()
         try:

@@ -14,8 +14,9 @@ import tempfile
 import time
 import unittest
 
-from cndtest import (BUILD_DIR, NAMES, PROCESSES_IFACE, PROCESSES_PATH, SOURCE_DIR, CndTestCase, Daemon, ensure_group,
-                     main, reachable, run_as, spawn_as, storm_timeout, take_journal_socket, wait_for)
+from cndtest import (BUILD_DIR, ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, NAMES, PROCESSES_IFACE, PROCESSES_PATH,
+                     SOURCE_DIR, CndTestCase, Daemon, ensure_group, main, reachable, run_as, spawn_as, storm_timeout,
+                     take_journal_socket, wait_for)
 import controls
 
 FORK_STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
@@ -684,6 +685,87 @@ class JournalCap(JournalCase):
         self.assertEqual(argv, real)
         self.assertEqual(entry['CND_ARGC'], str(len(real)))
         self.assertEqual(entry.all('CND_ARGV'), real[:self.ARGV_MAX])
+
+
+class JournalStall(JournalCase):
+    """journald stops reading (the sink holds: its socket's queue fills and cnd's writing thread
+    blocks in its send) while nobody runs exec loops. cnd's event loop never waits for it:
+    messages injected into a group reach a subscriber whole and in order, a program's Started
+    goes out, Ping and property reads are answered, JournalWritten stands still and
+    JournalFailed counts the entries that found the queue full. Once the sink reads again, cnd
+    writes what waited, says how many it dropped (CND_DROPPED=, as many as JournalFailed
+    counted), and writes the next program's entry.
+    On dbus-daemon alone: dbus-broker logs to the same socket and waits on it."""
+    GROUP, IDX, INJECTED, STORM = 23, 0x4a4b, 200, 2000
+    CONFIG = (f'[Connector]\nGroups=1 {GROUP}\nAcceptUserspaceSenders=yes\nScanIntervalSec=0\n'
+              '[Journal]\nEvents=exec\nRateLimitBurst=0\n')
+    DROPPED_ID = 'd171936dac304998802d4e29d24ac857'
+
+    def storm_as_nobody(self):
+        subprocess.run(as_nobody(reachable(FORK_STORM), str(self.STORM), '4', '/bin/true'), check=True,
+                       capture_output=True, cwd='/', timeout=storm_timeout(self.STORM, 4, '/bin/true'))
+        return self.STORM
+
+    def relays(self, base):
+        """INJECTED messages into the group reach a subscriber, in order."""
+        got = self.client.subscribe('Message', iface=ID_IFACE, path_namespace=f'{ID_PATH_PREFIX}/{self.IDX}')
+        for i in range(self.INJECTED):
+            self.injector.send(self.GROUP, self.IDX, 1, seq=base + i, data=b'stall')
+        self.client.pump(lambda: len(got) >= self.INJECTED, timeout=60)
+        self.assertEqual([a[2] for _, _, a in got], list(range(base, base + self.INJECTED)))
+
+    def answers(self):
+        self.client.call('Ping', path=MANAGER_PATH, iface='org.freedesktop.DBus.Peer')
+        self.assertIn('ReceivedMessages', self.client.get_all())
+        return self.prop('JournalFailed'), self.prop('JournalWritten')
+
+    def test_stopped_journal_stalls_nothing(self):
+        failed0, written0 = self.answers()
+        self.sink.hold()
+        execs = 0
+        # Until the queue is full: the thread is blocked, the queue holds 1024 entries, and the
+        # next one is dropped. Each storm forks and execs more than the queue holds.
+        deadline = time.monotonic() + 10 * storm_timeout(self.STORM, 4, '/bin/true')
+        while self.prop('JournalFailed') == failed0 and time.monotonic() < deadline:
+            execs += self.storm_as_nobody()
+        failed1, written1 = self.answers()
+        self.assertGreater(failed1, failed0)
+
+        # The thread stays blocked: more entries are dropped, none is written, and the relay,
+        # cn_proc's signals and the methods go on.
+        execs += self.storm_as_nobody()
+        self.relays(0)
+        p = subprocess.Popen(as_nobody('/bin/sh', '-c', 'read x'), stdin=subprocess.PIPE, cwd='/')
+        self.addCleanup(p.wait)
+        self.find(self.started, lambda a: a[0] == p.pid and a[3] == os.path.realpath('/bin/sh'), timeout=60)
+        p.communicate(b'\n')
+        failed2, written2 = self.answers()
+        self.assertGreater(failed2, failed1)
+        self.assertEqual(written2, written1)
+        print(f'journal held: {execs} execs of nobody, JournalWritten +{written2 - written0}, JournalFailed '
+              f'+{failed2 - failed0}; {self.INJECTED} messages injected and relayed', flush=True)
+
+        self.sink.release()
+        wait_for(lambda: self.dropped_reports(), timeout=60, what='the report of the dropped entries')
+        # It counted what it could not write: every drop is in a report.
+        wait_for(lambda: sum(int(e['CND_DROPPED']) for e in self.dropped_reports()) ==
+                 self.prop('JournalFailed') - failed0, timeout=60, what='the reports to cover JournalFailed')
+        report = self.dropped_reports()[0]
+        self.assertEqual(report['MESSAGE'], f'Dropped {report["CND_DROPPED"]} journal entries: journald did not '
+                                            f'keep up.')
+        q = subprocess.Popen(as_nobody('/bin/sh', '-c', 'read x'), stdin=subprocess.PIPE, cwd='/')
+        self.addCleanup(q.wait)
+        wait_for(lambda: self.entries(q.pid, self.EXEC_ID, exe=os.path.realpath('/bin/sh')), timeout=60,
+                 what="the next program's entry")
+        q.communicate(b'\n')
+        failed3, written3 = self.answers()
+        print(f'released: JournalWritten +{written3 - written2}, reported dropped '
+              f'{sum(int(e["CND_DROPPED"]) for e in self.dropped_reports())}', flush=True)
+        self.assertGreater(written3, written2 + 1024)
+        self.relays(self.INJECTED)
+
+    def dropped_reports(self):
+        return [e for e in list(self.sink.entries) if e.get('MESSAGE_ID') == self.DROPPED_ID]
 
 
 class ProcessesBroker(Processes):
