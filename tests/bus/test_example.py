@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from cndtest import BUILD_DIR, SOURCE_DIR, CndTestCase, ConnectorList, main, reachable, wait_for
+from cndtest import BUILD_DIR, SOURCE_DIR, CndTestCase, ConnectorList, main, reachable, scaled, wait_for
 from controls import raw_controls
 
 EXAMPLE = os.path.join(SOURCE_DIR, 'man', 'examples', 'proc-watch.py')
@@ -35,12 +35,12 @@ class Example(CndTestCase):
         until an exec and an exit of one of its runs are seen: those two lines, split, and every
         line proc-watch printed. setpriv execs the program in the pid it was started as: the exec
         line is the last of that pid (setpriv's own came first)."""
-        watcher = subprocess.Popen(as_nobody('/usr/bin/python3', reachable(EXAMPLE), '--timeout', '60'),
+        watcher = subprocess.Popen(as_nobody('/usr/bin/python3', reachable(EXAMPLE), '--timeout', str(scaled(60))),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address))
         self.addCleanup(watcher.kill)
         seen_exec = seen_exit = None
-        deadline = time.monotonic() + 50
+        deadline = time.monotonic() + scaled(50)
         child = None
         pids, execs, lines = set(), {}, []
         while time.monotonic() < deadline and not seen_exit:
