@@ -436,8 +436,7 @@ class Privacy(CndTestCase):
         """nobody runs a program whose path and arguments carry controls of every class (C0: ESC,
         BEL, newline; DEL; C1: CSI, OSC; the bidi controls): program-watch.py's match rule carries
         the path as it is and the bus matches it; the line it prints holds no control raw, its
-        arguments are JSON whose escapes (\\u007f for DEL, which json.dumps leaves raw) decode
-        to the originals."""
+        arguments are JSON whose \\u escapes (DEL's too) decode to the originals."""
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
         os.chmod(tmp, 0o755)            # nobody runs the program in it
