@@ -13,6 +13,7 @@ dbus-broker before version 36 (Debian 12 has 33) never matches argN for N > 0
 
 import argparse
 import json
+import os
 
 import gi
 
@@ -36,6 +37,18 @@ def escape(s):
     return ''.join(one(c) for c in s)
 
 
+def as_cnd_carries(path):
+    """A path as cnd's exe carries it (org.cnd.Connector1(5), Strings from /proc): a backslash
+    doubled, a byte that is not UTF-8 as \\xNN, the rest as it is."""
+    out = []
+    for c in os.fsencode(path).decode('utf-8', 'surrogateescape'):
+        if 0xdc80 <= ord(c) <= 0xdcff:
+            out.append(f'\\x{ord(c) - 0xdc00:02x}')
+        else:
+            out.append('\\\\' if c == '\\' else c)
+    return ''.join(out)
+
+
 def quote(s):
     """A match rule's value: inside single quotes a backslash is literal, and a quote is written
     by closing the quotes, an escaped quote and opening them again (the D-Bus specification)."""
@@ -50,23 +63,23 @@ def main():
     p.add_argument('--no-bus-filter', action='store_true',
                    help='filter here, not by an arg3 match rule (dbus-broker before 36)')
     args = p.parse_args()
+    exe_carried = as_cnd_carries(args.exe)
 
     bus = Gio.bus_get_sync(Gio.BusType.SYSTEM)     # honours $DBUS_SYSTEM_BUS_ADDRESS
     loop = GLib.MainLoop()
     state = {'seen': 0, 'status': 0}
 
     rule = (f"type='signal',sender='{BUS_NAME}',path='{PROCESSES_PATH}',interface='{PROCESSES_IFACE}',"
-            f"member='Started'" + ('' if args.no_bus_filter else f",arg3={quote(args.exe)}"))
+            f"member='Started'" + ('' if args.no_bus_filter else f",arg3={quote(exe_carried)}"))
     bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch',
                   GLib.Variant('(s)', (rule,)), None, Gio.DBusCallFlags.NONE, -1, None)
 
     def on_started(conn, sender, path, iface, member, params):
         pid, ppid, uid, exe, argv, unit, cgroup, start_time, timestamp_ns, where = params.unpack()
-        if exe != args.exe:
+        if exe != exe_carried:
             return      # only with --no-bus-filter: the bus filters otherwise
-        # json.dumps writes C0 and everything above ASCII as \u escapes, but DEL (only ever
-        # inside a string) as it is.
-        argv_json = json.dumps(argv).replace('\x7f', '\\u007f')
+        # json.dumps writes every control (DEL and all above ASCII too) as a \u escape.
+        argv_json = json.dumps(argv)
         print(f'started {pid} {escape(unit) or "-"} {argv_json}', flush=True)
         state['seen'] += 1
         if args.count and state['seen'] >= args.count:

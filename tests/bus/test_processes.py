@@ -385,13 +385,13 @@ class Privacy(CndTestCase):
         # Counters stay public.
         self.assertIn('ok', run_as('nobody', self.bus.address, 'get', 'Tracked', PROCESSES_PATH, PROCESSES_IFACE))
 
-    def watch_program(self, program, args=('0.5',), as_attacker=False, watched=None):
-        """man/examples/program-watch.py as a member of the reader group, given watched (program
-        if None), while /bin/true and program (with args; as nobody if as_attacker) run: what it
+    def watch_program(self, program, args=('0.5',), as_attacker=False):
+        """man/examples/program-watch.py as a member of the reader group, given program, while
+        /bin/true and program (with args; as nobody if as_attacker) run: what it
         printed, by pid, and the pids of the two."""
         pw = pwd.getpwnam('nobody')
         watcher = subprocess.Popen(['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}',
-                                    f'--groups={self.gid}', '/usr/bin/python3', reachable(EXAMPLE), watched or program,
+                                    f'--groups={self.gid}', '/usr/bin/python3', reachable(EXAMPLE), program,
                                     '--timeout', '3'] + self.EXAMPLE_ARGS,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address))
@@ -419,16 +419,17 @@ class Privacy(CndTestCase):
         self.assertNotIn(true, seen)
 
     def test_example_program_watch_quotes(self):
-        """A program whose path holds a single quote and a backslash: program-watch.py's match
-        rule quotes it as D-Bus match rules do (close, \\', reopen; a backslash is literal), and
-        the bus matches it. It is given the path as cnd's exe carries it, the backslash doubled
-        (org.cnd.Connector1(5), Strings from /proc)."""
+        """A program whose path holds a single quote, a backslash and a byte that is not UTF-8:
+        program-watch.py is given the path as the file system names it, and its match rule
+        carries it as cnd's exe does (the backslash doubled, the byte as \\xff: org.cnd.Connector1(5),
+        Strings from /proc), quoted as D-Bus match rules are (close, \\', reopen; a backslash is
+        literal); the bus matches it."""
         tmp = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, tmp)
-        program = os.path.join(tmp, "it's a \\ sleep")
+        program = os.path.join(tmp, "it's a \\ sleep" + os.fsdecode(b'\xff'))
         shutil.copy('/bin/sleep', program)
-        exe = program.replace('\\', '\\\\')
-        seen, out, ours, true = self.watch_program(program, watched=exe)
+        exe = os.path.join(tmp, "it's a \\\\ sleep\\xff")
+        seen, out, ours, true = self.watch_program(program)
         self.assertEqual(seen.get(ours), ('started', '-', [exe, '0.5']), out)
         self.assertNotIn(true, seen)
 
