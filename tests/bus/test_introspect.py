@@ -24,7 +24,8 @@ EXPECTED = {
     MANAGER_IFACE: {
         'properties': {'Version': 's', 'Groups': 'au', 'Ids': 'a(uus)', 'ReceivedMessages': 't',
                        'RejectedMessages': 't', 'KernelDroppedMessages': 't',
-                       'BusDroppedMessages': 't', 'Overruns': 't'},
+                       'BusDroppedMessages': 't', 'Overruns': 't', 'RefusedCalls': 't', 'Streams': 'u',
+                       'StreamLostRecords': 't'},
         'methods': {
             'Send': ([('idx', 'u'), ('val', 'u'), ('data', 'ay')], [('seq', 'u'), ('ack', 'u')]),
             'Request': ([('idx', 'u'), ('val', 'u'), ('data', 'ay'), ('timeout_msec', 'u')],
@@ -32,6 +33,7 @@ EXPECTED = {
             'JoinGroup': ([('group', 'u')], []),
             'LeaveGroup': ([('group', 'u')], []),
             'Reload': ([], []),
+            'AcquireStream': ([('options', 'a{sv}')], [('stream', 'h'), ('max_record', 'u')]),
         },
         'signals': {
             'IdAdded': [('idx', 'u'), ('val', 'u'), ('name', 's')],
