@@ -96,6 +96,21 @@ def main():
             options = streamclient.options_from_json(json.loads(args[0]))
             streamclient.serve(c, options, int(args[1]) if len(args) > 1 else 1, sys.stdin, sys.stdout)
             return
+        elif action == 'acquire-each':
+            # AcquireStream once for each argument, an a{sv} in GVariant text (any key, any
+            # type): the outcome of each, {"max_record": n} or {"error": name, "message": text}.
+            import streamclient
+            result = []
+            for text in args:
+                v = GLib.Variant.parse(GLib.VariantType('a{sv}'), text, None, None)
+                options = {e.get_child_value(0).get_string(): e.get_child_value(1).get_variant()
+                           for e in (v.get_child_value(i) for i in range(v.n_children()))}
+                try:
+                    sock, max_record = streamclient.acquire(c, options)
+                    sock.close()
+                    result.append({'max_record': max_record})
+                except GLib.Error as e:
+                    result.append({'error': Gio_error_name(e), 'message': e.message})
         else:
             raise SystemExit(f'unknown action {action}')
         print(json.dumps({'ok': result}, default=str))
