@@ -262,6 +262,9 @@ class Streams(CndTestCase):
         self.assertEqual(self.client.get('Streams'), 17)
 
     def test_ten_thousand_streams_leave_nothing_behind(self):
+        """As root, which has no budget of calls (cnd(8), BUDGETS): any other user may make 400
+        public calls at once, then 200 a second, and is refused past that, so 10,000 of theirs
+        would take 48 s at the least, all spent waiting for the budget."""
         pid = self.cnd.proc.pid
         warm = [Stream.acquire(self.client, ids_option((IDX, 1))) for _ in range(16)]
         for s in warm:
