@@ -4,13 +4,30 @@
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
+import time
 
 from cndpaths import CND
 from staging import DAEMON_CAPS, DAEMON_USER, as_user, reachable
 from waits import wait_for
+
+# SO_TIMESTAMPNS (asm-generic/socket.h; its control message has the same number): the kernel
+# stamps an AF_UNIX datagram as it is sent, so a notification's time is cnd's, whenever this
+# process gets to read it.
+SO_TIMESTAMPNS = 35
+STAMP = struct.Struct('=qq')
+
+
+def _sent_time(ancillary):
+    """The kernel's stamp on a datagram, or now if it carries none."""
+    for level, kind, data in ancillary:
+        if (level, kind) == (socket.SOL_SOCKET, SO_TIMESTAMPNS) and len(data) >= STAMP.size:
+            sec, nsec = STAMP.unpack_from(data)
+            return sec + nsec / 1e9
+    return time.time()
 
 
 class Daemon:
@@ -37,7 +54,9 @@ class Daemon:
         self.notify.bind(self.notify_path)
         os.chmod(self.notify_path, 0o666)
         self.notify.settimeout(0.1)
+        self.notify.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.notifications = []
+        self.notification_times = []        # (when cnd sent it, time.time()'s clock; line)
         self.notify_lock = threading.Lock()
         # Drained all the time, as a service manager does: sd_notify() blocks on a full socket.
         self.notify_stop = threading.Event()
@@ -70,10 +89,14 @@ class Daemon:
     def _receive(self, block):
         with self.notify_lock:
             try:
-                data = self.notify.recv(4096) if block else self.notify.recv(4096, socket.MSG_DONTWAIT)
+                data, ancillary, _, _ = self.notify.recvmsg(4096, socket.CMSG_SPACE(STAMP.size),
+                                                            0 if block else socket.MSG_DONTWAIT)
             except (socket.timeout, BlockingIOError, OSError):
                 return False
-            self.notifications.extend(data.decode().split('\n'))
+            sent = _sent_time(ancillary)
+            lines = data.decode().split('\n')
+            self.notifications.extend(lines)
+            self.notification_times.extend((sent, line) for line in lines)
             return True
 
     def read_notifications(self):
@@ -81,6 +104,13 @@ class Daemon:
         while self._receive(block=False):
             pass
         return list(self.notifications)
+
+    def notified_times(self, line):
+        """When cnd sent each notification of line, in time.time()'s clock, as the kernel
+        stamped them: the gaps between them are cnd's, not this process's scheduling."""
+        self.read_notifications()
+        with self.notify_lock:
+            return [t for t, got in self.notification_times if got == line]
 
     def notify_mark(self):
         """Where the notifications stand now, to wait for one that comes after."""
