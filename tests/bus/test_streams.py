@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Streams (AcquireStream): the fd through each bus, the records exact and in order, exact loss
-per stream with a stalled stream beside a healthy one, a stalled stream costing signals and
-method calls nothing, the limits, privacy of process records, bad options, clients that go,
-cnd that goes, and no fd or memory left behind by 10,000 streams."""
+per stream with a stalled stream beside a healthy one, a stalled stream costing signals, method
+calls and the watchdog nothing, the limits, privacy of process records, bad options, clients
+that go, cnd that goes, and no fd or memory left behind by 10,000 streams."""
 
 import json
 import os
@@ -284,6 +284,54 @@ class Streams(CndTestCase):
 
 
 class StreamsBroker(Streams):
+    BUS_KIND = 'dbus-broker'
+
+
+class StalledStreamWatchdog(CndTestCase):
+    """A service manager's watchdog over cnd while a stream stays stalled under a flood."""
+
+    CONFIG = config()
+    START = False
+    PERIOD = 2.0        # WatchdogSec=, seconds
+    SECONDS = 10        # of flood
+
+    def test_watchdog_fed_throughout_a_stall(self):
+        self.cnd.start(env={'WATCHDOG_USEC': str(int(self.PERIOD * 1e6))})
+        stalled = StreamUser(self, 'nobody', {'Ids': [[IDX, ANY_VAL]], 'BufferBytes': 256 << 10})
+        before = self.client.get_all()
+        start = time.time()
+        sent = inject(4000000000, 64, seconds=self.SECONDS)
+        # The stall lasts as long as cnd has messages to write to the stream: until it has read
+        # what the flood left in its socket.
+        wait_for(lambda: self.client.get('ReceivedMessages') - before['ReceivedMessages'] +
+                 self.client.get('KernelDroppedMessages') - before['KernelDroppedMessages'] >= sent,
+                 timeout=300, what='cnd to read the flood')
+        end = time.time()
+        wait_for(lambda: (self.cnd.notified_times('WATCHDOG=1') or [0])[-1] > end, what='a watchdog ping after the flood')
+        pings = self.cnd.notified_times('WATCHDOG=1')
+        # From the last ping before the flood to the first after it: the times when cnd sent
+        # them, as the kernel stamped them.
+        seen = ([t for t in pings if t <= start][-1:] + [t for t in pings if start < t <= end] +
+                [t for t in pings if t > end][:1])
+        gaps = [b - a for a, b in zip(seen, seen[1:])]
+        s = stalled.command('drain 2')
+        after = self.client.get_all()
+        kernel = after['KernelDroppedMessages'] - before['KernelDroppedMessages']
+        print(f'{self.BUS_KIND}: sent {sent} in {self.SECONDS} s, read in {end - start:.1f} s; stalled stream: '
+              f'{s["messages"]} + full {s["lost_full"]} + kernel {s["lost_kernel"]}; {len(seen)} watchdog '
+              f'pings, gaps median {statistics.median(gaps):.3f} s, largest {max(gaps):.3f} s')
+        # The stream did stall, and counted what it lost.
+        self.assertGreater(s['lost_full'], 0)
+        self.assertEqual(s['messages'] + s['lost_full'] + s['lost_kernel'], sent)
+        self.assertEqual(s['lost_kernel'], kernel)
+        # What a service manager holds cnd to: never a whole period without a ping. (Half of it
+        # is no bound: sd-event pings an idle loop between half and three quarters of the period
+        # after the last ping, a busy one once a quarter has passed.)
+        self.assertLess(max(gaps), self.PERIOD)
+        self.assertIsNone(self.cnd.proc.poll())
+
+
+class StalledStreamWatchdogBroker(StalledStreamWatchdog):
     BUS_KIND = 'dbus-broker'
 
 
