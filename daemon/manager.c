@@ -570,7 +570,7 @@ static int connect_bus(Manager *m) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up call limits: %m");
         }
-        r = call_limiter_attach(m->call_limiter, m->bus);
+        r = call_limiter_attach(m->call_limiter, m->bus, &m->access);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up call limits: %m");
         return manager_bus_objects_setup(m);

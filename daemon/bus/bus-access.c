@@ -145,11 +145,18 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
-static AdminQuery *find_query(AccessChecks *a, sd_bus_message *call) {
+static AdminQuery *find_query(const AccessChecks *a, sd_bus_message *call) {
         for (AdminQuery *q = a->queries; q; q = q->queries_next)
                 if (q->call == call)
                         return q;
         return NULL;
+}
+
+bool access_checks_rerun(const AccessChecks *a, sd_bus_message *call) {
+        /* A message a query holds cannot arrive anew: the query's reference keeps it alive. */
+        AdminQuery *q = find_query(a, call);
+
+        return q && q->answered;
 }
 
 static int ask_bus(AccessChecks *a, sd_bus_message *call, BusAccess access, sd_bus_error *error) {

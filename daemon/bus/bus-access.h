@@ -41,6 +41,9 @@ int bus_verify_access_async(AccessChecks *a, sd_bus_message *call, BusAccess acc
  * 1 with the caller's uid and whether it is root or a member of [Processes] ReaderGroup=. */
 int bus_identify_caller_async(AccessChecks *a, sd_bus_message *call, uid_t *ret_uid, bool *ret_reader,
                               sd_bus_error *error);
+/* Whether call is a checked call run again with the bus's answer (it was charged to its user's
+ * budget when it first arrived: bus-limits.c charges it once). */
+bool access_checks_rerun(const AccessChecks *a, sd_bus_message *call);
 static inline int bus_verify_admin_async(AccessChecks *a, sd_bus_message *call, sd_bus_error *error) {
         return bus_verify_access_async(a, call, BUS_ACCESS_ADMIN, error);
 }

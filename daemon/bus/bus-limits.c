@@ -74,6 +74,7 @@ struct CallLimiter {
         unsigned n_lookups;
         uint64_t refused;
         RateLimit log_refused;
+        const AccessChecks *access;     /* whose re-run calls were charged already */
 };
 
 /* What anyone may call: the reads, and AcquireStream (whose stream carries what its caller may
@@ -253,6 +254,8 @@ static int on_incoming(sd_bus_message *message, void *userdata, sd_bus_error *er
 
         if (c == _CALL_CLASS_NONE || !sd_bus_message_get_sender(message))
                 return 0;
+        if (l->access && access_checks_rerun(l->access, message))
+                return 0;
         (void) sd_event_now(l->event, CLOCK_MONOTONIC, &now);
         if (take(l, message, c, now))
                 return 0;
@@ -285,7 +288,8 @@ CallLimiter *call_limiter_free(CallLimiter *l) {
         return mfree(l);
 }
 
-int call_limiter_attach(CallLimiter *l, sd_bus *bus) {
+int call_limiter_attach(CallLimiter *l, sd_bus *bus, const AccessChecks *access) {
+        l->access = access;
         return sd_bus_add_filter(bus, NULL, on_incoming, l);
 }
 

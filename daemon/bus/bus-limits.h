@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-access.h"
 #include "util.h"
 
 /* A user's budget of public reads, and of readers' methods: a burst, then a rate (admins get
@@ -29,8 +30,9 @@ int call_limiter_new(CallLimiter **ret, sd_event *event);
 CallLimiter *call_limiter_free(CallLimiter *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CallLimiter *, call_limiter_free);
 
-/* Filters every incoming call on bus through the limiter, which must outlive the bus. */
-int call_limiter_attach(CallLimiter *l, sd_bus *bus);
+/* Filters every incoming call on bus through the limiter, which must outlive the bus. A call
+ * that access checks run again with the bus's answer is not charged a second time. */
+int call_limiter_attach(CallLimiter *l, sd_bus *bus, const AccessChecks *access);
 
 /* The calls refused so far; 0 for NULL. */
 uint64_t call_limiter_refused(const CallLimiter *l);

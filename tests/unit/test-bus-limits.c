@@ -195,7 +195,7 @@ int main(void) {
 
         bus_pair_open(&t.p);
         CHECK(call_limiter_new(&t.l, t.p.event) >= 0);
-        CHECK(call_limiter_attach(t.l, t.p.server) >= 0);
+        CHECK(call_limiter_attach(t.l, t.p.server, NULL) >= 0);
         CHECK(sd_bus_add_object_vtable(t.p.client, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus",
                                        dbus_vtable, &t) >= 0);
         CHECK_EQ_INT(call_limiter_refused(t.l), 0);
