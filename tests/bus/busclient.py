@@ -77,15 +77,20 @@ def main():
             c.settle(1.0)
             result = {'forks': [[g[2][1], g[2][2]] for g in forks], 'exits': [g[2][0] for g in exits]}
         elif action == 'burst':
-            # waves x 100 GetAll calls at once (dbus-daemon refuses more than 128 waiting on one
-            # connection); the error names of those refused.
+            # waves x 100 calls at once (dbus-daemon refuses more than 128 waiting on one
+            # connection) of GetAll, or of the method given as call-at's arguments; the error
+            # names of those refused.
             errors = []
             # One call first: once the bus has told cnd who calls, the user's budget applies
             # (before, a connection makes a few calls on its own account, cnd(8)).
             c.get('Version')
+            if len(args) > 1:
+                path, iface, method, signature, values = args[1], args[2], args[3], args[4], json.loads(args[5])
+                call = (method, tuple(values), signature)
+            else:
+                path, iface, call = MANAGER_PATH, 'org.freedesktop.DBus.Properties', ('GetAll', (MANAGER_IFACE,), '(s)')
             for _ in range(int(args[0])):
-                pending = [c.call_async('GetAll', (MANAGER_IFACE,), '(s)', path=MANAGER_PATH,
-                                        iface='org.freedesktop.DBus.Properties') for _ in range(100)]
+                pending = [c.call_async(*call, path=path, iface=iface) for _ in range(100)]
                 c.pump(lambda: all(pending), timeout=60)
                 errors += [p['error'] for p in pending if 'error' in p]
             result = errors

@@ -18,8 +18,8 @@ import time
 import unittest
 
 from cndtest import (BUILD_DIR, ID_IFACE, ID_PATH_PREFIX, MANAGER_PATH, NAMES, PROC_IFACE, PROC_PATH, PROCESSES_IFACE,
-                     PROCESSES_PATH, Client, CndTestCase, ProcListener, main, reachable, rss_kib, run_as,
-                     storm_timeout, wait_for)
+                     PROCESSES_PATH, Client, CndTestCase, ProcListener, ensure_group, main, reachable, rss_kib,
+                     run_as, storm_timeout, wait_for)
 from gi.repository import GLib
 from kernelprobes import (NETLINK_CONNECTOR, PROC_CN_MCAST_IGNORE, PROC_CN_MCAST_LISTEN, branch, proc_op_frame,
                           unprivileged_join_errno)
@@ -356,6 +356,30 @@ class CallBudget(CndTestCase):
 
 
 class CallBudgetBroker(CallBudget):
+    BUS_KIND = 'dbus-broker'
+
+
+class CheckedCallBudget(CndTestCase):
+    """A call cnd must ask the bus about before it runs (a reader's GetProcess) is charged to
+    its user's budget once, not again when it runs with the bus's answer: 300 at once, under the
+    readers' burst of 400 (cnd(8)), are all answered. Charged twice, some 100 of them were
+    refused."""
+    READER_GROUP = 'cnd-readers'
+    CONFIG = f'[Connector]\nGroups=1\nScanIntervalSec=0\n[Processes]\nReaderGroup={READER_GROUP}\n'
+
+    def setUp(self):
+        self.gid = ensure_group(self.READER_GROUP)
+        super().setUp()
+
+    def test_checked_calls_charged_once(self):
+        before = self.client.get('RefusedCalls')
+        errors = run_as('nobody', self.bus.address, 'burst', 3, PROCESSES_PATH, PROCESSES_IFACE, 'GetProcess', '(u)',
+                        json.dumps([self.cnd.proc.pid]), groups=[self.gid], timeout=120)['ok']
+        self.assertEqual(errors, [])
+        self.assertEqual(self.client.get('RefusedCalls'), before)
+
+
+class CheckedCallBudgetBroker(CheckedCallBudget):
     BUS_KIND = 'dbus-broker'
 
 
