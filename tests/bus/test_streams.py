@@ -43,6 +43,12 @@ def inject(count, size, seconds=None):
     return int(out.split()[1])
 
 
+def wait_read(client, before, n, timeout, what):
+    """Until cnd has read n messages since the properties before, or counted them dropped."""
+    wait_for(lambda: client.get('ReceivedMessages') - before['ReceivedMessages'] +
+             client.get('KernelDroppedMessages') - before['KernelDroppedMessages'] >= n, timeout=timeout, what=what)
+
+
 class StreamCounter:
     """stream-count run as another user: a client that reads its stream all along, as fast as cnd
     writes it, and counts the message records, gaps and disorder in their seqs, and the lost
@@ -141,9 +147,7 @@ class Streams(CndTestCase):
         healthy = StreamCounter(self, 'nobody', f'{IDX}:*', 16 << 20)
         before = self.client.get_all()
         self.assertEqual(inject(n, size), n)
-        wait_for(lambda: self.client.get('ReceivedMessages') - before['ReceivedMessages'] +
-                 self.client.get('KernelDroppedMessages') - before['KernelDroppedMessages'] >= n,
-                 timeout=120, what='cnd to read the burst')
+        wait_read(self.client, before, n, 120, 'cnd to read the burst')
         # cnd has written what it read before it answered: the healthy one's socket holds the rest.
         h = healthy.result()
         s = stalled.command('drain 2')
@@ -303,9 +307,7 @@ class StalledStreamWatchdog(CndTestCase):
         sent = inject(4000000000, 64, seconds=self.SECONDS)
         # The stall lasts as long as cnd has messages to write to the stream: until it has read
         # what the flood left in its socket.
-        wait_for(lambda: self.client.get('ReceivedMessages') - before['ReceivedMessages'] +
-                 self.client.get('KernelDroppedMessages') - before['KernelDroppedMessages'] >= sent,
-                 timeout=300, what='cnd to read the flood')
+        wait_read(self.client, before, sent, 300, 'cnd to read the flood')
         end = time.time()
         wait_for(lambda: (self.cnd.notified_times('WATCHDOG=1') or [0])[-1] > end, what='a watchdog ping after the flood')
         pings = self.cnd.notified_times('WATCHDOG=1')
