@@ -333,6 +333,17 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
         (void) table_put(ps, TAKE_PTR(e), may_signal);
 }
 
+/* pid exited while a scan's step was being read: the step's read of it may have been made before
+ * the exit, and must not put in the table an entry that its exit event has come for already. */
+static void scan_step_exited(Processes *ps, pid_t pid, uint64_t timestamp_ns) {
+        for (size_t i = 0; i < ps->n_step; i++) {
+                ScanRead *sr = &ps->step[i];
+
+                if (sr->key.pid == pid && process_start_time_to_monotonic_ns(sr->key.start_time) <= timestamp_ns)
+                        sr->exited = true;
+        }
+}
+
 static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         pid_t pid = (pid_t) ev->exit.tgid;
         _cleanup_(process_entry_freep) ProcessEntry *e = NULL;
@@ -351,6 +362,8 @@ static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         found = process_table_find(&ps->table, pid);
         if (found && !(found->start_ns > ev->timestamp_ns))
                 e = process_table_take(&ps->table, pid);
+        else
+                scan_step_exited(ps, pid, ev->timestamp_ns);
         proc_exit_status_decode(ev->exit.exit_code, &code, &sig, &core);
         if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
                 runtime = ev->timestamp_ns - e->start_ns;
@@ -556,7 +569,7 @@ static void scan_found(Processes *ps, const ScanRead *sr) {
         bool may_signal = true;
 
         /* Gone, or another process now: its events tell the rest. */
-        if (!info || sr->read.result < 0 || info->exited || info->start_time != sr->key.start_time)
+        if (sr->exited || !info || sr->read.result < 0 || info->exited || info->start_time != sr->key.start_time)
                 return;
         if (entry_from_info(ps, info, &e) < 0)
                 return;

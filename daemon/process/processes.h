@@ -49,10 +49,12 @@ typedef struct PendingEvent PendingEvent;
 #define PROCESS_SCAN_STEP 32U
 
 /* One process of a scan's step: read at once in the event loop as far as that cannot wait (stat,
- * exe), the rest (its command line first) by the reader's threads. */
+ * exe), the rest (its command line first) by the reader's threads. exited: its exit event came
+ * while the step was read, after the reads may have found it still running. */
 typedef struct ScanRead {
         ProcessKey key;
         ProcessReadRequest read;
+        bool exited;
 } ScanRead;
 typedef struct Processes Processes;
 

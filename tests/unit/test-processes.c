@@ -5,7 +5,8 @@
  * nothing; an exec is read and reported Started, its exit Exited with the wait status decoded
  * and the table's details; a fork copies its parent's entry without a signal; a thread's exit
  * is nothing; a resync after loss reports what started and what went meanwhile; events queued
- * before the table was emptied are dropped; a full queue drops and resynchronises. Other
+ * before the table was emptied are dropped; a full queue drops and resynchronises; a process
+ * that exits while the scan's step reading it is in flight is not put in the table. Other
  * processes of the machine come and go meanwhile: only this test's children are looked at. */
 
 #include <fcntl.h>
@@ -312,6 +313,34 @@ static void test_resync(Processes *ps, sd_event *event, Record *r, Loss *loss) {
         (void) kill_and_reap(started);
 }
 
+/* A process the resync's scan found exits after its step's reads were made, before the step
+ * ends: its exit event, handled first, finds no entry, and the step must not put one in. */
+static void test_exit_during_scan_step(Processes *ps, sd_event *event, Record *r, Loss *loss) {
+        pid_t x = spawn(r);
+        uint64_t resyncs = ps->resyncs;
+        bool in_step = false;
+        ProcEvent ev;
+
+        loss->kernel_dropped++;
+        processes_batch_done(ps, 0);
+        /* One event source a turn: stop as soon as x's read is handed to the threads. */
+        for (unsigned i = 0; i < 100000 && !in_step; i++) {
+                CHECK(sd_event_run(event, 1000) >= 0);
+                for (size_t j = 0; j < ps->n_step && ps->step_in_flight > 0; j++)
+                        in_step = in_step || ps->step[j].key.pid == x;
+        }
+        CHECK(in_step);
+        CHECK_EQ_INT(ps->resyncs, resyncs + 1);
+        /* The threads read x, still running, while the loop waits. */
+        (void) usleep(300 * 1000);
+        ev = exit_event(x, x, kill_and_reap(x));
+        deliver(ps, &ev);
+        while (processes_scanning(ps))
+                CHECK(sd_event_run(event, 1000) >= 0);
+        run_a_while(event, 50);
+        CHECK(!process_table_find(&ps->table, x));
+}
+
 /* The table emptied (group 1 left) while an exec's read is under way: no Started for it. */
 static void test_generation(Processes *ps, sd_event *event, Record *r) {
         pid_t a = spawn(r);
@@ -384,6 +413,7 @@ int main(void) {
         test_exit_of_earlier_owner(&ps, event, &r);
         test_budget_full(&ps, event, &r);
         test_resync(&ps, event, &r, &loss);
+        test_exit_during_scan_step(&ps, event, &r, &loss);
         test_generation(&ps, event, &r);
         test_queue_full(event, &r, &config, &loss);
 
