@@ -72,15 +72,12 @@ static int read_at(int dirfd, const char *name, char *buf, size_t size, size_t *
         return 0;
 }
 
-/* As read_at(), into a new buffer that grows as needed up to max bytes. */
-static int read_at_alloc(int dirfd, const char *name, size_t max, char **ret, size_t *ret_n, bool *ret_truncated) {
-        _cleanup_(closep) int fd = -1;
+/* Reads fd into a new buffer that grows as needed up to max bytes: *ret_n of them, and whether
+ * the file had more. */
+static int read_fd_alloc(int fd, size_t max, char **ret, size_t *ret_n, bool *ret_truncated) {
         _cleanup_(freep) char *buf = NULL;
         size_t n = 0, size = 0;
 
-        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         /* Up to one byte more than max, to know whether there is more. */
         while (n == size && size <= max) {
                 size_t grown = MIN(MAX(size * 2, (size_t) 4096), max + 1);
@@ -100,6 +97,16 @@ static int read_at_alloc(int dirfd, const char *name, size_t max, char **ret, si
         *ret_n = MIN(n, max);
         *ret = TAKE_PTR(buf);
         return 0;
+}
+
+/* As read_at(), into a new buffer: read_fd_alloc(). */
+static int read_at_alloc(int dirfd, const char *name, size_t max, char **ret, size_t *ret_n, bool *ret_truncated) {
+        _cleanup_(closep) int fd = -1;
+
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_fd_alloc(fd, max, ret, ret_n, ret_truncated);
 }
 
 static void set_unresolved(ProcessInfo *info, ProcessField f, int error) {
@@ -166,16 +173,25 @@ static int read_exe(ProcessInfo *info, int dirfd) {
         return 0;
 }
 
-/* The command line through dirfd, into c alone: see process_info_read_cmdline(). */
-static int read_cmdline_at(int dirfd, ProcessCmdline *c) {
+/* The command line of an open cmdline file, into c alone: see process_cmdline_read(). */
+static int read_cmdline_fd(int fd, ProcessCmdline *c) {
         _cleanup_(freep) char *buf = NULL;
         size_t n;
         int r;
 
-        r = read_at_alloc(dirfd, "cmdline", PROCESS_CMDLINE_MAX, &buf, &n, &c->truncated);
+        r = read_fd_alloc(fd, PROCESS_CMDLINE_MAX, &buf, &n, &c->truncated);
         if (r < 0)
                 return r;
         return procfs_parse_cmdline(buf, n, c->truncated, &c->argv);
+}
+
+static int read_cmdline_at(int dirfd, ProcessCmdline *c) {
+        _cleanup_(closep) int fd = -1;
+
+        fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_cmdline_fd(fd, c);
 }
 
 void process_info_take_cmdline(ProcessInfo *info, ProcessCmdline *c) {
@@ -264,6 +280,7 @@ static int info_new(pid_t pid, ProcessInfo **ret) {
         if (!info)
                 return -ENOMEM;
         info->pid = pid;
+        info->dir = -1;
         info->ppid = -1;
         info->ruid = info->euid = (uid_t) -1;
         info->exe = strdup("");
@@ -419,20 +436,26 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
 
 int process_info_read_begin(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret) {
         _cleanup_(closep) int dirfd = -1;
+        int r;
 
         if (pid <= 0)
                 return -EINVAL;
         dirfd = open_pid_dir(pid);
-        return read_begin(pid, dirfd, flags, ret);
+        r = read_begin(pid, dirfd, flags, ret);
+        if (r >= 0 && (flags & PROCESS_READ_HOLD_DIR) && !begun_gone(*ret))
+                (*ret)->dir = TAKE_FD(dirfd);
+        return r;
 }
 
 int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags) {
-        _cleanup_(closep) int dirfd = -1;
+        _cleanup_(closep) int dirfd = TAKE_FD(info->dir);
         ProcStat now;
         int r;
 
         if (begun_gone(info))
                 return 0;
+        if (dirfd >= 0)
+                return read_end(info, dirfd, flags);
         /* A directory of its own, so the process must be shown to be the same one first: by its
          * start time, which a process that took the pid since would not have. */
         dirfd = open_pid_dir(info->pid);
@@ -447,18 +470,34 @@ int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags) {
         return 0;
 }
 
-int process_info_read_cmdline(pid_t pid, uint64_t start_time, ProcessCmdline *ret) {
+int process_info_open_cmdline(const ProcessInfo *info) {
         _cleanup_(closep) int dirfd = -1;
         ProcStat now;
+        int r, fd;
+
+        if (info->dir >= 0)
+                dirfd = info->dir;
+        else {
+                dirfd = open_pid_dir(info->pid);
+                r = dirfd < 0 ? dirfd : read_stat(dirfd, &now);
+                if (r == -ENOENT || (r >= 0 && now.start_time != info->start_time))
+                        r = -ESRCH;
+                if (r < 0)
+                        return r;
+        }
+        fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (info->dir >= 0)
+                dirfd = -1;     /* info's, not this call's */
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        return fd;
+}
+
+int process_cmdline_read(int fd, ProcessCmdline *ret) {
         int r;
 
         *ret = (ProcessCmdline) {};
-        dirfd = open_pid_dir(pid);
-        r = dirfd < 0 ? dirfd : read_stat(dirfd, &now);
-        if (r == -ENOENT || (r >= 0 && now.start_time != start_time))
-                r = -ESRCH;
-        if (r >= 0)
-                r = read_cmdline_at(dirfd, ret);
+        r = read_cmdline_fd(fd, ret);
         if (r < 0)
                 process_cmdline_done(ret);
         return ret->error = r < 0 ? r : 0;
@@ -481,6 +520,7 @@ void process_info_disown(ProcessInfo *info, ProcessReadFlags flags) {
         info->argv[0] = NULL;
         info->cmdline_truncated = false;
         info->unresolved = 0;
+        info->dir = safe_close(info->dir);
         set_all_unresolved(info, flags, -ESRCH);
 }
 
@@ -509,6 +549,7 @@ ProcessInfo *process_info_free(ProcessInfo *info) {
         free(info->cgroup);
         free(info->unit);
         process_where_done(&info->where);
+        safe_close(info->dir);
         return mfree(info);
 }
 

@@ -6,7 +6,8 @@
  *
  * The read opens /proc/PID once and reads every file relative to that directory: once the
  * process is reaped, each read there fails with ESRCH instead of reaching a process that
- * reused the pid. The lookups by pid, libsystemd's for the units and the machine, are made between two reads
+ * reused the pid (a read in steps opens it for each step, unless PROCESS_READ_HOLD_DIR keeps it
+ * open from the first to the last). The lookups by pid, libsystemd's for the units and the machine, are made between two reads
  * of stat through the directory: if the second fails or shows another start time, the process
  * was gone, and the units and the machine are dropped as possibly another process's. A pid reused before the
  * directory is opened is not detectable here; the caller, which knows what it expected
@@ -55,6 +56,11 @@ typedef enum ProcessReadFlags {
          * where no process has one. libsystemd's lookup reads both /proc/PID/cgroup and
          * /proc/1/cgroup, a third of the cost of a read. */
         PROCESS_READ_NO_UNIT = 1U << 1,
+        /* _begin() keeps the process's /proc directory open in info (info->dir) for the
+         * command line's read and _end(): they need not open it again, nor read stat first to
+         * show that the pid is still the process begun, since a directory once opened reads its
+         * own process or nothing. Each held directory is a file descriptor until _end(). */
+        PROCESS_READ_HOLD_DIR = 1U << 2,
 } ProcessReadFlags;
 
 /* One process as read. Every string is set (never NULL) and a D-Bus string (utf8.h); what
@@ -77,6 +83,7 @@ typedef struct ProcessInfo {
          * systemd's units, or a system without systemd. */
         char *unit;
         ProcessWhere where;     /* unknown parts NULL or 0 (process-where.h) */
+        int dir;                /* /proc/PID, held from _begin() to _end() (PROCESS_READ_HOLD_DIR), or -1 */
 
         /* The process had exited by the end of the read: reaped (reads failed with ESRCH),
          * or a zombie. Fields read before still belong to it. */
@@ -97,12 +104,13 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
 int process_read_start_time(pid_t pid, uint64_t *ret);
 
 /* The same read in steps, for a caller that cannot wait for all of it: _begin() reads stat and
- * exe, which go with the process the moment it exits, process_info_read_cmdline() the command
- * line (as soon as can be, where it may wait), and _end() the rest (status, cgroup, unit) later,
- * elsewhere. None of them but the command line's touches the process's memory. _end() first checks by the start time that pid is
- * still the process _begin() read; if not (it exited and was reaped, maybe the pid reused), the
- * rest is left unresolved and exited set. _begin() returns what process_info_read() does;
- * _end() 0 or -ENOMEM. */
+ * exe, which go with the process the moment it exits, the command line is read next
+ * (process_info_open_cmdline(), process_cmdline_read(): as soon as can be, where it may wait),
+ * and _end() the rest (status, cgroup, unit) later, elsewhere. None of them but the command
+ * line's read touches the process's memory. Unless _begin() held the directory, _end() first
+ * checks by the start time that pid is still the process _begin() read; if not (it exited and
+ * was reaped, maybe the pid reused), the rest is left unresolved and exited set. _end() lets go
+ * of a held directory. _begin() returns what process_info_read() does; _end() 0 or -ENOMEM. */
 int process_info_read_begin(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
 int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags);
 
@@ -115,9 +123,13 @@ typedef struct ProcessCmdline {
         int error;
 } ProcessCmdline;
 
-/* Reads the command line of pid if it is still the process of start_time. May wait as long as
- * the process holds its memory's lock: see above. Returns ret->error. */
-int process_info_read_cmdline(pid_t pid, uint64_t start_time, ProcessCmdline *ret);
+/* Opens the command line of info's process: through the directory _begin() held, or else
+ * through /proc/PID once stat shows it is still the process of info's start time (-ESRCH if
+ * not). Never waits on the process. Returns the file descriptor, or a negative errno. */
+int process_info_open_cmdline(const ProcessInfo *info);
+/* Reads the command line opened so. May wait as long as the process holds its memory's lock:
+ * see above. Returns ret->error. */
+int process_cmdline_read(int fd, ProcessCmdline *ret);
 /* Moves c's argv into info (or marks the command line unresolved with c's error). */
 void process_info_take_cmdline(ProcessInfo *info, ProcessCmdline *c);
 void process_cmdline_done(ProcessCmdline *c);

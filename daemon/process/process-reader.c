@@ -116,20 +116,29 @@ void process_read_request_run(ProcessReadRequest *req) {
  * of meanwhile (req is then no longer its to touch). */
 static bool worker_read_cmdline(Worker *w, ProcessReadRequest *req) {
         ProcessReader *r = w->reader;
-        pid_t pid = req->info->pid;
-        uint64_t start_time = req->info->start_time;
         ProcessCmdline c = {};
+        int fd;
 
         if (r->stuck >= PROCESS_READERS_STUCK_MAX) {
                 r->abandoned++;
                 req->cmdline_error = -EBUSY;
                 return true;
         }
+        /* Opening waits on nothing of the process's, and req is w's alone until w->reading says
+         * it reads: the file is open before the request may go to another thread, which lets
+         * go of the process's directory when it ends the read. */
+        pthread_mutex_unlock(&r->lock);
+        fd = process_info_open_cmdline(req->info);
+        pthread_mutex_lock(&r->lock);
         w->reading = req;
         w->since_usec = now_usec_monotonic();
         pthread_mutex_unlock(&r->lock);
 
-        (void) process_info_read_cmdline(pid, start_time, &c);
+        if (fd >= 0)
+                (void) process_cmdline_read(fd, &c);
+        else
+                c.error = fd;
+        safe_close(fd);
 
         pthread_mutex_lock(&r->lock);
         if (w->abandoned) {

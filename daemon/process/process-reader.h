@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Reads of /proc made off the event loop. Each exec event asks for a read of tens of
- * microseconds, each fork for one of its child's stat: made inline, an exec storm would hold
- * up the relay of every other group by as much per event. So the event loop reads at once only
- * stat and exe (process_info_read_begin(), which never waits on the process), and a few threads
- * make the rest: the command line first (process_info_read_cmdline(), which can wait on the
- * process's memory for ever), then status, cgroup and the unit (process_info_read_end()), and the
- * forks' reads. They take the requests in the order submitted and hand them back to the event
+/* Reads of /proc made off the event loop. Each exec event asks for reads of tens of
+ * microseconds, one of which (the command line) can wait on the process for ever: made inline,
+ * an exec storm would hold up the relay of every other group by as much per event, and one
+ * process could stop it. So the event loop reads at once only stat, exe and the namespaces
+ * (process_info_read_begin(), which never waits on the process), and a few threads make the
+ * rest: the command line first (process_info_open_cmdline(), process_cmdline_read(), which can
+ * wait on the process's memory for ever), then status, cgroup and the unit
+ * (process_info_read_end()). A request of PROCESS_READ_START_TIME (a fork's child) is run
+ * the same way if submitted; cnd makes those in the loop (processes.c). They take the requests in the order submitted and hand them back to the event
  * loop through an eventfd the loop watches (a few at a time while requests keep coming), where
  * each request's done() is called, in the order the reads finished.
  *

@@ -400,18 +400,23 @@ static void handle_event(Processes *ps, const ProcEvent *ev, bool may_signal, Pr
 
 /* What ev needs read from /proc before it can be handled: false if nothing. For an exec, what
  * goes with the process's memory is read here and now (process_info_read_begin()): a short-lived
- * program would be gone by the time the thread got to it. */
+ * program would be gone by the time the thread got to it. A fork's read, its child's stat, is
+ * made here whole: it never waits on the process, and a thread would cost more in wake-ups (two
+ * a fork) than the read itself. */
 static bool read_for(Processes *ps, const ProcEvent *ev, ProcessReadRequest *ret) {
         if (ev->kind == PROC_KIND_EXEC && exec_wanted(ps)) {
-                *ret = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END, .flags = read_flags(ps) };
+                ProcessReadFlags flags = read_flags(ps) | (ps->n_queued < PROCESS_HELD_DIRS_MAX ? PROCESS_READ_HOLD_DIR : 0);
+
+                *ret = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END, .flags = flags };
                 ret->result = process_info_read_begin((pid_t) ev->exec.tgid, ret->flags, &ret->info);
                 /* Read after the pid went to a process started since: nothing read is this
                  * event's process's. */
                 if (ret->result >= 0 && process_info_started_after(ret->info, ev->timestamp_ns))
                         process_info_disown(ret->info, ret->flags);
-        } else if (is_new_process(ev) && ps->active)
+        } else if (is_new_process(ev) && ps->active) {
                 *ret = (ProcessReadRequest) { .kind = PROCESS_READ_START_TIME, .pid = (pid_t) ev->fork.child_pid };
-        else
+                process_read_request_run(ret);
+        } else
                 return false;
         return true;
 }
@@ -506,7 +511,8 @@ static void schedule_resync(Processes *ps);
 void processes_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         ProcessReadRequest read = {};
         bool needs_read = read_for(ps, ev, &read);
-        bool for_thread = needs_read && read.result >= 0;       /* else out of memory: no read */
+        /* An exec's read is ended by a thread (unless out of memory: no read); a fork's is made. */
+        bool for_thread = needs_read && read.kind == PROCESS_READ_INFO_END && read.result >= 0;
         PendingEvent *p;
         size_t size;
 
@@ -612,7 +618,8 @@ static bool scan_step_begin(Processes *ps) {
                 if (have && have->start_time == k->start_time)
                         continue;
                 *sr = (ScanRead) { .key = *k };
-                sr->read = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END, .flags = read_flags(ps),
+                sr->read = (ProcessReadRequest) { .kind = PROCESS_READ_INFO_END,
+                                                  .flags = read_flags(ps) | PROCESS_READ_HOLD_DIR,
                                                   .done = on_scan_read_done, .userdata = ps };
                 if (process_info_read_begin(k->pid, sr->read.flags, &sr->read.info) >= 0)
                         ps->n_step++;

@@ -74,6 +74,11 @@ typedef struct ProcessesOps {
 
 /* Events held while the reads they wait for are made, at most this many. */
 #define PROCESS_QUEUE_MAX 16384U
+/* An exec event that finds fewer than this many events queued ahead of it holds its process's
+ * /proc directory open until its read is made (PROCESS_READ_HOLD_DIR: no second open, no stat
+ * read again to show it is the same process); one further back opens it again. Events only
+ * move forward, so at most this many directories are held by the queue, and a scan's step more. */
+#define PROCESS_HELD_DIRS_MAX 256U
 /* The one budget of every string a process can make long (process-strings.h), in the table
  * and in the queue together, whatever users run. The queue (the events with what was read for
  * them) has a share of its own, so that a full table never makes events lost: past it an event
@@ -110,7 +115,7 @@ struct Processes {
          * socket then, are already reflected in the table and must not be reported twice. */
         uint64_t resync_ns;
 
-        /* The reads of exec and fork events that can wait, made by a thread of their own
+        /* The reads of exec events that can wait, made by a thread of their own
          * (process-reader.h) so that an exec storm does not hold up the relay. The events
          * wait in `queue`, in the kernel's order, until the reads they need are made; they
          * are then handled in that order, one after the other. NULL until first needed, and

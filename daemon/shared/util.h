@@ -49,6 +49,13 @@ static inline void closep(int *fd) {
                 close(*fd);
 }
 
+/* Closes fd if it is one: fd = safe_close(fd) leaves -1 behind. */
+static inline int safe_close(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
+
 static inline void fclosep(FILE **f) {
         if (*f)
                 fclose(*f);

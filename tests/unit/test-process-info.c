@@ -341,9 +341,11 @@ static void test_reaped(void) {
 
 /* The command line read on its own, as a reading thread does, handed over to info. */
 static void take_cmdline(ProcessInfo *info) {
+        _cleanup_(closep) int fd = process_info_open_cmdline(info);
         ProcessCmdline c;
 
-        CHECK_EQ_INT(process_info_read_cmdline(info->pid, info->start_time, &c), 0);
+        CHECK(fd >= 0);
+        CHECK_EQ_INT(process_cmdline_read(fd, &c), 0);
         process_info_take_cmdline(info, &c);
         process_cmdline_done(&c);
 }
@@ -388,11 +390,25 @@ static void test_begin_end(void) {
 
         /* The command line of another process than the one begun: not read. */
         CHECK_EQ_INT(process_info_read_begin(pid, 0, &info), 0);
-        CHECK_EQ_INT(process_info_read_cmdline(pid, info->start_time + 1, &c), -ESRCH);
-        CHECK(!c.argv);
+        info->start_time++;
+        c = (ProcessCmdline) { .error = process_info_open_cmdline(info) };
+        CHECK_EQ_INT(c.error, -ESRCH);
         process_info_take_cmdline(info, &c);
         CHECK_EQ_INT(info->unresolved, FIELD(CMDLINE));
         CHECK_EQ_INT(info->error[PROCESS_FIELD_CMDLINE], -ESRCH);
+        info = process_info_free(info);
+
+        /* The directory held from the first step: the same reads, without the checks by stat,
+         * and let go of at the end. */
+        CHECK_EQ_INT(process_info_read_begin(pid, PROCESS_READ_HOLD_DIR, &info), 0);
+        CHECK(info->dir >= 0);
+        take_cmdline(info);
+        CHECK(argv_mentions(info->argv, "begin-end"));
+        CHECK_EQ_INT(process_info_read_end(info, PROCESS_READ_HOLD_DIR), 0);
+        CHECK_EQ_INT(info->dir, -1);
+        CHECK_EQ_INT(info->unresolved, 0);
+        CHECK(!info->exited);
+        CHECK_STREQ(info->cgroup, whole->cgroup);
         info = process_info_free(info);
 
         /* Gone between the steps: what was read at once is kept, the rest unresolved. */
@@ -405,6 +421,18 @@ static void test_begin_end(void) {
         CHECK_STREQ(info->exe, self_exe);
         CHECK(argv_mentions(info->argv, "begin-end"));
         CHECK_EQ_INT(info->unresolved, FIELD(STATUS) | FIELD(CGROUP) | FIELD(UNIT));
+
+        /* The same with the directory held: it reads its own process or nothing. */
+        info = process_info_free(info);
+        pid = spawn(argv, 0);
+        CHECK_EQ_INT(process_info_read_begin(pid, PROCESS_READ_HOLD_DIR, &info), 0);
+        kill_and_reap(pid);
+        CHECK_EQ_INT(process_info_open_cmdline(info), -ESRCH);
+        CHECK_EQ_INT(process_info_read_end(info, PROCESS_READ_HOLD_DIR), 0);
+        CHECK(info->exited);
+        CHECK_STREQ(info->exe, self_exe);
+        CHECK_EQ_INT(info->unresolved, FIELD(STATUS) | FIELD(CMDLINE) | FIELD(CGROUP) | FIELD(UNIT));
+        CHECK_EQ_INT(info->dir, -1);
 
         /* Begun after it was gone: nothing to end. */
         info = process_info_free(info);
