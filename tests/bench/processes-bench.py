@@ -5,7 +5,7 @@ nobody), watched in the same run by cnd's Started signals (received by a member 
 group), forkstat -e exec and extrace (both as root), and a raw cn_proc listener (the truth).
 Prints, for each watcher, the share of the storm's execs for which it reported the executable
 and the argument vector; cnd's Started count against the raw exec events, the share with exe
-resolved, cnd's CPU per enriched exec. Then cnd's RSS measured with its table as full as the
+resolved, cnd's CPU per exec of the storm. Then cnd's RSS measured with its table as full as the
 pid space allows: hold-processes forks the children (by default pid_max less the machine's
 tasks and a margin of RSS_MARGIN), cnd's table fills from their fork events, and the children
 are released again, for RSS before, at the full table and after.
@@ -21,9 +21,15 @@ machine's forks per second and busy CPU share over the measurement (a run that o
 disturbed shows there), cnd's and the bus's CPU time, cnd's per fork during the storm, and the
 Resyncs and Unresolved that the table counted meanwhile.
 
+With --baseline CND (an earlier version's cnd, built apart): the storm alone, --repeat times
+for each of this build's cnd, that one, and this build's with [Processes] Enabled=no (the cost
+of the storm's Proc signals alone), taking turns, each on a cnd of its own; the medians of the
+CPU per exec and of exe and argv resolved, and the ratio of the first two CPU figures. With
+--unit-lookup (builds with test hooks) units are looked up as on a machine booted with systemd.
+
     tests/bench/processes-bench.py [--count 20000] [--parallel 4] [--table full|N] [--skip-storm]
         [--relay-latency | --only-relay-latency] [--relay-count 5000] [--relay-rate 1000]
-        [--relay-storm 40000] [--relay-repeat 1]
+        [--relay-storm 40000] [--relay-repeat 1] [--baseline CND [--repeat 3]] [--unit-lookup]
 """
 
 import argparse
@@ -48,6 +54,9 @@ TRUE = os.path.realpath('/bin/true')
 READER_GROUP = 'cnd-readers'
 # Pids a full table leaves free, for the machine to go on working meanwhile.
 RSS_MARGIN = 1024
+# cnd as the storm benchmarks run it.
+STORM_CONFIG = ('[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=64M\n'
+                f'[Processes]\nReaderGroup={READER_GROUP}\n')
 # Room for the seq and the send time, as bench.py's latency scenario.
 RELAY_SIZE = 16
 
@@ -112,13 +121,45 @@ def run_storm(args, bus, cnd, gid):
     with_argv = sum(1 for a in ours if len(a[4]) == 2 and a[4][1].startswith('storm-'))
     print(f'cnd: exe {share(with_exe, n)}, argv {share(with_argv, n)}')
     hz = os.sysconf('SC_CLK_TCK')
-    print(f'cnd CPU: {ticks / hz:.2f} s for {len(got["started"])} Started = '
-          f'{1e6 * ticks / hz / max(1, len(got["started"])):.0f} us per enriched exec (all of cnd)')
+    per_exec = 1e6 * ticks / hz / n
+    print(f'cnd CPU: {ticks / hz:.2f} s for {n} execs (and {len(got["started"])} Started) = '
+          f'{per_exec:.0f} us per exec (all of cnd)')
     for name, text in tools.items():
         lines = [line for line in text.splitlines() if 'storm-' in line]
         argv = len({line.split('storm-')[1].split()[0] for line in lines})
         exe = len({line.split('storm-')[1].split()[0] for line in lines if TRUE in line})
         print(f'{name}: exe {share(exe, n)}, argv {share(argv, n)}')
+    return {'us_per_exec': per_exec, 'exe': with_exe / n, 'argv': with_argv / n}
+
+
+def compare_storms(args, bus, gid):
+    """The storm watched by this build's cnd, by the baseline's, and by this build's with
+    [Processes] off (what the storm's Proc signals cost alone), taking turns, each on a cnd of its
+    own: the medians of each, and the ratio of the first two."""
+    env = {'CND_TEST_UNIT_LOOKUP': '1'} if args.unit_lookup else {}
+    contenders = (('this build', None, STORM_CONFIG), ('baseline', args.baseline, STORM_CONFIG),
+                  ('Processes off', None, STORM_CONFIG + 'Enabled=no\n'))
+    runs = {name: [] for name, _, _ in contenders}
+    for i in range(args.repeat):
+        for name, binary, config in contenders:
+            print(f'== {name}, run {i + 1} of {args.repeat}')
+            cnd = Daemon(bus, config, log_level='info', binary=binary)
+            try:
+                cnd.start(env=env)
+                time.sleep(1.0)
+                runs[name].append(run_storm(args, bus, cnd, gid))
+            finally:
+                cnd.stop()
+    print(f'storm of {args.count} execs, median of {args.repeat} runs each'
+          + (' (units looked up as on a machine booted with systemd)' if args.unit_lookup else '') + ':')
+    med = {}
+    for name, rs in runs.items():
+        med[name] = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+        each = ', '.join(f'{r["us_per_exec"]:.0f}' for r in rs)
+        print(f'  {name:13}: {med[name]["us_per_exec"]:6.0f} us of CPU per exec ({each}), '
+              f'exe {100 * med[name]["exe"]:.1f}%, argv {100 * med[name]["argv"]:.1f}%')
+    print(f'  this build / baseline: {med["this build"]["us_per_exec"] / med["baseline"]["us_per_exec"]:.2f}x '
+          'the CPU per exec')
 
 
 def count_tasks():
@@ -386,6 +427,11 @@ def main():
     p.add_argument('--relay-storm', type=int, default=40000, help='execs of each fork-storm run in that section')
     p.add_argument('--relay-repeat', type=int, default=1, help='runs of that section, each printed, then the medians')
     p.add_argument('--bus', default='dbus-daemon')
+    p.add_argument('--baseline', metavar='CND',
+                   help="another build's cnd (an earlier version's): the storm alone, watched by each in turn")
+    p.add_argument('--repeat', type=int, default=3, help='storm runs of each cnd with --baseline')
+    p.add_argument('--unit-lookup', action='store_true',
+                   help='look units up as on a machine booted with systemd (a build with test hooks)')
     args = p.parse_args()
     require_built('tests/helpers/fork-storm', 'tests/helpers/hold-processes')
     gid = ensure_group(READER_GROUP)
@@ -395,10 +441,12 @@ def main():
             measure_relay_latency(args, bus)
             if args.only_relay_latency:
                 return
-        cnd = Daemon(bus, '[Connector]\nGroups=1\nScanIntervalSec=0\nReceiveBufferSize=64M\n'
-                          f'[Processes]\nReaderGroup={READER_GROUP}\n', log_level='info')
+        if args.baseline:
+            compare_storms(args, bus, gid)
+            return
+        cnd = Daemon(bus, STORM_CONFIG, log_level='info')
         try:
-            cnd.start()
+            cnd.start(env={'CND_TEST_UNIT_LOOKUP': '1'} if args.unit_lookup else {})
             time.sleep(1.0)
             if not args.skip_storm:
                 run_storm(args, bus, cnd, gid)

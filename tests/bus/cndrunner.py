@@ -34,8 +34,10 @@ class Daemon:
     """cnd itself, with a config file of the test's and a notify socket to watch it."""
 
     def __init__(self, bus, config='', args=(), log_level='debug', prefix=(), user=DAEMON_USER,
-                 caps=DAEMON_CAPS):
+                 caps=DAEMON_CAPS, binary=None):
         self.bus = bus
+        # Another build's cnd, for a benchmark's baseline; this build's by default.
+        self.binary = binary or CND
         # As the service runs it: its own user with only CAP_NET_ADMIN and CAP_SYS_PTRACE (caps=()
         # for none).
         self.user = user
@@ -73,7 +75,7 @@ class Daemon:
         e.update({'DBUS_SYSTEM_BUS_ADDRESS': self.bus.address, 'NOTIFY_SOCKET': self.notify_path})
         e.update(env or {})
         self.log = open(self.log_path, 'w')
-        binary = CND if self.user == 'root' else reachable(CND)
+        binary = self.binary if self.user == 'root' else reachable(self.binary)
         self.proc = subprocess.Popen(as_user(self.user, self.caps) + self.prefix +
                                      [binary, '--config=' + self.config_path, '--no-drop-ins',
                                       '--log-level=' + self.log_level] + self.args,
