@@ -23,8 +23,9 @@ Resyncs and Unresolved that the table counted meanwhile.
 
 With --baseline CND (an earlier version's cnd, built apart): the storm alone, --repeat times
 for each of this build's cnd, that one, and this build's with [Processes] Enabled=no (the cost
-of the storm's Proc signals alone), taking turns, each on a cnd of its own; the medians of the
-CPU per exec and of exe and argv resolved, and the ratio of the first two CPU figures. With
+of the storm's Proc signals alone), taking turns, each on a cnd of its own, and watched by
+proc-read-cost (cnd's /proc reads for each fork and exec, and nothing else: the floor); the
+medians of the CPU per exec and of exe and argv resolved, and the ratio of cnd's two figures. With
 --unit-lookup (builds with test hooks) units are looked up as on a machine booted with systemd.
 
     tests/bench/processes-bench.py [--count 20000] [--parallel 4] [--table full|N] [--skip-storm]
@@ -50,6 +51,7 @@ from bench import GROUP, IDX, helper, parse, subscribers  # noqa: E402
 
 STORM = os.path.join(BUILD_DIR, 'tests', 'helpers', 'fork-storm')
 HOLD = os.path.join(BUILD_DIR, 'tests', 'helpers', 'hold-processes')
+READ_COST = os.path.join(BUILD_DIR, 'tests', 'helpers', 'proc-read-cost')
 TRUE = os.path.realpath('/bin/true')
 READER_GROUP = 'cnd-readers'
 # Pids a full table leaves free, for the machine to go on working meanwhile.
@@ -132,6 +134,22 @@ def run_storm(args, bus, cnd, gid):
     return {'us_per_exec': per_exec, 'exe': with_exe / n, 'argv': with_argv / n}
 
 
+def storm_reads_alone(args):
+    """The storm watched by proc-read-cost alone, which makes cnd's /proc reads for each fork and
+    exec and nothing else: the floor of the CPU per exec on this machine."""
+    reader = subprocess.Popen([READ_COST], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == 'ready'
+        storm = subprocess.run(storm_command(args.count, args.parallel), stdout=subprocess.PIPE, text=True)
+        print(storm.stdout.strip())
+        time.sleep(3.0)
+    finally:
+        reader.terminate()
+    out = dict(zip(*[iter(reader.communicate()[0].split())] * 2))
+    print(f'proc-read-cost: {out}')
+    return {'us_per_exec': int(out['cpu_us']) / args.count, 'exe': int(out['resolved']) / max(1, int(out['execs']))}
+
+
 def compare_storms(args, bus, gid):
     """The storm watched by this build's cnd, by the baseline's, and by this build's with
     [Processes] off (what the storm's Proc signals cost alone), taking turns, each on a cnd of its
@@ -140,7 +158,10 @@ def compare_storms(args, bus, gid):
     contenders = (('this build', None, STORM_CONFIG), ('baseline', args.baseline, STORM_CONFIG),
                   ('Processes off', None, STORM_CONFIG + 'Enabled=no\n'))
     runs = {name: [] for name, _, _ in contenders}
+    runs['reads alone'] = []
     for i in range(args.repeat):
+        print(f'== reads alone, run {i + 1} of {args.repeat}')
+        runs['reads alone'].append(storm_reads_alone(args))
         for name, binary, config in contenders:
             print(f'== {name}, run {i + 1} of {args.repeat}')
             cnd = Daemon(bus, config, log_level='info', binary=binary)
@@ -156,8 +177,9 @@ def compare_storms(args, bus, gid):
     for name, rs in runs.items():
         med[name] = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
         each = ', '.join(f'{r["us_per_exec"]:.0f}' for r in rs)
+        argv = f', argv {100 * med[name]["argv"]:.1f}%' if 'argv' in med[name] else ''
         print(f'  {name:13}: {med[name]["us_per_exec"]:6.0f} us of CPU per exec ({each}), '
-              f'exe {100 * med[name]["exe"]:.1f}%, argv {100 * med[name]["argv"]:.1f}%')
+              f'exe {100 * med[name]["exe"]:.1f}%{argv}')
     print(f'  this build / baseline: {med["this build"]["us_per_exec"] / med["baseline"]["us_per_exec"]:.2f}x '
           'the CPU per exec')
 
@@ -433,7 +455,7 @@ def main():
     p.add_argument('--unit-lookup', action='store_true',
                    help='look units up as on a machine booted with systemd (a build with test hooks)')
     args = p.parse_args()
-    require_built('tests/helpers/fork-storm', 'tests/helpers/hold-processes')
+    require_built('tests/helpers/fork-storm', 'tests/helpers/hold-processes', 'tests/helpers/proc-read-cost')
     gid = ensure_group(READER_GROUP)
     bus = PrivateBus(args.bus).start()
     try:
