@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "container.h"
-#include "journal-entry.h"
+#include "utf8.h"
 #include "util.h"
 
 #define ID_LENGTH 64U
@@ -131,7 +131,7 @@ static int name_of(const char *runtime, Kind kind, Component id, char **ret) {
                 n = unescape_unit_name(s, n, decoded);
                 s = decoded;
         }
-        cut = kind == KIND_ID ? n : journal_value_cut(s, n, CONTAINER_NAME_MAX);
+        cut = kind == KIND_ID ? n : utf8_escaped_cut(s, n, CONTAINER_NAME_MAX);
         if (asprintf(&name, "%s:%.*s%s", runtime, (int) cut, s, cut < n ? CONTAINER_CUT_MARKER : "") < 0)
                 return -ENOMEM;
         *ret = name;

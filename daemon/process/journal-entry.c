@@ -8,42 +8,12 @@
 #include <string.h>
 
 #include "journal-entry.h"
+#include "utf8.h"
 
 void journal_builder_init(JournalBuilder *b) {
         b->used = 0;
         b->n_fields = 0;
         b->truncated[0] = 0;
-}
-
-/* The bytes the unit at s takes: an escape of utf8_escape() ("\\", "\xNN") or a UTF-8
- * character by its lead byte. Cutting between units keeps both whole. */
-static size_t unit_length(const char *s, size_t left) {
-        unsigned char c = (unsigned char) s[0];
-        size_t n = 1;
-
-        if (c == '\\')
-                n = left > 1 && s[1] == 'x' ? 4 : 2;
-        else if (c >= 0xf0)
-                n = 4;
-        else if (c >= 0xe0)
-                n = 3;
-        else if (c >= 0xc0)
-                n = 2;
-        return MIN(n, left);
-}
-
-size_t journal_value_cut(const char *value, size_t length, size_t max) {
-        size_t i = 0;
-
-        if (length <= max)
-                return length;
-        for (;;) {
-                size_t n = unit_length(value + i, length - i);
-
-                if (i + n > max)
-                        return i;
-                i += n;
-        }
 }
 
 void journal_builder_mark_truncated(JournalBuilder *b, const char *key) {
@@ -82,7 +52,7 @@ static int append(JournalBuilder *b, const char *key, const char *value, size_t 
 }
 
 int journal_builder_add(JournalBuilder *b, const char *key, const char *value) {
-        size_t length = strlen(value), cut = journal_value_cut(value, length, JOURNAL_VALUE_MAX);
+        size_t length = strlen(value), cut = utf8_escaped_cut(value, length, JOURNAL_VALUE_MAX);
 
         if (append(b, key, value, cut, JOURNAL_ENTRY_MAX) < 0) {
                 journal_builder_mark_truncated(b, key);

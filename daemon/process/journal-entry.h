@@ -65,6 +65,3 @@ const char *journal_entry_field(const JournalEntry *e, const char *key, size_t n
 /* How many fields of that name e holds. */
 size_t journal_entry_count(const JournalEntry *e, const char *key);
 
-/* The length of value's longest prefix of at most max bytes that cuts no UTF-8 character and
- * no escape of utf8_escape(). */
-size_t journal_value_cut(const char *value, size_t length, size_t max);

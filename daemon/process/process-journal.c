@@ -39,7 +39,7 @@ static char *message_exe(const ProcessEntry *e, const char *unknown) {
         n = strlen(escaped);
         if (n <= PROCESS_JOURNAL_MESSAGE_EXE_MAX)
                 return TAKE_PTR(escaped);
-        n = journal_value_cut(escaped, n, PROCESS_JOURNAL_MESSAGE_EXE_MAX - 3);
+        n = utf8_escaped_cut(escaped, n, PROCESS_JOURNAL_MESSAGE_EXE_MAX - 3);
         memcpy(escaped + n, "...", 4);
         return TAKE_PTR(escaped);
 }

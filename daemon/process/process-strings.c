@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal-entry.h"
+#include "utf8.h"
 #include "process-strings.h"
 
 /* What malloc adds to each block, about: glibc's header and rounding to 16 bytes. */
@@ -31,7 +31,7 @@ size_t strv_heap_size(char * const *v) {
 }
 
 size_t string_cut_length(const char *s, size_t length, size_t max) {
-        return journal_value_cut(s, length, max);
+        return utf8_escaped_cut(s, length, max);
 }
 
 /* The single strings of a block, in the order they are laid out. */

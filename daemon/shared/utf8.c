@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "utf8.h"
+#include "util.h"
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -244,4 +245,35 @@ int utf8_escape_json_controls(const char *json, char **ret) {
         *o = '\0';
         *ret = realloc(buf, (size_t) (o - buf) + 1) ?: buf;
         return 0;
+}
+
+/* The bytes the unit at s takes: an escape of utf8_escape() ("\\", "\xNN") or a UTF-8
+ * character by its lead byte. Cutting between units keeps both whole. */
+static size_t unit_length(const char *s, size_t left) {
+        unsigned char c = (unsigned char) s[0];
+        size_t n = 1;
+
+        if (c == '\\')
+                n = left > 1 && s[1] == 'x' ? 4 : 2;
+        else if (c >= 0xf0)
+                n = 4;
+        else if (c >= 0xe0)
+                n = 3;
+        else if (c >= 0xc0)
+                n = 2;
+        return MIN(n, left);
+}
+
+size_t utf8_escaped_cut(const char *value, size_t length, size_t max) {
+        size_t i = 0;
+
+        if (length <= max)
+                return length;
+        for (;;) {
+                size_t n = unit_length(value + i, length - i);
+
+                if (i + n > max)
+                        return i;
+                i += n;
+        }
 }

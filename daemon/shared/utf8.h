@@ -53,3 +53,7 @@ int utf8_escape_controls(const char *s, char **ret);
  * the layout. Bytes that are not valid UTF-8 become "\ufffd". The result decodes to the same
  * values. 0 or -ENOMEM. */
 int utf8_escape_json_controls(const char *json, char **ret);
+
+/* The length of value's longest prefix of at most max bytes that cuts no UTF-8 character and
+ * no escape of utf8_escape(): where a string utf8_escape() made may be cut. */
+size_t utf8_escaped_cut(const char *value, size_t length, size_t max);

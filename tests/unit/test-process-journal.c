@@ -171,18 +171,6 @@ static void test_argument_bounds(void) {
         config_done(&c);
 }
 
-/* A cut never splits a UTF-8 character or an escape of utf8_escape(). */
-static void test_value_cut(void) {
-        CHECK_EQ_INT(journal_value_cut("abcdef", 6, 10), 6);
-        CHECK_EQ_INT(journal_value_cut("abcdef", 6, 4), 4);
-        CHECK_EQ_INT(journal_value_cut("ab\xc3\xa9" "cd", 6, 3), 2);
-        CHECK_EQ_INT(journal_value_cut("ab\xc3\xa9" "cd", 6, 4), 4);
-        CHECK_EQ_INT(journal_value_cut("ab\\x0acd", 8, 4), 2);
-        CHECK_EQ_INT(journal_value_cut("ab\\x0acd", 8, 6), 6);
-        CHECK_EQ_INT(journal_value_cut("ab\\\\cd", 6, 3), 2);
-        CHECK_EQ_INT(journal_value_cut("\xf0\x9f\x98\x80x", 5, 3), 0);
-}
-
 static void test_kind_not_selected(void) {
         Config c = config(true);
         ProcEvent ev = { .kind = PROC_KIND_FORK };
@@ -285,7 +273,6 @@ int main(void) {
         test_arguments_no();
         test_size_cap();
         test_argument_bounds();
-        test_value_cut();
         test_kind_not_selected();
         test_limiter();
         test_limiter_many_uids();

@@ -378,7 +378,20 @@ static void test_json_every_class(void) {
                    "\"\\u0001\\u001b[31m\\t\\u007f\\u0080\\u009b\\u009f\\u202e\\u2066caf\xc3\xa9\xe4\xb8\xad\"");
 }
 
+/* A cut never splits a UTF-8 character or an escape of utf8_escape(). */
+static void test_escaped_cut(void) {
+        CHECK_EQ_INT(utf8_escaped_cut("abcdef", 6, 10), 6);
+        CHECK_EQ_INT(utf8_escaped_cut("abcdef", 6, 4), 4);
+        CHECK_EQ_INT(utf8_escaped_cut("ab\xc3\xa9" "cd", 6, 3), 2);
+        CHECK_EQ_INT(utf8_escaped_cut("ab\xc3\xa9" "cd", 6, 4), 4);
+        CHECK_EQ_INT(utf8_escaped_cut("ab\\x0acd", 8, 4), 2);
+        CHECK_EQ_INT(utf8_escaped_cut("ab\\x0acd", 8, 6), 6);
+        CHECK_EQ_INT(utf8_escaped_cut("ab\\\\cd", 6, 3), 2);
+        CHECK_EQ_INT(utf8_escaped_cut("\xf0\x9f\x98\x80x", 5, 3), 0);
+}
+
 int main(void) {
+        test_escaped_cut();
         test_valid_unchanged();
         test_backslash();
         test_invalid_escaped();
