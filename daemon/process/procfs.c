@@ -153,7 +153,7 @@ static bool line_has_key(const char *line, size_t n, const char *key) {
 int procfs_parse_status(const char *text, size_t size, ProcStatus *ret) {
         const char *end = text + size, *p = text;
         ProcStatus st = { .tgid = -1, .ppid = -1 };
-        bool have_uid = false, have_tgid = false, have_ppid = false;
+        bool have_uid = false, have_tgid = false, have_ppid = false, have_state = false;
 
         while (p < end) {
                 const char *line;
@@ -178,6 +178,14 @@ int procfs_parse_status(const char *text, size_t size, ProcStatus *ret) {
                                 return -EBADMSG;
                         st.ppid = (pid_t) v[0];
                         have_ppid = true;
+                } else if (!have_state && line_has_key(line, n, "State:")) {
+                        const char *c = line + 6, *e = line + n;
+
+                        while (c < e && (*c == ' ' || *c == '\t'))
+                                c++;
+                        if (c < e && *c >= 'A' && *c <= 'Z')
+                                st.state = *c;
+                        have_state = true;
                 }
         }
         if (!have_uid)

@@ -41,10 +41,11 @@ typedef struct ProcStatus {
         uid_t ruid, euid, suid, fsuid;  /* the "Uid:" line */
         pid_t tgid;                     /* "Tgid:", -1 if missing */
         pid_t ppid;                     /* "PPid:", -1 if missing */
+        char state;                     /* "State:", its letter (R, S, Z, X...); 0 if missing */
 } ProcStatus;
 
-/* Needs the "Uid:" line with its four ids (-EBADMSG without it); "Tgid:" and "PPid:" are
- * optional. A "Name:" value cannot pass for another line: the kernel escapes its newlines. */
+/* Needs the "Uid:" line with its four ids (-EBADMSG without it); "Tgid:", "PPid:" and
+ * "State:" are optional (a State: value that is not a capital letter is missing too). A "Name:" value cannot pass for another line: the kernel escapes its newlines. */
 int procfs_parse_status(const char *text, size_t size, ProcStatus *ret);
 
 /* Splits /proc/PID/cmdline, NUL-separated arguments, into a NULL-terminated vector of escaped

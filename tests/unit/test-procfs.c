@@ -189,6 +189,7 @@ static void test_status(void) {
         CHECK_EQ_INT(st.fsuid, 1002);
         CHECK_EQ_INT(st.tgid, 12674);
         CHECK_EQ_INT(st.ppid, 12622);
+        CHECK_EQ_INT(st.state, 'R');
 
         /* Only Uid, without a final newline; the largest uid. */
         CHECK_EQ_INT(parse_status("Uid:\t4294967295\t65534\t65534\t65534", &st), 0);
@@ -196,6 +197,7 @@ static void test_status(void) {
         CHECK_EQ_INT(st.euid, 65534);
         CHECK_EQ_INT(st.tgid, -1);
         CHECK_EQ_INT(st.ppid, -1);
+        CHECK_EQ_INT(st.state, 0);
 
         /* Spaces as well as tabs; trailing blanks. */
         CHECK_EQ_INT(parse_status("Uid: 1 2  3\t 4 \t\n", &st), 0);
@@ -207,6 +209,16 @@ static void test_status(void) {
         /* The first Uid line counts. */
         CHECK_EQ_INT(parse_status("Uid:\t5\t5\t5\t5\nUid:\t6\t6\t6\t6\n", &st), 0);
         CHECK_EQ_INT(st.ruid, 5);
+        /* A zombie; the first State line counts; a State that is no letter is none. */
+        CHECK_EQ_INT(parse_status("State:\tZ (zombie)\nUid:\t1\t1\t1\t1\nState:\tR (running)\n", &st), 0);
+        CHECK_EQ_INT(st.state, 'Z');
+        CHECK_EQ_INT(parse_status("State: \t X (dead)\nUid:\t1\t1\t1\t1\n", &st), 0);
+        CHECK_EQ_INT(st.state, 'X');
+        CHECK_EQ_INT(parse_status("State:\t\nUid:\t1\t1\t1\t1\n", &st), 0);
+        CHECK_EQ_INT(st.state, 0);
+        CHECK_EQ_INT(parse_status("State:\tz\x1b[2J\nUid:\t1\t1\t1\t1\n", &st), 0);
+        CHECK_EQ_INT(st.state, 0);
+
         /* Lines that start like one they are not. */
         CHECK_EQ_INT(parse_status("XUid:\t1\t1\t1\t1\nUid:\t2\t2\t2\t2\nPPidx:\t3\n", &st), 0);
         CHECK_EQ_INT(st.ruid, 2);
