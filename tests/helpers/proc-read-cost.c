@@ -99,21 +99,23 @@ static void read_fork(uint32_t child)
 static int join(int sock)
 {
 	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
-	struct {
-		struct nlmsghdr nl;
-		struct cn_msg cn;
-		enum proc_cn_mcast_op op;
-	} __attribute__((packed)) req = {
-		.nl = { .nlmsg_len = sizeof(req), .nlmsg_type = NLMSG_DONE },
-		.cn = { .id = { CN_IDX_PROC, CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
-		.op = PROC_CN_MCAST_LISTEN,
-	};
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+	char req[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(op))] __attribute__((aligned(NLMSG_ALIGNTO))) = {};
+	struct nlmsghdr *nl = (struct nlmsghdr *)req;
+	struct cn_msg *cn = NLMSG_DATA(nl);
 	int size = 64 << 20;
+
+	nl->nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + sizeof(op));
+	nl->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
 
 	setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 	if (bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return -errno;
-	if (send(sock, &req, sizeof(req), 0) < 0)
+	if (send(sock, req, nl->nlmsg_len, 0) < 0)
 		return -errno;
 	return 0;
 }
