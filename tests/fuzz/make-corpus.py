@@ -135,6 +135,19 @@ for name, path in [('docker', b'/system.slice/docker-' + CONTAINER_ID + b'.scope
                    ('user', b'/user.slice/user-1000.slice/user@1000.service/app.slice/sshd.service')]:
     write('fuzz-container', name, path)
 
+# fuzz-unit-path: ROOT NUL PATH (raw bytes; PATH alone with no NUL), as PID 1's cgroup and a
+# process's
+for name, data in [('system', b'/system.slice/cron.service'),
+                   ('user', b'/user.slice/user-1000.slice/user@1000.service/app.slice/a\\x2db.service'),
+                   ('session', b'/user.slice/user-1000.slice/session-c2.scope/x.service'),
+                   ('machine', b'/machine.slice/machine-x.scope/payload/system.slice/a.service'),
+                   ('escaped', b'/_system.slice/_cpu.service/\xff (deleted)'),
+                   ('container', b'/docker/0123/init.scope\0/docker/0123/system.slice/getty@tty1.service'),
+                   ('legacy-root', b'/lxc/web/system\0/lxc/web/user@65534.service/b.service\rx'),
+                   ('odd-root', b'/a//./b/\0/a/b/../c.scope'),
+                   ('no-unit', b'/a@b.slice/c@.service')]:
+    write('fuzz-unit-path', name, data)
+
 # fuzz-utf8: bytes to escape
 write('fuzz-utf8', 'valid', 'caf\u00e9 \u20ac \U0001f600\n\t/usr/bin/x'.encode())
 write('fuzz-utf8', 'invalid', b'\xc0\x80\xed\xa0\x80\xef\xbf\xbe\xf4\x90\x80\x80\xe2\x82\\x41\\\\\0')
