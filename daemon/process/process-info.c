@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-login.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "process-info.h"
+#include "unit-path.h"
 #include "utf8.h"
 
 /* stat is one line of some 300 bytes (comm up to 64): this is ample. */
@@ -245,32 +245,40 @@ static int read_cgroup(ProcessInfo *info, int dirfd) {
         return process_where_read_container(&info->where, path);
 }
 
-/* The unit, by pid (libsystemd has no lookup by directory fd): see the header for why the
- * answer can be trusted. It is the system unit, always: a user manager's processes are in
- * user@UID.service, and their own unit, which a user names as they like, is the user unit. */
+/* The unit, the user unit and the machine, from the cgroup path just read through the process's
+ * directory, by libsystemd's rules (unit-path.h): so they are the process's own, as its cgroup
+ * is. The unit is the system unit, always: a user manager's processes are in user@UID.service,
+ * and their own unit, which a user names as they like, is the user unit. */
 static int read_unit(ProcessInfo *info) {
-        _cleanup_(freep) char *unit = NULL;
+        _cleanup_(freep) char *path = NULL, *unit = NULL;
+        const char *root = NULL;
         char *s;
         int r;
 
-        r = sd_pid_get_unit(info->pid, &unit);
-        if (r == -ENOMEM)
-                return r;
-        if (r == -ESRCH) {
+        /* What the path could not be read for, the units cannot be either; nor, as for
+         * libsystemd, where PID 1's cgroup cannot be read. No cgroup v2 path is no unit. */
+        if (info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_CGROUP))
+                r = info->error[PROCESS_FIELD_CGROUP];
+        else
+                r = info->cgroup[0] != '\0' ? unit_root_get(&root) : 0;
+        if (r < 0) {
                 set_unresolved(info, PROCESS_FIELD_UNIT, r);
                 return 0;
         }
-        /* Any other failure means the process is in no unit (ENODATA, ENXIO: outside
-         * systemd's tree, or no systemd at all): that is an answer, "". */
-        if (r < 0)
-                return process_where_read_units(&info->where, info->pid, "");
-
-        r = utf8_escape(unit, strlen(unit), &s);
+        /* cnd's own escape, undone: that fails only for memory. */
+        r = root ? unit_path_from_cgroup(info->cgroup, root, &path) : -ENXIO;
+        if (r >= 0)
+                r = unit_from_cgroup(path, &unit);
+        if (r == -ENOMEM)
+                return r;
+        /* Else -ENXIO: in no unit (outside systemd's tree, or no systemd at all): that is an
+         * answer, "". */
+        r = utf8_escape(strempty(unit), strlen(strempty(unit)), &s);
         if (r < 0)
                 return r;
         free(info->unit);
         info->unit = s;
-        return process_where_read_units(&info->where, info->pid, unit);
+        return process_where_read_units(&info->where, strempty(path), strempty(unit));
 }
 
 static int info_new(pid_t pid, ProcessInfo **ret) {

@@ -2,17 +2,20 @@
 #pragma once
 
 /* Reading a process's details from /proc/PID at once, as its exec event arrives: the I/O
- * around procfs.h's parsers, and the systemd unit through libsystemd.
+ * around procfs.h's parsers, and the systemd units its cgroup path names (unit-path.h).
  *
  * The read opens /proc/PID once and reads every file relative to that directory: once the
  * process is reaped, each read there fails with ESRCH instead of reaching a process that
  * reused the pid (a read in steps opens it for each step, unless PROCESS_READ_HOLD_DIR keeps it
- * open from the first to the last). The lookups by pid, libsystemd's for the units and the machine, are made between two reads
- * of stat through the directory: if the second fails or shows another start time, the process
- * was gone, and the units and the machine are dropped as possibly another process's. A pid reused before the
- * directory is opened is not detectable here; the caller, which knows what it expected
- * (a start time from an earlier scan, or the time of the exec event it reads for:
- * process_info_started_after()), compares start_time. A process that execs again before
+ * open from the first to the last). The unit, the user unit and the machine are derived from
+ * the cgroup path read there, by libsystemd's rules, with no lookup by pid: they are the
+ * process's own, as the path is (the machine's link is machined's, named by the unit). stat is
+ * read twice through the directory, first and last: if the second read fails or shows another
+ * start time, the process was gone, and the units and the machine are left unresolved with it
+ * (a caution from when they were looked up by pid, which could reach the pid's next owner). A
+ * pid reused before the directory is opened is not detectable here; the caller, which knows
+ * what it expected (a start time from an earlier scan, or the time of the exec event it reads
+ * for: process_info_started_after()), compares start_time. A process that execs again before
  * the read shows its newer program, whose own exec event follows.
  *
  * Only the command line touches the process's memory: reading it takes the process's mmap
@@ -53,8 +56,8 @@ typedef enum ProcessField {
 typedef enum ProcessReadFlags {
         PROCESS_READ_NO_ARGV = 1U << 0,         /* leave cmdline unread, argv empty */
         /* Ask no unit, unit "": for a system not booted with systemd (sd_booted() <= 0),
-         * where no process has one. libsystemd's lookup reads both /proc/PID/cgroup and
-         * /proc/1/cgroup, a third of the cost of a read. */
+         * where no process has one; nor user unit nor machine (and so no look at machined's
+         * links). */
         PROCESS_READ_NO_UNIT = 1U << 1,
         /* _begin() keeps the process's /proc directory open in info (info->dir) for the
          * command line's read and _end(): they need not open it again, nor read stat first to
@@ -78,9 +81,11 @@ typedef struct ProcessInfo {
         char **argv;            /* NULL-terminated, maybe empty */
         bool cmdline_truncated; /* cmdline was longer than PROCESS_CMDLINE_MAX */
         char *cgroup;           /* "" if unresolved or no cgroup v2 hierarchy */
-        /* The system unit (user@UID.service for anything under a user manager, whose own
-         * unit is where.user_unit); "" if none. No unit is no failure: it is a process outside
-         * systemd's units, or a system without systemd. */
+        /* The system unit, as sd_pid_get_unit() would name it, from cgroup (unit-path.h):
+         * user@UID.service for anything under a user manager, whose own unit is
+         * where.user_unit; "" if none. No unit is no failure: it is a process outside systemd's
+         * units, or a system without systemd. Unresolved with cgroup, and where PID 1's cgroup
+         * (the root) cannot be read. */
         char *unit;
         ProcessWhere where;     /* unknown parts NULL or 0 (process-where.h) */
         int dir;                /* /proc/PID, held from _begin() to _end() (PROCESS_READ_HOLD_DIR), or -1 */

@@ -6,16 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "process-where.h"
 #include "procfs.h"
+#include "unit-path.h"
 #include "utf8.h"
 #include "util.h"
-
-/* Where systemd-machined keeps what it knows, and so where sd_pid_get_machine_name() looks. */
-#define MACHINES_DIR "/run/systemd/machines"
 
 void process_where_done(ProcessWhere *w) {
         free(w->user_unit);
@@ -64,7 +61,7 @@ int process_where_read_container(ProcessWhere *w, const char *cgroup) {
         return 0;
 }
 
-/* A name libsystemd gave, as a D-Bus string within the bound. */
+/* A name the cgroup path or machined's link gave, as a D-Bus string within the bound. */
 static int set_escaped(char **field, const char *name) {
         _cleanup_(freep) char *s = NULL;
         int r;
@@ -75,43 +72,35 @@ static int set_escaped(char **field, const char *name) {
         return process_where_set(field, s);
 }
 
-static int read_user_unit(ProcessWhere *w, pid_t pid, const char *unit) {
+static int read_user_unit(ProcessWhere *w, const char *path) {
         _cleanup_(freep) char *user_unit = NULL;
         int r;
 
-        /* Only a user manager's processes have one: do not ask for the others. */
-        if (strncmp(unit, "user@", 5) == 0) {
-                r = sd_pid_get_user_unit(pid, &user_unit);
-                if (r == -ENOMEM)
-                        return r;
-                if (r == -ESRCH)
-                        return 0;       /* gone: unknown */
-        }
+        /* -ENXIO: no user manager or session above the process, or no unit below it. */
+        r = user_unit_from_cgroup(path, &user_unit);
+        if (r == -ENOMEM)
+                return r;
         return set_escaped(&w->user_unit, strempty(user_unit));
 }
 
-static int read_machine(ProcessWhere *w, pid_t pid) {
+static int read_machine(ProcessWhere *w, const char *unit) {
         _cleanup_(freep) char *machine = NULL;
         int r;
 
-        /* machined has never run: no machine. One check instead of the two reads of cgroup
-         * files the lookup makes. */
-        if (access(MACHINES_DIR, F_OK) >= 0) {
-                r = sd_pid_get_machine_name(pid, &machine);
-                if (r == -ENOMEM)
-                        return r;
-                if (r == -ESRCH)
-                        return 0;
-        }
+        /* Any failure to read the link is no machine, as libsystemd's failures always were
+         * here: no unit, machined has never run, or it registered no machine for the unit. */
+        r = machine_from_unit(UNIT_PATH_MACHINES_DIR, unit, &machine);
+        if (r == -ENOMEM)
+                return r;
         return set_escaped(&w->machine, strempty(machine));
 }
 
-int process_where_read_units(ProcessWhere *w, pid_t pid, const char *unit) {
+int process_where_read_units(ProcessWhere *w, const char *path, const char *unit) {
         int r;
 
-        r = read_user_unit(w, pid, unit);
+        r = read_user_unit(w, path);
         if (r >= 0)
-                r = read_machine(w, pid);
+                r = read_machine(w, unit);
         return r;
 }
 

@@ -18,8 +18,8 @@
 #include "container.h"
 
 typedef struct ProcessWhere {
-        char *user_unit;        /* sd_pid_get_user_unit() under a user manager */
-        char *machine;          /* sd_pid_get_machine_name(): machined's container or VM */
+        char *user_unit;        /* below a user manager or session scope (unit-path.h) */
+        char *machine;          /* machined's container or VM registered for the unit */
         char *container;        /* "RUNTIME:ID" from the cgroup path (container.h) */
         uint64_t pid_namespace; /* inode of /proc/PID/ns/pid */
         uint64_t mount_namespace; /* inode of /proc/PID/ns/mnt */
@@ -32,19 +32,22 @@ void process_where_done(ProcessWhere *w);
  * kept (process-strings.h). 0 or -ENOMEM. */
 int process_where_set(char **field, const char *value);
 
-/* The reads, through the /proc/PID directory dirfd or by pid (see process-info.h for when a
- * lookup by pid can be trusted). Each leaves what it cannot read unknown and fails only with
- * -ENOMEM. */
+/* The reads, through the /proc/PID directory dirfd or from what was read through it. Each
+ * leaves what it cannot read unknown and fails only with -ENOMEM. */
 
 /* The namespaces' inodes: these links go with the process's namespaces, released at its exit,
  * so they are read with what goes with its memory. */
 int process_where_read_namespaces(ProcessWhere *w, int dirfd);
 /* The container, from the cgroup path just read. */
 int process_where_read_container(ProcessWhere *w, const char *cgroup);
-/* The user unit (for a process under a user manager, whose system unit is user@UID.service:
- * unit) and the machine, by pid. */
-int process_where_read_units(ProcessWhere *w, pid_t pid, const char *unit);
+/* The user unit and the machine, as libsystemd's sd_pid_get_user_unit() and
+ * sd_pid_get_machine_name() would give them, from the process's cgroup path as they take it
+ * (raw and below the root: unit_path_from_cgroup()) and its system unit (unit_from_cgroup() of
+ * that path, "" if none): the user unit of a process below a user manager (user@UID.service) or
+ * a session scope, and the machine systemd-machined registered for the unit (its link in
+ * UNIT_PATH_MACHINES_DIR). Each is "" if none, and neither needs the pid. */
+int process_where_read_units(ProcessWhere *w, const char *path, const char *unit);
 /* As read for a system without systemd: no user unit and no machine for anyone. */
 int process_where_no_units(ProcessWhere *w);
-/* The lookups by pid turned out not to be the process's: unknown again. */
+/* What was read turned out not to be the process's: unknown again. */
 void process_where_forget_units(ProcessWhere *w);

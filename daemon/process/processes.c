@@ -13,6 +13,7 @@
 #include "event-util.h"
 #include "process-journal.h"
 #include "processes.h"
+#include "unit-path.h"
 
 /* Losses within this long make one resync. */
 #define RESYNC_DELAY_USEC (50 * USEC_PER_MSEC)
@@ -64,6 +65,8 @@ void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *
          * asking. */
         if (sd_booted() <= 0)
                 ps->read_flags |= PROCESS_READ_NO_UNIT;
+        else
+                (void) unit_root_get(NULL);     /* PID 1's cgroup, read once for every unit */
 }
 
 /* A step's reads still in flight come back for a scan no longer going: they are dropped. */

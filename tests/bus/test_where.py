@@ -218,6 +218,11 @@ class UserManager(WhereCase):
         q = tree.run_in('system.slice/cron.service', ['/bin/sleep', '60'])
         self.assertEqual(self.started_of(q)[5], 'cron.service')
         self.assertEqual(self.where_everywhere(q.pid)['user_unit'], '')
+        # Below a session scope, as libsystemd has it: the scope is the unit, what is below the
+        # user unit.
+        s = tree.run_in('user.slice/user-1000.slice/session-2.scope/x.service', ['/bin/sleep', '60'])
+        self.assertEqual(self.started_of(s)[5], 'session-2.scope')
+        self.assertEqual(self.where_everywhere(s.pid)['user_unit'], 'x.service')
         p.kill()
         ex = self.find(self.exited, lambda a: a[0] == p.pid)
         self.assertEqual(ex[4], 'user@1000.service')

@@ -178,7 +178,8 @@ static void check_where_self(const ProcessInfo *info, ProcessReadFlags flags) {
                 CHECK_STREQ(info->where.machine, "");
                 return;
         }
-        if (strncmp(info->unit, "user@", 5) != 0 || sd_pid_get_user_unit(getpid(), &user_unit) < 0)
+        /* What libsystemd says, below a user manager or a session scope alike. */
+        if (sd_pid_get_user_unit(getpid(), &user_unit) < 0)
                 CHECK_STREQ(info->where.user_unit, "");
         else
                 CHECK_STREQ(info->where.user_unit, user_unit);
