@@ -32,9 +32,9 @@ typedef struct TestHooks {
          * subscription wait in it past the probe's second. 0 = none. */
         unsigned long pause_socket_usec;
         /* CND_TEST_UNIT_LOOKUP=1: look up units, user units and machines although the system
-         * was not booted with systemd (sd_booted() false, which makes cnd skip them):
-         * libsystemd reads them from /proc/PID/cgroup, so a cgroup tree made as a test's
-         * shows them. */
+         * was not booted with systemd (sd_booted() false, which makes cnd skip them): they
+         * come from the path in /proc/PID/cgroup, so a cgroup tree made as a test's shows
+         * them. */
         bool unit_lookup;
 } TestHooks;
 

@@ -31,8 +31,8 @@
  * so a path of plain text is never cut; one of bytes that must be escaped (up to four each) may
  * be. */
 #define PROCESS_PATH_STRING_MAX 4096U
-/* unit, user_unit and machine: systemd allows 255 and 64 bytes; this holds whatever libsystemd
- * hands back. */
+/* unit, user_unit and machine: systemd allows 255 and 64 bytes; this holds any unit a cgroup
+ * path names (unit-path.h) and whatever name machined's link holds. */
 #define PROCESS_NAME_STRING_MAX 256U
 /* The arguments, escaped, together, each with its pointer (so that many empty arguments cannot
  * take more than their bytes say). */
