@@ -134,9 +134,11 @@ static void stop_thread(JournalWriter *w) {
         pthread_cond_signal(&w->wake);
         pthread_mutex_unlock(&w->lock);
 
-        t = now_usec(CLOCK_REALTIME) + JOURNAL_STOP_USEC;
+        /* On the monotonic clock: a step of the wall clock (NTP, a VM's clock put right) must
+         * neither cut the wait short nor make it longer. */
+        t = now_usec(CLOCK_MONOTONIC) + JOURNAL_STOP_USEC;
         deadline = (struct timespec) { .tv_sec = t / USEC_PER_SEC, .tv_nsec = (t % USEC_PER_SEC) * 1000 };
-        if (pthread_timedjoin_np(w->thread, NULL, &deadline) != 0) {
+        if (pthread_clockjoin_np(w->thread, NULL, CLOCK_MONOTONIC, &deadline) != 0) {
                 /* Stuck in a send: cnd's stop must not wait for journald. */
                 pthread_cancel(w->thread);
                 pthread_join(w->thread, NULL);
