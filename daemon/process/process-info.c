@@ -138,6 +138,8 @@ static int read_status(ProcessInfo *info, int dirfd) {
         int r;
 
         r = read_at(dirfd, "status", buf, sizeof(buf), &n, NULL);
+        if (r == -ENOENT)
+                r = -ESRCH;             /* the directory's process is reaped */
         if (r >= 0)
                 r = procfs_parse_status(buf, n, &st);
         if (r < 0) {
@@ -146,6 +148,10 @@ static int read_status(ProcessInfo *info, int dirfd) {
         }
         info->ruid = st.ruid;
         info->euid = st.euid;
+        if (st.state)
+                info->state = st.state;
+        if (st.state == 'Z' || st.state == 'X')
+                info->exited = true;
         /* Missing (before 4.1, or past a long Groups: line): unknown. */
         if (procfs_parse_nspid(buf, n, &info->where.namespace_pid) < 0)
                 info->where.namespace_pid = 0;
@@ -338,26 +344,8 @@ static int read_lasting(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
         return r;
 }
 
-/* After the second read of stat: what it says of the process, and what that means for the
- * fields read before it. */
-static void finish(ProcessInfo *info, int r, const ProcStat *last, ProcessReadFlags flags) {
-        bool same = r >= 0 && last->start_time == info->start_time;
-
-        if (r == -ESRCH || r == -ENOENT || (r >= 0 && !same))
-                info->exited = true;
-        if (r >= 0)
-                info->state = last->state;
-        if (r >= 0 && (last->state == 'Z' || last->state == 'X'))
-                info->exited = true;
-
-        /* The unit was looked up by pid: unless stat shows the same process still there, it
-         * may be another's. */
-        if (!same && field_wanted(PROCESS_FIELD_UNIT, flags) &&
-            !(info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_UNIT))) {
-                info->unit[0] = '\0';
-                process_where_forget_units(&info->where);
-                set_unresolved(info, PROCESS_FIELD_UNIT, -ESRCH);
-        }
+/* At the end of the read: what the process's exit means for the fields read before. */
+static void finish(ProcessInfo *info, ProcessReadFlags flags) {
         /* An exited process has released its memory: an empty command line is not its own. */
         if (info->exited && field_wanted(PROCESS_FIELD_CMDLINE, flags) && !info->argv[0] &&
             !(info->unresolved & PROCESS_FIELD_BIT(PROCESS_FIELD_CMDLINE)))
@@ -404,15 +392,14 @@ static int read_begin(pid_t pid, int dirfd, ProcessReadFlags flags, ProcessInfo 
         return 0;
 }
 
-/* The rest, through dirfd, and the second read of stat. */
+/* The rest, through dirfd. */
 static int read_end(ProcessInfo *info, int dirfd, ProcessReadFlags flags) {
-        ProcStat last;
         int r;
 
         r = read_lasting(info, dirfd, flags);
         if (r < 0)
                 return r;
-        finish(info, read_stat(dirfd, &last), &last, flags);
+        finish(info, flags);
         return 0;
 }
 
@@ -474,7 +461,8 @@ int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags) {
         for (ProcessField f = PROCESS_FIELD_STATUS; f < _PROCESS_FIELD_MAX; f++)
                 if (f != PROCESS_FIELD_EXE && f != PROCESS_FIELD_CMDLINE && field_wanted(f, flags))
                         set_unresolved(info, f, r < 0 ? r : -ESRCH);
-        finish(info, r < 0 ? r : -ESRCH, &now, flags);
+        info->exited = true;
+        finish(info, flags);
         return 0;
 }
 

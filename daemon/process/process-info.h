@@ -10,10 +10,8 @@
  * open from the first to the last). The unit, the user unit and the machine are derived from
  * the cgroup path read there, by libsystemd's rules, with no lookup by pid: they are the
  * process's own, as the path is (the machine's link is machined's, named by the unit). stat is
- * read twice through the directory, first and last: if the second read fails or shows another
- * start time, the process was gone, and the units and the machine are left unresolved with it
- * (a caution from when they were looked up by pid, which could reach the pid's next owner). A
- * pid reused before the directory is opened is not detectable here; the caller, which knows
+ * read once, first; whether the process has exited by the end of the read (a zombie, or reaped)
+ * status tells, read later. A pid reused before the directory is opened is not detectable here; the caller, which knows
  * what it expected (a start time from an earlier scan, or the time of the exec event it reads
  * for: process_info_started_after()), compares start_time. A process that execs again before
  * the read shows its newer program, whose own exec event follows.
@@ -23,7 +21,7 @@
  * page of a FUSE file whose read never returns, and another waiting to map something: every
  * reader of the lock then waits too). stat, status, exe, cgroup and the unit do not. So
  * process_info_read_begin() and _end() never read it, and never wait on the process; the
- * command line has a read of its own, process_info_read_cmdline(), made where a read that
+ * command line has a read of its own, process_cmdline_read(), made where a read that
  * never returns holds nothing up (process-reader.h). process_info_read() reads all of it and
  * may wait as long: only tests and tools call it. */
 
@@ -73,7 +71,7 @@ typedef struct ProcessInfo {
         pid_t ppid;             /* -1 if unresolved */
         uid_t ruid, euid;       /* (uid_t) -1 if unresolved */
         uint64_t start_time;    /* stat field 22; 0 if unresolved */
-        char state;             /* stat field 3 at the last read of stat; 0 if unresolved */
+        char state;             /* R, S, Z...: stat's at the first read, status' at the last; 0 if unresolved */
 
         /* The target of /proc/PID/exe as the kernel gives it: " (deleted)" stays, since it is
          * the kernel's word that the file is no longer there (an upgraded binary, a memfd). */

@@ -423,6 +423,21 @@ static void test_begin_end(void) {
         CHECK(argv_mentions(info->argv, "begin-end"));
         CHECK_EQ_INT(info->unresolved, FIELD(STATUS) | FIELD(CGROUP) | FIELD(UNIT));
 
+        /* A zombie by the end: status says it has exited, and its empty command line is not
+         * its own. */
+        info = process_info_free(info);
+        pid = spawn(argv, 0);
+        CHECK_EQ_INT(process_info_read_begin(pid, PROCESS_READ_HOLD_DIR, &info), 0);
+        CHECK(!info->exited);
+        CHECK_EQ_INT(kill(pid, SIGKILL), 0);
+        CHECK(waitid(P_PID, (id_t) pid, &(siginfo_t) {}, WEXITED | WNOWAIT) == 0);
+        take_cmdline(info);
+        CHECK_EQ_INT(process_info_read_end(info, PROCESS_READ_HOLD_DIR), 0);
+        CHECK(info->exited);
+        CHECK_EQ_INT(info->state, 'Z');
+        CHECK_EQ_INT(info->unresolved, FIELD(CMDLINE));
+        kill_and_reap(pid);
+
         /* The same with the directory held: it reads its own process or nothing. */
         info = process_info_free(info);
         pid = spawn(argv, 0);
