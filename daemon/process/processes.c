@@ -61,8 +61,8 @@ void processes_init(Processes *ps, sd_event *event, const Config *config, Loss *
         ps->queue_strings = (StringBudget) { .max = PROCESS_QUEUE_BYTES_MAX };
         process_journal_init(&ps->journal, event);
         ps->queue_max = queue_max ?: PROCESS_QUEUE_MAX;
-        /* Without systemd as PID 1 no process has a unit: do not spend a third of each read
-         * asking. */
+        /* Without systemd as PID 1 no process has a unit: none is looked for in the paths, and
+         * no machine's link read. */
         if (sd_booted() <= 0)
                 ps->read_flags |= PROCESS_READ_NO_UNIT;
         else
