@@ -337,7 +337,8 @@ static void on_fork(Processes *ps, const ProcEvent *ev, bool may_signal, const P
 }
 
 /* pid exited while a scan's step was being read: the step's read of it may have been made before
- * the exit, and must not put in the table an entry that its exit event has come for already. */
+ * the exit, and must not put in the table an entry that its exit event has come for already
+ * (scan_found() looks again at one whose start time is within the tick of the exit). */
 static void scan_step_exited(Processes *ps, pid_t pid, uint64_t timestamp_ns) {
         for (size_t i = 0; i < ps->n_step; i++) {
                 ScanRead *sr = &ps->step[i];
@@ -365,8 +366,7 @@ static void on_exit_event(Processes *ps, const ProcEvent *ev, bool may_signal) {
         found = process_table_find(&ps->table, pid);
         if (found && !(found->start_ns > ev->timestamp_ns))
                 e = process_table_take(&ps->table, pid);
-        else
-                scan_step_exited(ps, pid, ev->timestamp_ns);
+        scan_step_exited(ps, pid, ev->timestamp_ns);
         proc_exit_status_decode(ev->exit.exit_code, &code, &sig, &core);
         if (e && e->start_ns && ev->timestamp_ns > e->start_ns)
                 runtime = ev->timestamp_ns - e->start_ns;
@@ -577,8 +577,17 @@ static void scan_found(Processes *ps, const ScanRead *sr) {
         ProcessInfo *info = sr->read.info;
         bool may_signal = true;
 
+        const ProcessEntry *have = process_table_find(&ps->table, sr->key.pid);
+
         /* Gone, or another process now: its events tell the rest. */
-        if (sr->exited || !info || sr->read.result < 0 || info->exited || info->start_time != sr->key.start_time)
+        if (!info || sr->read.result < 0 || info->exited || info->start_time != sr->key.start_time)
+                return;
+        /* An exit came for the pid meanwhile. Start times count whole ticks: unless the process
+         * read still runs, it was this one's. */
+        if (sr->exited && !process_runs(sr->key.pid, sr->key.start_time))
+                return;
+        /* An event since the step began has put it in already, as it is now. */
+        if (have && have->start_time == sr->key.start_time)
                 return;
         if (entry_from_info(ps, info, &e) < 0)
                 return;

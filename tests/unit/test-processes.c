@@ -313,17 +313,14 @@ static void test_resync(Processes *ps, sd_event *event, Record *r, Loss *loss) {
         (void) kill_and_reap(started);
 }
 
-/* A process the resync's scan found exits after its step's reads were made, before the step
- * ends: its exit event, handled first, finds no entry, and the step must not put one in. */
-static void test_exit_during_scan_step(Processes *ps, sd_event *event, Record *r, Loss *loss) {
-        pid_t x = spawn(r);
+/* Makes a loss and runs the loop, one event source a turn, until the resync's scan has handed
+ * x's read to the threads; then lets the threads read x, still running, while the loop waits. */
+static void resync_until_in_step(Processes *ps, sd_event *event, Loss *loss, pid_t x) {
         uint64_t resyncs = ps->resyncs;
         bool in_step = false;
-        ProcEvent ev;
 
         loss->kernel_dropped++;
         processes_batch_done(ps, 0);
-        /* One event source a turn: stop as soon as x's read is handed to the threads. */
         for (unsigned i = 0; i < 100000 && !in_step; i++) {
                 CHECK(sd_event_run(event, 1000) >= 0);
                 for (size_t j = 0; j < ps->n_step && ps->step_in_flight > 0; j++)
@@ -331,13 +328,54 @@ static void test_exit_during_scan_step(Processes *ps, sd_event *event, Record *r
         }
         CHECK(in_step);
         CHECK_EQ_INT(ps->resyncs, resyncs + 1);
-        /* The threads read x, still running, while the loop waits. */
         (void) usleep(300 * 1000);
-        ev = exit_event(x, x, kill_and_reap(x));
-        deliver(ps, &ev);
+}
+
+static void run_until_scanned(Processes *ps, sd_event *event) {
         while (processes_scanning(ps))
                 CHECK(sd_event_run(event, 1000) >= 0);
         run_a_while(event, 50);
+}
+
+/* A process the resync's scan found exits after its step's reads were made, before the step
+ * ends: its exit event, handled first, finds no entry, and the step must not put one in. */
+static void test_exit_during_scan_step(Processes *ps, sd_event *event, Record *r, Loss *loss) {
+        pid_t x = spawn(r);
+        ProcEvent ev;
+
+        resync_until_in_step(ps, event, loss, x);
+        ev = exit_event(x, x, kill_and_reap(x));
+        deliver(ps, &ev);
+        run_until_scanned(ps, event);
+        CHECK(!process_table_find(&ps->table, x));
+
+        /* The same when its fork event put it in meanwhile, and its exit took it out again. */
+        x = spawn(r);
+        resync_until_in_step(ps, event, loss, x);
+        ev = fork_event(getpid(), x);
+        deliver(ps, &ev);
+        CHECK(process_table_find(&ps->table, x));
+        ev = exit_event(x, x, kill_and_reap(x));
+        deliver(ps, &ev);
+        CHECK(!process_table_find(&ps->table, x));
+        run_until_scanned(ps, event);
+        CHECK(!process_table_find(&ps->table, x));
+}
+
+/* An exit of the pid's earlier owner, within the tick of the start of the process that has it now
+ * (start times count whole ticks), comes while the step reads the new one: the new one still
+ * runs, and goes in. */
+static void test_earlier_exit_during_scan_step(Processes *ps, sd_event *event, Record *r, Loss *loss) {
+        pid_t x = spawn(r);
+        ProcEvent ev;
+
+        resync_until_in_step(ps, event, loss, x);
+        ev = exit_event(x, x, 0);
+        deliver(ps, &ev);
+        run_until_scanned(ps, event);
+        CHECK(process_table_find(&ps->table, x));
+        ev = exit_event(x, x, kill_and_reap(x));
+        deliver(ps, &ev);
         CHECK(!process_table_find(&ps->table, x));
 }
 
@@ -414,6 +452,7 @@ int main(void) {
         test_budget_full(&ps, event, &r);
         test_resync(&ps, event, &r, &loss);
         test_exit_during_scan_step(&ps, event, &r, &loss);
+        test_earlier_exit_during_scan_step(&ps, event, &r, &loss);
         test_generation(&ps, event, &r);
         test_queue_full(event, &r, &config, &loss);
 
