@@ -53,6 +53,16 @@ static ssize_t read_full(int fd, char *buf, size_t size) {
         return (ssize_t) n;
 }
 
+/* Opens name in a /proc/PID directory: the fd, or -ESRCH once the directory's process is reaped
+ * (every file of its directory is gone then), or another negative errno. */
+static int open_at(int dirfd, const char *name) {
+        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        return fd;
+}
+
 /* Reads name (in the directory dirfd) into buf, at most size bytes: *ret_n of them, and
  * whether the file had more. */
 static int read_at(int dirfd, const char *name, char *buf, size_t size, size_t *ret_n, bool *ret_truncated) {
@@ -60,9 +70,12 @@ static int read_at(int dirfd, const char *name, char *buf, size_t size, size_t *
         ssize_t n;
         char c;
 
-        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        *ret_n = 0;
+        if (ret_truncated)
+                *ret_truncated = false;
+        fd = open_at(dirfd, name);
         if (fd < 0)
-                return -errno;
+                return fd;
         n = read_full(fd, buf, size);
         if (n < 0)
                 return (int) n;
@@ -103,9 +116,9 @@ static int read_fd_alloc(int fd, size_t max, char **ret, size_t *ret_n, bool *re
 static int read_at_alloc(int dirfd, const char *name, size_t max, char **ret, size_t *ret_n, bool *ret_truncated) {
         _cleanup_(closep) int fd = -1;
 
-        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open_at(dirfd, name);
         if (fd < 0)
-                return -errno;
+                return fd;
         return read_fd_alloc(fd, max, ret, ret_n, ret_truncated);
 }
 
@@ -138,8 +151,6 @@ static int read_status(ProcessInfo *info, int dirfd) {
         int r;
 
         r = read_at(dirfd, "status", buf, sizeof(buf), &n, NULL);
-        if (r == -ENOENT)
-                r = -ESRCH;             /* the directory's process is reaped */
         if (r >= 0)
                 r = procfs_parse_status(buf, n, &st);
         if (r < 0) {
@@ -192,11 +203,10 @@ static int read_cmdline_fd(int fd, ProcessCmdline *c) {
 }
 
 static int read_cmdline_at(int dirfd, ProcessCmdline *c) {
-        _cleanup_(closep) int fd = -1;
+        _cleanup_(closep) int fd = open_at(dirfd, "cmdline");
 
-        fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return -errno;
+                return fd;
         return read_cmdline_fd(fd, c);
 }
 
@@ -461,7 +471,9 @@ int process_info_read_end(ProcessInfo *info, ProcessReadFlags flags) {
         for (ProcessField f = PROCESS_FIELD_STATUS; f < _PROCESS_FIELD_MAX; f++)
                 if (f != PROCESS_FIELD_EXE && f != PROCESS_FIELD_CMDLINE && field_wanted(f, flags))
                         set_unresolved(info, f, r < 0 ? r : -ESRCH);
-        info->exited = true;
+        /* Gone, or another process has the pid; not for a failure of cnd's own (EMFILE). */
+        if (r >= 0 || r == -ENOENT || r == -ESRCH)
+                info->exited = true;
         finish(info, flags);
         return 0;
 }
@@ -481,11 +493,9 @@ int process_info_open_cmdline(const ProcessInfo *info) {
                 if (r < 0)
                         return r;
         }
-        fd = openat(dirfd, "cmdline", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open_at(dirfd, "cmdline");
         if (info->dir >= 0)
                 dirfd = -1;     /* info's, not this call's */
-        if (fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
         return fd;
 }
 
@@ -535,6 +545,14 @@ int process_read_start_time(pid_t pid, uint64_t *ret) {
                 return r;
         *ret = st.start_time;
         return 0;
+}
+
+bool process_runs(pid_t pid, uint64_t start_time) {
+        _cleanup_(closep) int dirfd = open_pid_dir(pid);
+        ProcStat st;
+
+        return dirfd >= 0 && read_stat(dirfd, &st) >= 0 && st.start_time == start_time &&
+                st.state != 'Z' && st.state != 'X';
 }
 
 ProcessInfo *process_info_free(ProcessInfo *info) {
