@@ -105,6 +105,9 @@ int process_info_read(pid_t pid, ProcessReadFlags flags, ProcessInfo **ret);
 /* Only the start time (stat field 22) of pid, for a forked child whose details are its
  * parent's: 0, or a negative errno (-ENOENT once the process is reaped). */
 int process_read_start_time(pid_t pid, uint64_t *ret);
+/* Whether pid is still the process of start_time, and has not exited (no zombie): by its stat,
+ * which never waits on the process. */
+bool process_runs(pid_t pid, uint64_t start_time);
 
 /* The same read in steps, for a caller that cannot wait for all of it: _begin() reads stat and
  * exe, which go with the process the moment it exits, the command line is read next

@@ -130,6 +130,13 @@ static bool worker_read_cmdline(Worker *w, ProcessReadRequest *req) {
         pthread_mutex_unlock(&r->lock);
         fd = process_info_open_cmdline(req->info);
         pthread_mutex_lock(&r->lock);
+        /* The reader is being freed: it let go of the threads reading, not of this one, and
+         * joins it; a read that never returns must not hold that up. */
+        if (r->stopping) {
+                safe_close(fd);
+                req->cmdline_error = -ECANCELED;
+                return true;
+        }
         w->reading = req;
         w->since_usec = now_usec_monotonic();
         pthread_mutex_unlock(&r->lock);

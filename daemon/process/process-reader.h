@@ -64,7 +64,8 @@ struct ProcessReadRequest {
                                          * (the command line too, unless flags say no); its
                                          * owner's, who frees it */
         /* PROCESS_READ_INFO_END: 0 while the command line is to be read, PROCESS_CMDLINE_READ
-         * once read, else why it is not (the reader's -ETIMEDOUT, -EBUSY; a caller's). */
+         * once read, else why it is not (the reader's -ETIMEDOUT, -EBUSY, or -ECANCELED while
+         * it is freed; a caller's). */
         int cmdline_error;
 
         /* The result, set when done() is called: */
