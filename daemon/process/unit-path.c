@@ -174,20 +174,24 @@ int unit_root_read(const char *file, char **ret) {
         return 0;
 }
 
-static pthread_once_t root_once = PTHREAD_ONCE_INIT;
-static char *root;
-static int root_error;
-
-static void root_load(void) {
-        root_error = unit_root_read("/proc/1/cgroup", &root);
-}
+static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *root;              /* once read, for good */
+static int root_error = -EAGAIN;
 
 int unit_root_get(const char **ret) {
+        int r;
+
         /* libsystemd reads PID 1's cgroup at every lookup; PID 1 does not move (systemd stays in
-         * init.scope, a container's init where its runtime put it), so once is enough. */
-        pthread_once(&root_once, root_load);
-        if (root_error < 0)
-                return root_error;
+         * init.scope, a container's init where its runtime put it), so once is enough. A failure
+         * other than "no cgroup v2 path" (out of memory, out of file descriptors) may pass: the
+         * next call reads again. */
+        pthread_mutex_lock(&root_lock);
+        if (!root && root_error != -ENODATA)
+                root_error = unit_root_read("/proc/1/cgroup", &root);
+        r = root ? 0 : root_error;
+        pthread_mutex_unlock(&root_lock);
+        if (r < 0)
+                return r;
         if (ret)
                 *ret = root;
         return 0;

@@ -63,7 +63,8 @@ int unit_path_from_cgroup(const char *cgroup, const char *root, char **ret);
 int unit_root_read(const char *file, char **ret);
 /* The root of this system, read from /proc/1/cgroup the first time it is asked for (the
  * process table asks as it starts, ret NULL) and then kept: *ret points to it, valid for ever.
- * 0, or the first read's error, given every time after. Safe from any thread. */
+ * 0, or the read's error: -ENODATA (no cgroup v2 path) for good, any other is read again at the
+ * next call. Safe from any thread. */
 int unit_root_get(const char **ret);
 
 /* Step 3. path is a shifted path. *ret is a new string. 0, -ENXIO if the path names none,
