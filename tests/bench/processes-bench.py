@@ -162,7 +162,8 @@ def compare_storms(args, bus, gid):
     for i in range(args.repeat):
         print(f'== reads alone, run {i + 1} of {args.repeat}')
         runs['reads alone'].append(storm_reads_alone(args))
-        for name, binary, config in contenders:
+        # Each round in another order, so that a drift of the machine's does not favour one.
+        for name, binary, config in contenders[i % 3:] + contenders[:i % 3]:
             print(f'== {name}, run {i + 1} of {args.repeat}')
             cnd = Daemon(bus, config, log_level='info', binary=binary)
             try:
@@ -172,7 +173,8 @@ def compare_storms(args, bus, gid):
             finally:
                 cnd.stop()
     print(f'storm of {args.count} execs, median of {args.repeat} runs each'
-          + (' (units looked up as on a machine booted with systemd)' if args.unit_lookup else '') + ':')
+          + (' (units looked up as on a machine booted with systemd, by a baseline built with test hooks'
+             ' and CND_TEST_UNIT_LOOKUP; one without looks none up)' if args.unit_lookup else '') + ':')
     med = {}
     for name, rs in runs.items():
         med[name] = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
