@@ -21,6 +21,7 @@ typedef struct Recorder {
         pthread_mutex_t lock;
         int gate;                       /* >= 0: each send first reads a byte from it */
         int sink;                       /* >= 0: each send is a blocking send() to it */
+        unsigned entered;               /* sends begun */
         char *messages[64];
         char *dropped[64];              /* CND_DROPPED= of the same entry, or NULL */
         size_t n;
@@ -39,6 +40,9 @@ static int record(const struct iovec *f, size_t n, void *userdata) {
         Recorder *r = userdata;
         char c;
 
+        pthread_mutex_lock(&r->lock);
+        r->entered++;
+        pthread_mutex_unlock(&r->lock);
         if (r->gate >= 0)
                 CHECK(read(r->gate, &c, 1) == 1);
         if (r->sink >= 0 && send(r->sink, "x", 1, 0) < 0)
@@ -49,6 +53,15 @@ static int record(const struct iovec *f, size_t n, void *userdata) {
         r->dropped[r->n++] = field(f, n, "CND_DROPPED");
         pthread_mutex_unlock(&r->lock);
         return 0;
+}
+
+static unsigned entered(Recorder *r) {
+        unsigned n;
+
+        pthread_mutex_lock(&r->lock);
+        n = r->entered;
+        pthread_mutex_unlock(&r->lock);
+        return n;
 }
 
 static size_t recorded(Recorder *r) {
@@ -110,8 +123,13 @@ static void test_full_queue(void) {
         CHECK(pipe(gate) == 0);
         r.gate = gate[0];
         CHECK_EQ_INT(journal_writer_new(record, &r, 4, 0, &w), 0);
-        /* 4 queued, and a fifth if the thread has taken the first into its stuck send. */
-        for (unsigned i = 0; i < 20; i++) {
+        /* The thread takes the first into its stuck send; then 4 are queued, and the rest
+         * refused. */
+        CHECK_EQ_INT(journal_writer_push(w, entry(0)), 0);
+        accepted++;
+        while (entered(&r) == 0)
+                usleep(1000);
+        for (unsigned i = 1; i < 20; i++) {
                 int k = journal_writer_push(w, entry(i));
 
                 CHECK(k == 0 || k == -ENOBUFS);
@@ -121,7 +139,7 @@ static void test_full_queue(void) {
                 } else
                         refused++;
         }
-        CHECK(accepted == 4 || accepted == 5);
+        CHECK_EQ_INT(accepted, 5);
         c = journal_writer_counters(w);
         CHECK_EQ_INT(c.dropped, refused);
         CHECK_EQ_INT(c.written, 0);
