@@ -21,7 +21,7 @@ typedef struct Recorder {
         pthread_mutex_t lock;
         int gate;                       /* >= 0: each send first reads a byte from it */
         int sink;                       /* >= 0: each send is a blocking send() to it */
-        unsigned entered;               /* sends begun */
+        size_t entered;                 /* sends begun */
         char *messages[64];
         char *dropped[64];              /* CND_DROPPED= of the same entry, or NULL */
         size_t n;
@@ -55,20 +55,12 @@ static int record(const struct iovec *f, size_t n, void *userdata) {
         return 0;
 }
 
-static unsigned entered(Recorder *r) {
-        unsigned n;
-
-        pthread_mutex_lock(&r->lock);
-        n = r->entered;
-        pthread_mutex_unlock(&r->lock);
-        return n;
-}
-
-static size_t recorded(Recorder *r) {
+/* One of the recorder's counts, read under its lock: the sending thread moves them. */
+static size_t count(Recorder *r, const size_t *field) {
         size_t n;
 
         pthread_mutex_lock(&r->lock);
-        n = r->n;
+        n = *field;
         pthread_mutex_unlock(&r->lock);
         return n;
 }
@@ -127,7 +119,7 @@ static void test_full_queue(void) {
          * refused. */
         CHECK_EQ_INT(journal_writer_push(w, entry(0)), 0);
         accepted++;
-        while (entered(&r) == 0)
+        while (count(&r, &r.entered) == 0)
                 usleep(1000);
         for (unsigned i = 1; i < 20; i++) {
                 int k = journal_writer_push(w, entry(i));
@@ -143,7 +135,7 @@ static void test_full_queue(void) {
         c = journal_writer_counters(w);
         CHECK_EQ_INT(c.dropped, refused);
         CHECK_EQ_INT(c.written, 0);
-        CHECK_EQ_INT(recorded(&r), 0);
+        CHECK_EQ_INT(count(&r, &r.n), 0);
 
         /* journald reads again. */
         CHECK(write(gate[1], go, sizeof(go)) == sizeof(go));
@@ -151,7 +143,7 @@ static void test_full_queue(void) {
         while ((c = journal_writer_counters(w)).written < accepted + 1)
                 usleep(1000);
         CHECK_EQ_INT(c.written, accepted + 1);
-        CHECK_EQ_INT(recorded(&r), accepted + 1);
+        CHECK_EQ_INT(count(&r, &r.n), accepted + 1);
         CHECK_EQ_INT(c.failed, 0);
         w = journal_writer_free(w);
         CHECK_EQ_INT(r.n, accepted + 1);
@@ -244,7 +236,7 @@ static void test_rate_limit_summary(void) {
         while (process_journal_written(&j) < 4)
                 usleep(1000);
         CHECK_EQ_INT(process_journal_written(&j), 4);
-        CHECK_EQ_INT(recorded(&r), 4);
+        CHECK_EQ_INT(count(&r, &r.n), 4);
         CHECK_EQ_INT(process_journal_failed(&j), 0);
         process_journal_done(&j);
         CHECK_EQ_INT(r.n, 4);
